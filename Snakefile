@@ -1,0 +1,25 @@
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/demo.smk"
+include: "workflow/rules/download.smk"
+include: "workflow/rules/bam.smk"
+include: "workflow/rules/bins.smk"
+include: "workflow/rules/counts.smk"
+include: "workflow/rules/labels.smk"
+include: "workflow/rules/datasets.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,90 @@
+"""Assembly of a cell type's dataset from the workflow's intermediate files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from chromexpr.dataset import CellDataset
+from chromexpr.errors import InputFormatError
+from chromexpr.genome.bins import bin_offsets
+from chromexpr.genome.tss import read_gene_table
+from chromexpr.labels import read_label_table
+from chromexpr.splits import read_split_table
+
+
+def assemble_cell_dataset(
+    cell: str,
+    genes: pd.DataFrame,
+    labels: pd.DataFrame,
+    split: pd.DataFrame,
+    mark_counts: Mapping[str, np.ndarray],
+    offsets: np.ndarray,
+) -> CellDataset:
+    """Join the gene table, the cell's labels, the split and per-mark counts [genes, bins].
+
+    ``labels`` is the long label table (all cells); ``split`` the split table. All three tables
+    must list the same genes in the same order: a mismatch means they come from different runs.
+    """
+    cell_labels = labels[labels["cell"] == cell].reset_index(drop=True)
+    if cell_labels.empty:
+        raise InputFormatError("label table", f"no labels for cell {cell}")
+    gene_ids = genes["gene_id"].to_numpy(str)
+    for name, table in (("label table", cell_labels), ("split table", split)):
+        if not np.array_equal(table["gene_id"].to_numpy(str), gene_ids):
+            raise InputFormatError(
+                name, f"genes differ from the gene table (cell {cell}): rerun the workflow"
+            )
+    marks = list(mark_counts)
+    for mark, matrix in mark_counts.items():
+        if matrix.shape != (len(genes), len(offsets)):
+            raise InputFormatError(
+                f"counts of {cell}-{mark}",
+                f"shape {matrix.shape}, expected {(len(genes), len(offsets))}",
+            )
+    counts = np.stack([mark_counts[mark] for mark in marks], axis=1)
+    return CellDataset(
+        cell=cell,
+        gene_ids=gene_ids,
+        symbols=genes["symbol"].fillna("").to_numpy(str),
+        chrom=genes["chrom"].to_numpy(str),
+        tss=genes["tss"].to_numpy(np.int64),
+        strand=genes["strand"].to_numpy(str),
+        counts=counts,
+        labels=cell_labels["label"].to_numpy(np.int8),
+        rpkm=cell_labels["rpkm"].to_numpy(np.float64),
+        split=split["split"].to_numpy(str),
+        marks=np.array(marks),
+        bin_offsets=np.asarray(offsets, dtype=np.int64),
+    )
+
+
+def assemble_from_files(
+    cell: str,
+    genes_path: str | os.PathLike[str],
+    labels_path: str | os.PathLike[str],
+    split_path: str | os.PathLike[str],
+    counts_paths: Mapping[str, str | os.PathLike[str]],
+    bins: Mapping[str, int],
+    out_path: str | os.PathLike[str],
+    log: Callable[[str], None] = print,
+) -> CellDataset:
+    """Read the workflow's intermediate files and write the cell's dataset."""
+    dataset = assemble_cell_dataset(
+        cell,
+        read_gene_table(genes_path),
+        read_label_table(labels_path),
+        read_split_table(split_path),
+        {mark: np.load(path) for mark, path in counts_paths.items()},
+        bin_offsets(bins["window"], bins["bin_size"]),
+    )
+    dataset.save(out_path)
+    per_mark = dataset.counts.sum(axis=(0, 2))
+    log(
+        f"{cell}: {dataset.n_genes} genes, reads in windows per mark: "
+        + ", ".join(f"{mark} {int(n)}" for mark, n in zip(dataset.marks, per_mark, strict=True))
+    )
+    return dataset

@@ -1,0 +1,70 @@
+"""tagAlign to a sorted, indexed BAM: contig filter, ``bedtools bedtobam``, ``pysam`` sort + index."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pybedtools
+import pysam
+
+from chromexpr.atomic import atomic_path
+from chromexpr.errors import InputFormatError, ToolError
+from chromexpr.io.chrom_sizes import read_chrom_sizes
+from chromexpr.io.tagalign import ReadFilterReport, filter_known_contigs, read_tagalign_chunks
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise ToolError(
+            f"'{name}' is not on PATH: install it (Debian/Ubuntu: apt-get install {name}; "
+            f"conda: the envs/ files) and retry"
+        )
+    return path
+
+
+def tagalign_to_bam(
+    tagalign: str | os.PathLike[str],
+    chrom_sizes_path: str | os.PathLike[str],
+    bam: str | os.PathLike[str],
+    threads: int = 1,
+    log: Callable[[str], None] = print,
+) -> ReadFilterReport:
+    """Write ``bam`` (coordinate-sorted) and ``bam.bai``; return what the contig filter dropped.
+
+    The BAM appears under its name only when complete, and its index only after it.
+    """
+    require_tool("bedtools")
+    chrom_sizes = read_chrom_sizes(chrom_sizes_path)
+    report = ReadFilterReport()
+    bam = Path(bam)
+    with tempfile.TemporaryDirectory(prefix="chromexpr-bam-", dir=bam.parent) as workdir:
+        filtered = Path(workdir) / "reads.bed"
+        with open(filtered, "w") as handle:
+            for chunk in read_tagalign_chunks(tagalign):
+                kept = filter_known_contigs(chunk, chrom_sizes, report)
+                # bedtobam wants BED6; every tagAlign read is named N with score 1000.
+                kept.assign(name="N", score=1000)[
+                    ["chrom", "start", "end", "name", "score", "strand"]
+                ].to_csv(handle, sep="\t", header=False, index=False)
+                log(f"{tagalign}: {report.reads_total} reads parsed")
+        if report.reads_total == 0:
+            raise InputFormatError(tagalign, "no reads (empty tagAlign)")
+        log(report.summary())
+        pybedtools.set_tempdir(workdir)
+        try:
+            unsorted = pybedtools.BedTool(str(filtered)).to_bam(g=str(chrom_sizes_path)).fn
+        except pybedtools.helpers.BEDToolsError as error:
+            raise ToolError(f"bedtools bedtobam failed on {tagalign}: {error}") from error
+        index = Path(workdir) / "reads.bam.bai"
+        with atomic_path(bam, suffix=".bam") as tmp_bam:
+            sort_prefix = str(Path(workdir) / "sort")
+            pysam.sort("-@", str(max(threads, 1)), "-T", sort_prefix, "-o", str(tmp_bam), unsorted)
+            pysam.index(str(tmp_bam), str(index))
+        os.replace(index, str(bam) + ".bai")
+    log(f"wrote {bam} ({report.reads_kept} reads)")
+    return report

@@ -1,0 +1,101 @@
+"""The per-cell dataset: one compressed numpy archive (``.npz``) per cell type.
+
+Layout of ``results/datasets/{cell}.npz`` (every array has one row per gene, in split order):
+
+==============  ==================  ==========================================================
+key             shape / dtype       meaning
+==============  ==================  ==========================================================
+``cell``        scalar str          cell type id, e.g. ``E003``
+``gene_ids``    [genes] str         Ensembl gene id (a published-set id may appear twice)
+``symbols``     [genes] str         gene symbol
+``chrom``       [genes] str         chromosome (UCSC naming, ``chr1``)
+``tss``         [genes] int64       0-based TSS position
+``strand``      [genes] str         ``+``, ``-`` or ``.`` (unknown)
+``counts``      [genes, marks, bins]  read counts (int32); float32 for signal input
+``labels``      [genes] int8        1 if RPKM >= the cell type's median, else 0
+``rpkm``        [genes] float64     the cell type's RPKM
+``split``       [genes] str         ``train``, ``valid`` or ``test``
+``marks``       [marks] str         mark names, in the order of the counts' second axis
+``bin_offsets`` [bins] int64        start of each bin relative to the TSS (genomic order)
+==============  ==================  ==========================================================
+
+Loading takes milliseconds (``numpy.load``), so every training job reads the whole file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from chromexpr.atomic import atomic_path
+from chromexpr.errors import InputFormatError
+
+SPLITS = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class CellDataset:
+    """Features, labels and split membership of every gene of one cell type."""
+
+    cell: str
+    gene_ids: np.ndarray
+    symbols: np.ndarray
+    chrom: np.ndarray
+    tss: np.ndarray
+    strand: np.ndarray
+    counts: np.ndarray  # [genes, marks, bins]
+    labels: np.ndarray  # [genes]
+    rpkm: np.ndarray  # [genes]
+    split: np.ndarray  # [genes]
+    marks: np.ndarray  # [marks]
+    bin_offsets: np.ndarray  # [bins]
+
+    def __post_init__(self) -> None:
+        n_genes = len(self.gene_ids)
+        for name in ("symbols", "chrom", "tss", "strand", "labels", "rpkm", "split"):
+            if len(getattr(self, name)) != n_genes:
+                raise ValueError(f"{name} has {len(getattr(self, name))} rows, expected {n_genes}")
+        expected = (n_genes, len(self.marks), len(self.bin_offsets))
+        if self.counts.shape != expected:
+            raise ValueError(f"counts has shape {self.counts.shape}, expected {expected}")
+        unknown = set(np.unique(self.split)) - set(SPLITS)
+        if unknown:
+            raise ValueError(f"unknown split names {sorted(unknown)}")
+
+    @property
+    def n_genes(self) -> int:
+        return len(self.gene_ids)
+
+    def mask(self, split: str) -> np.ndarray:
+        """Boolean mask [genes] of the genes in ``split``."""
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+        return self.split == split
+
+    def features(self, split: str) -> np.ndarray:
+        """Counts [genes_in_split, marks, bins] of one split."""
+        return self.counts[self.mask(split)]
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write atomically: an interrupted save never leaves a file under ``path``."""
+        arrays = {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)}
+        with atomic_path(path, suffix=".npz") as tmp:
+            np.savez_compressed(tmp, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> CellDataset:
+        try:
+            with np.load(Path(path), allow_pickle=False) as archive:
+                missing = {f.name for f in fields(cls)} - set(archive.files)
+                if missing:
+                    raise InputFormatError(
+                        path, f"not a chromexpr dataset: missing {sorted(missing)}"
+                    )
+                values = {f.name: archive[f.name] for f in fields(cls)}
+        except (OSError, ValueError) as error:
+            raise InputFormatError(path, f"cannot read dataset: {error}") from error
+        values["cell"] = str(values["cell"])
+        return cls(**values)

@@ -1,0 +1,123 @@
+"""Fetch one file over http(s) or from a ``file:`` URL: retries with backoff, atomic, verified.
+
+A ``file:`` URL may be absolute (``file:///data/x.gz``) or relative to the working directory
+(``file:resources/demo-mirror/x.gz``), which is how the embedded demo serves its mirror.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+from chromexpr.atomic import atomic_path
+from chromexpr.errors import DownloadError
+
+CHUNK_BYTES = 1 << 20
+# Client errors that will not change on a retry; 408 (timeout) and 429 (rate limit) may.
+_PERMANENT_HTTP = {400, 401, 403, 404, 405, 410, 414, 451}
+
+
+class _RetryableError(Exception):
+    pass
+
+
+def _copy_stream(source, target, url: str, total: int | None, log: Callable[[str], None]) -> int:
+    written, next_report = 0, 0.1
+    while chunk := source.read(CHUNK_BYTES):
+        target.write(chunk)
+        written += len(chunk)
+        if total and written / total >= next_report:
+            log(f"{url}: {written / 1e6:.1f} / {total / 1e6:.1f} MB")
+            next_report += 0.1
+    return written
+
+
+def _fetch_once(url: str, target: Path, timeout: float, log: Callable[[str], None]) -> None:
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":
+        path = Path(urllib.parse.unquote(parsed.netloc + parsed.path))
+        if not path.is_file():
+            raise DownloadError(url, f"no such file {path}")
+        shutil.copyfile(path, target)
+        return
+    if parsed.scheme not in ("http", "https"):
+        raise DownloadError(
+            url, f"unsupported URL scheme {parsed.scheme!r} (use http, https or file)"
+        )
+    request = urllib.request.Request(url, headers={"User-Agent": "chromexpr"})
+    try:
+        with (
+            urllib.request.urlopen(request, timeout=timeout) as response,
+            open(target, "wb") as out,
+        ):
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            written = _copy_stream(response, out, url, total, log)
+            if total is not None and written != total:
+                raise _RetryableError(f"connection closed after {written} of {total} bytes")
+    except urllib.error.HTTPError as error:
+        if error.code in _PERMANENT_HTTP:
+            raise DownloadError(url, f"HTTP {error.code} {error.reason} (not retried)") from error
+        raise _RetryableError(f"HTTP {error.code} {error.reason}") from error
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
+        raise _RetryableError(str(getattr(error, "reason", error))) from error
+
+
+def check_gzip_complete(path: str | os.PathLike[str], url: str) -> None:
+    """Decompress the whole file: a truncated or non-gzip body (an HTML error page) is rejected."""
+    with open(path, "rb") as handle:
+        if handle.read(2) != b"\x1f\x8b":
+            raise DownloadError(url, "expected gzip data, got something else (an HTML error page?)")
+    try:
+        with gzip.open(path, "rb") as handle:
+            while handle.read(CHUNK_BYTES):
+                pass
+    except (EOFError, OSError, zlib.error) as error:
+        raise DownloadError(url, f"gzip stream is incomplete or corrupt: {error}") from error
+
+
+def download(
+    url: str,
+    destination: str | os.PathLike[str],
+    retries: int = 4,
+    backoff_seconds: float = 2.0,
+    timeout_seconds: float = 120.0,
+    expect_gzip: bool | None = None,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Fetch ``url`` to ``destination``; nothing appears there unless the whole file arrived.
+
+    Server errors (5xx), time-outs and dropped connections are retried ``retries`` times with
+    exponential backoff; permanent client errors (404) fail at once. ``expect_gzip`` (default:
+    the destination ends in ``.gz``) verifies the gzip stream end to end.
+    """
+    destination = Path(destination)
+    if expect_gzip is None:
+        expect_gzip = destination.suffix == ".gz"
+    attempts = retries + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            with atomic_path(destination, suffix=destination.suffix) as tmp:
+                log(f"downloading {url} (attempt {attempt}/{attempts})")
+                _fetch_once(url, tmp, timeout_seconds, log)
+                if tmp.stat().st_size == 0:
+                    raise DownloadError(url, "the file is empty")
+                if expect_gzip:
+                    check_gzip_complete(tmp, url)
+            log(f"wrote {destination} ({destination.stat().st_size / 1e6:.1f} MB)")
+            return destination
+        except _RetryableError as error:
+            if attempt == attempts:
+                raise DownloadError(url, f"failed after {attempts} attempts: {error}") from error
+            wait = backoff_seconds * 2 ** (attempt - 1)
+            log(f"{url}: {error}; retrying in {wait:.1f} s")
+            time.sleep(wait)
+    raise AssertionError("unreachable")

@@ -1,0 +1,39 @@
+"""One exception type per failure kind; every message names the file, line, key or URL."""
+
+
+class ChromexprError(Exception):
+    """Base class of every error chromexpr raises on purpose."""
+
+
+class InputFormatError(ChromexprError):
+    """A file does not follow its format. The message names the file and, where known, the line."""
+
+    def __init__(self, path: object, message: str, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+
+
+class ConfigError(ChromexprError):
+    """A configuration value is invalid. The message names the key."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"config key '{key}': {message}")
+        self.key = key
+
+
+class DownloadError(ChromexprError):
+    """A download failed for good (after retries where retrying makes sense)."""
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(f"{url}: {message}")
+        self.url = url
+
+
+class ToolError(ChromexprError):
+    """An external tool (bedtools, samtools) failed or is missing."""
+
+
+class TrainingError(ChromexprError):
+    """Training cannot go on (NaN loss, a single-class split); names the model, cell and epoch."""

@@ -1,0 +1,1 @@
+"""Gene sets, TSSs and the bins around them."""

@@ -1,0 +1,157 @@
+"""The gene table: which genes, in which order, and where their TSS is.
+
+The gene table (``results/genes/genes.tsv``) has one row per gene in Ensembl-id order with
+columns ``gene_id, symbol, chrom, tss, strand``; ``tss`` is 0-based. Everything downstream
+(bins, counts, labels, splits, datasets) follows its row order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Collection, Mapping
+
+import pandas as pd
+
+from chromexpr.atomic import atomic_path
+from chromexpr.errors import ConfigError, InputFormatError
+from chromexpr.io.chrom_sizes import read_chrom_sizes
+from chromexpr.io.gene_info import read_annotation
+from chromexpr.io.published_genes import read_published_genes
+from chromexpr.io.rpkm import read_rpkm_gene_ids
+
+GENE_TABLE_COLUMNS = ["gene_id", "symbol", "chrom", "tss", "strand"]
+GENE_SETS = ("annotation", "published")
+
+
+def annotation_tss(annotation: pd.DataFrame) -> pd.Series:
+    """0-based, strand-aware TSS: the first base of a ``+`` gene, the last base of a ``-`` gene.
+
+    ``annotation`` has 1-based inclusive ``start``/``end`` as Ensembl gives them.
+    """
+    plus = annotation["strand"] == "+"
+    return (annotation["start"].where(plus, annotation["end"]) - 1).astype("int64")
+
+
+def _drop_unknown_contigs(
+    genes: pd.DataFrame, chrom_sizes: Mapping[str, int], log: Callable[[str], None]
+) -> pd.DataFrame:
+    known = genes["chrom"].isin(list(chrom_sizes))
+    if not known.all():
+        dropped = genes.loc[~known, "chrom"].value_counts()
+        details = ", ".join(f"{chrom}: {n}" for chrom, n in dropped.items())
+        log(
+            f"dropped {int((~known).sum())} genes on contigs absent from the chrom sizes ({details})"
+        )
+    return genes[known]
+
+
+def annotation_gene_table(
+    annotation: pd.DataFrame,
+    expressed_gene_ids: Collection[str],
+    chrom_sizes: Mapping[str, int],
+    log: Callable[[str], None] = print,
+) -> pd.DataFrame:
+    """Genes in both the annotation and the RPKM table, on known contigs, sorted by Ensembl id."""
+    expressed = set(expressed_gene_ids)
+    in_both = annotation[annotation["gene_id"].isin(expressed)]
+    log(
+        f"annotation: {len(annotation)} genes, RPKM table: {len(expressed)} genes, "
+        f"in both: {len(in_both)}"
+    )
+    genes = _drop_unknown_contigs(in_both, chrom_sizes, log)
+    table = genes.assign(tss=annotation_tss(genes))[GENE_TABLE_COLUMNS]
+    return table.sort_values("gene_id", kind="stable").reset_index(drop=True)
+
+
+def published_gene_table(
+    published: pd.DataFrame,
+    annotation: pd.DataFrame,
+    expressed_gene_ids: Collection[str],
+    chrom_sizes: Mapping[str, int],
+    published_coordinates: bool = False,
+    source: str = "published gene list",
+) -> pd.DataFrame:
+    """The published 19,802-row list in its own order, which fixes the published split.
+
+    The TSS comes from the list (1-based there). By default it is converted to 0-based like every
+    other TSS; ``published_coordinates=True`` keeps the published windows, which use the 1-based
+    value directly as a BED coordinate (one base to the right). Strand comes from the annotation
+    (``.`` for a gene the annotation lacks); it only matters when minus-strand bins are reversed.
+    """
+    expressed = set(expressed_gene_ids)
+    missing = [gene for gene in published["gene_id"] if gene not in expressed]
+    if missing:
+        raise InputFormatError(
+            source,
+            f"{len(missing)} genes have no RPKM row, first {missing[0]} (gene_set: published)",
+        )
+    unknown = published.loc[~published["chrom"].isin(list(chrom_sizes)), "chrom"]
+    if len(unknown):
+        raise InputFormatError(source, f"chromosome {unknown.iloc[0]} is not in the chrom sizes")
+    strand = published["gene_id"].map(annotation.set_index("gene_id")["strand"]).fillna(".")
+    shift = 0 if published_coordinates else 1
+    return pd.DataFrame(
+        {
+            "gene_id": published["gene_id"],
+            "symbol": published["symbol"],
+            "chrom": published["chrom"],
+            "tss": (published["tss_1based"] - shift).astype("int64"),
+            "strand": strand,
+        }
+    ).reset_index(drop=True)
+
+
+def write_gene_table(genes: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    with atomic_path(path) as tmp:
+        genes[GENE_TABLE_COLUMNS].to_csv(tmp, sep="\t", index=False)
+
+
+def read_gene_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    table = pd.read_csv(
+        path, sep="\t", dtype={"gene_id": str, "symbol": str, "chrom": str, "strand": str}
+    )
+    missing = [column for column in GENE_TABLE_COLUMNS if column not in table.columns]
+    if missing:
+        raise InputFormatError(path, f"not a gene table: missing columns {missing}", 1)
+    return table[GENE_TABLE_COLUMNS]
+
+
+def check_gene_set(gene_set: str) -> None:
+    if gene_set not in GENE_SETS:
+        raise ConfigError("gene_set", f"{gene_set!r} is not one of {GENE_SETS}")
+
+
+def build_gene_table(
+    annotation_path: str | os.PathLike[str],
+    annotation_format: str,
+    rpkm_path: str | os.PathLike[str],
+    chrom_sizes_path: str | os.PathLike[str],
+    gene_set: str,
+    published_path: str | os.PathLike[str],
+    published_coordinates: bool,
+    out_path: str | os.PathLike[str],
+    log: Callable[[str], None] = print,
+) -> pd.DataFrame:
+    """Read the inputs, select the gene set and write the gene table."""
+    check_gene_set(gene_set)
+    annotation = read_annotation(annotation_path, annotation_format)
+    expressed = read_rpkm_gene_ids(rpkm_path)
+    chrom_sizes = read_chrom_sizes(chrom_sizes_path)
+    if gene_set == "published":
+        genes = published_gene_table(
+            read_published_genes(published_path),
+            annotation,
+            expressed,
+            chrom_sizes,
+            published_coordinates=published_coordinates,
+            source=str(published_path),
+        )
+    else:
+        genes = annotation_gene_table(annotation, expressed, chrom_sizes, log)
+    if genes.empty:
+        raise InputFormatError(
+            annotation_path, "no gene is in both the annotation and the RPKM table"
+        )
+    write_gene_table(genes, out_path)
+    log(f"gene set {gene_set}: {len(genes)} rows, {genes['gene_id'].nunique()} distinct genes")
+    return genes

@@ -1,0 +1,87 @@
+"""Expression labels: 1 (high) if a gene's RPKM is at least its cell type's median, else 0."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from chromexpr.atomic import atomic_path
+from chromexpr.errors import InputFormatError
+from chromexpr.genome.tss import read_gene_table
+from chromexpr.io.rpkm import read_rpkm_table
+
+LABEL_COLUMNS = ["gene_id", "cell", "rpkm", "median_rpkm", "label"]
+
+
+def median_rpkm_labels(rpkm: np.ndarray) -> np.ndarray:
+    """Labels [genes] (int8): ``rpkm >= median(rpkm)``; ties with the median are high."""
+    rpkm = np.asarray(rpkm, dtype=np.float64)
+    if rpkm.size == 0:
+        raise ValueError("no RPKM values")
+    return (rpkm >= np.median(rpkm)).astype(np.int8)
+
+
+def label_table(gene_ids: Sequence[str], rpkm: pd.DataFrame, cells: Sequence[str]) -> pd.DataFrame:
+    """Long table (``gene_id, cell, rpkm, median_rpkm, label``) in gene-table order per cell.
+
+    The median is taken over the distinct genes of the gene table, so a gene listed twice (the
+    published set has seven) does not count twice.
+    """
+    gene_ids = list(gene_ids)
+    missing = [gene for gene in dict.fromkeys(gene_ids) if gene not in rpkm.index]
+    if missing:
+        raise InputFormatError(
+            "RPKM table", f"{len(missing)} genes of the gene table missing, first {missing[0]}"
+        )
+    distinct = rpkm.loc[list(dict.fromkeys(gene_ids))]
+    frames = []
+    for cell in cells:
+        median = float(np.median(distinct[cell].to_numpy()))
+        values = rpkm.loc[gene_ids, cell].to_numpy()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "gene_id": gene_ids,
+                    "cell": cell,
+                    "rpkm": values,
+                    "median_rpkm": median,
+                    "label": (values >= median).astype(np.int8),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_label_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    with atomic_path(path) as tmp:
+        table[LABEL_COLUMNS].to_csv(tmp, sep="\t", index=False)
+
+
+def read_label_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    table = pd.read_csv(path, sep="\t", dtype={"gene_id": str, "cell": str})
+    missing = [column for column in LABEL_COLUMNS if column not in table.columns]
+    if missing:
+        raise InputFormatError(path, f"not a label table: missing columns {missing}", 1)
+    return table
+
+
+def write_cell_labels(
+    genes_path: str | os.PathLike[str],
+    rpkm_path: str | os.PathLike[str],
+    cells: Sequence[str],
+    out_path: str | os.PathLike[str],
+    log: Callable[[str], None] = print,
+) -> pd.DataFrame:
+    """Labels of every gene of the gene table in every configured cell type."""
+    genes = read_gene_table(genes_path)
+    table = label_table(genes["gene_id"], read_rpkm_table(rpkm_path, cells), cells)
+    for cell, rows in table.groupby("cell", sort=False):
+        log(
+            f"{cell}: median RPKM {rows['median_rpkm'].iloc[0]:.3f}, "
+            f"{int(rows['label'].sum())} high / {int((rows['label'] == 0).sum())} low"
+        )
+    write_label_table(table, out_path)
+    return table

@@ -1,0 +1,134 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from chromexpr.errors import ConfigError, InputFormatError
+from chromexpr.genome.bins import (
+    bin_layout,
+    bin_offsets,
+    read_bins_bed,
+    scatter_bin_counts,
+    write_bins_bed,
+)
+from chromexpr.genome.tss import annotation_gene_table, annotation_tss, published_gene_table
+
+SIZES = {"chr1": 100_000, "chr2": 50_000}
+
+
+def genes(rows):
+    return pd.DataFrame(rows, columns=["gene_id", "symbol", "chrom", "tss", "strand"])
+
+
+def annotation(rows):
+    return pd.DataFrame(rows, columns=["gene_id", "symbol", "chrom", "start", "end", "strand"])
+
+
+def test_plus_strand_tss_is_the_first_base_in_0_based_coordinates():
+    table = annotation([("ENSG1", "A", "chr1", 1001, 2000, "+")])
+    assert annotation_tss(table).tolist() == [1000]
+
+
+def test_minus_strand_tss_is_the_last_base_in_0_based_coordinates():
+    table = annotation([("ENSG1", "A", "chr1", 1001, 2000, "-")])
+    assert annotation_tss(table).tolist() == [1999]
+
+
+def test_bins_are_half_open_100_bp_around_the_tss():
+    layout = bin_layout(genes([("G", "g", "chr1", 20_000, "+")]), SIZES, window=5000, bin_size=100)
+    assert len(layout.start) == 100
+    assert layout.start[0] == 15_000 and layout.end[0] == 15_100
+    assert layout.start[-1] == 24_900 and layout.end[-1] == 25_000
+    assert np.all(layout.end - layout.start == 100)
+
+
+def test_bins_keep_genomic_order_on_the_minus_strand_by_default():
+    layout = bin_layout(genes([("G", "g", "chr1", 20_000, "-")]), SIZES, window=5000, bin_size=100)
+    assert layout.bin_index[0] == 0 and layout.start[0] == 15_000
+
+
+def test_reverse_minus_strand_puts_the_upstream_bin_first():
+    layout = bin_layout(
+        genes([("G", "g", "chr1", 20_000, "-")]), SIZES, 5000, 100, reverse_minus_strand=True
+    )
+    # The rightmost genomic bin is upstream of a minus-strand TSS.
+    assert layout.bin_index[layout.start == 24_900].tolist() == [0]
+
+
+def test_bins_are_clipped_at_the_chromosome_start_and_empty_bins_dropped():
+    layout = bin_layout(genes([("G", "g", "chr1", 150, "+")]), SIZES, window=5000, bin_size=100)
+    assert layout.start.min() == 0
+    assert (layout.start[0], layout.end[0]) == (0, 50)  # bin [-50, 50) clipped to [0, 50)
+    assert layout.bin_index[0] == 48
+    assert len(layout.start) == 52
+
+
+def test_bins_are_clipped_at_the_chromosome_end():
+    layout = bin_layout(genes([("G", "g", "chr2", 49_980, "+")]), SIZES, window=5000, bin_size=100)
+    assert layout.end.max() == 50_000
+    assert (layout.start[-1], layout.end[-1]) == (49_980, 50_000)  # [49_980, 50_080) clipped
+    assert len(layout.start) == 51
+
+
+def test_bin_size_must_divide_the_window():
+    with pytest.raises(ConfigError, match="bins.bin_size"):
+        bin_offsets(5000, 300)
+
+
+def test_bin_offsets_start_at_minus_window():
+    offsets = bin_offsets(5000, 100)
+    assert offsets[0] == -5000 and offsets[-1] == 4900 and len(offsets) == 100
+
+
+def test_bins_bed_round_trips_and_scatters_into_gene_rows(tmp_path):
+    table = genes([("G1", "a", "chr1", 150, "+"), ("G2", "b", "chr2", 20_000, "-")])
+    layout = bin_layout(table, SIZES, window=500, bin_size=100)
+    write_bins_bed(layout, tmp_path / "bins.bed")
+    again = read_bins_bed(tmp_path / "bins.bed", n_genes=2, n_bins=10)
+    np.testing.assert_array_equal(again.row, layout.row)
+    np.testing.assert_array_equal(again.start, layout.start)
+    matrix = scatter_bin_counts(again, np.arange(len(again.row)))
+    assert matrix.shape == (2, 10)
+    assert matrix[0, :3].tolist() == [0, 0, 0]  # bins of G1 left of chr1's start
+    assert matrix[1, 0] == 7  # G1 has 7 bins kept, so G2's first bin is line 7
+
+
+def test_annotation_gene_set_is_sorted_by_ensembl_id_and_drops_unknown_contigs():
+    table = annotation(
+        [
+            ("ENSG3", "c", "chr1", 100, 200, "+"),
+            ("ENSG1", "a", "chr2", 100, 200, "-"),
+            ("ENSG2", "b", "HSCHR6_MHC_COX", 100, 200, "+"),
+            ("ENSG4", "d", "chr1", 100, 200, "+"),
+        ]
+    )
+    messages = []
+    result = annotation_gene_table(table, {"ENSG1", "ENSG2", "ENSG3"}, SIZES, messages.append)
+    assert result["gene_id"].tolist() == ["ENSG1", "ENSG3"]
+    assert result["tss"].tolist() == [199, 99]
+    assert any("HSCHR6_MHC_COX: 1" in message for message in messages)
+
+
+def test_published_gene_set_keeps_duplicate_rows_and_converts_the_tss():
+    published = pd.DataFrame(
+        {
+            "gene_id": ["ENSG1", "ENSG2", "ENSG2"],
+            "symbol": ["a", "b", "c"],
+            "chrom": ["chr1", "chr1", "chr1"],
+            "tss_1based": [1000, 2000, 2000],
+        }
+    )
+    ann = annotation([("ENSG1", "a", "chr1", 10, 1000, "-")])
+    result = published_gene_table(published, ann, {"ENSG1", "ENSG2"}, SIZES)
+    assert result["gene_id"].tolist() == ["ENSG1", "ENSG2", "ENSG2"]
+    assert result["tss"].tolist() == [999, 1999, 1999]
+    assert result["strand"].tolist() == ["-", ".", "."]
+    shifted = published_gene_table(published, ann, {"ENSG1", "ENSG2"}, SIZES, True)
+    assert shifted["tss"].tolist() == [1000, 2000, 2000]
+
+
+def test_published_gene_set_requires_rpkm_for_every_gene():
+    published = pd.DataFrame(
+        {"gene_id": ["ENSG1"], "symbol": ["a"], "chrom": ["chr1"], "tss_1based": [10]}
+    )
+    with pytest.raises(InputFormatError, match="ENSG1"):
+        published_gene_table(published, annotation([]), set(), SIZES)

@@ -1,0 +1,74 @@
+import os
+from pathlib import Path
+
+from snakemake.utils import validate
+
+
+validate(config, "../schemas/config.schema.yaml")
+
+# Workflow scripts import the chromexpr package from this checkout, also in conda envs.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(Path(workflow.basedir) / "src"), os.environ.get("PYTHONPATH")])
+)
+
+CELLS = config["cells"]
+MARKS = config["marks"]
+SPLIT_NAMES = ["train", "valid", "test"]
+
+
+wildcard_constraints:
+    cell="|".join(CELLS),
+    mark="|".join(MARKS),
+    split="|".join(SPLIT_NAMES),
+
+
+def check_config():
+    """What the schema cannot express: cross-key rules, named by key."""
+    bins = config["bins"]
+    if (2 * bins["window"]) % bins["bin_size"]:
+        raise ValueError(
+            f"config key 'bins.bin_size': {bins['bin_size']} does not divide the window 2 x {bins['window']}"
+        )
+    if config["source"] == "processed" and not config["processed_dir"]:
+        raise ValueError("config key 'processed_dir': required when source is processed")
+
+
+check_config()
+
+
+def reads_url(wildcards):
+    return config["urls"]["reads"].format(cell=wildcards.cell, mark=wildcards.mark)
+
+
+def demo_mirror_file(name):
+    """With the demo enabled, a download waits for the mirror file it fetches from."""
+    if config["demo"]["enabled"]:
+        return f"resources/demo-mirror/{name}"
+    return []
+
+
+def demo_mirror_reads(wildcards):
+    return demo_mirror_file(f"{wildcards.cell}-{wildcards.mark}.tagAlign.gz")
+
+
+def demo_mirror_files():
+    return [f"resources/demo-mirror/{cell}-{mark}.tagAlign.gz" for cell in CELLS for mark in MARKS] + [
+        "resources/demo-mirror/57epigenomes.RPKM.pc.gz",
+        "resources/demo-mirror/Ensembl_v65.Gencode_v10.ENSG.gene_info",
+    ]
+
+
+def mark_counts(wildcards):
+    return [f"results/counts/{wildcards.cell}-{mark}.npy" for mark in MARKS]
+
+
+def processed_exports():
+    if not config["export_processed"]:
+        return []
+    return expand(
+        "results/processed/{cell}/classification/{split}.csv", cell=CELLS, split=SPLIT_NAMES
+    )
+
+
+def all_targets():
+    return expand("results/datasets/{cell}.npz", cell=CELLS) + processed_exports()

@@ -1,0 +1,7 @@
+"""Contiguous train/valid/test split of the Ensembl-ordered gene table."""
+
+from chromexpr.logs import step_log
+from chromexpr.splits import write_gene_split
+
+with step_log(snakemake.log[0]) as log:
+    write_gene_split(snakemake.input.genes, snakemake.params.weights, snakemake.output[0], log)
