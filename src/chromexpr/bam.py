@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,16 +13,7 @@ from chromexpr.atomic import atomic_path
 from chromexpr.errors import InputFormatError, ToolError
 from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.io.tagalign import ReadFilterReport, filter_known_contigs, read_tagalign_chunks
-
-
-def require_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise ToolError(
-            f"'{name}' is not on PATH: install it (Debian/Ubuntu: apt-get install {name}; "
-            f"conda: the envs/ files) and retry"
-        )
-    return path
+from chromexpr.tools import pybedtools_workdir, require_tool
 
 
 def tagalign_to_bam(
@@ -42,8 +31,9 @@ def tagalign_to_bam(
     chrom_sizes = read_chrom_sizes(chrom_sizes_path)
     report = ReadFilterReport()
     bam = Path(bam)
-    with tempfile.TemporaryDirectory(prefix="chromexpr-bam-", dir=bam.parent) as workdir:
-        filtered = Path(workdir) / "reads.bed"
+    bam.parent.mkdir(parents=True, exist_ok=True)
+    with pybedtools_workdir(bam.parent) as workdir:
+        filtered = workdir / "reads.bed"
         with open(filtered, "w") as handle:
             for chunk in read_tagalign_chunks(tagalign):
                 kept = filter_known_contigs(chunk, chrom_sizes, report)
@@ -55,14 +45,13 @@ def tagalign_to_bam(
         if report.reads_total == 0:
             raise InputFormatError(tagalign, "no reads (empty tagAlign)")
         log(report.summary())
-        pybedtools.set_tempdir(workdir)
         try:
             unsorted = pybedtools.BedTool(str(filtered)).to_bam(g=str(chrom_sizes_path)).fn
         except pybedtools.helpers.BEDToolsError as error:
             raise ToolError(f"bedtools bedtobam failed on {tagalign}: {error}") from error
-        index = Path(workdir) / "reads.bam.bai"
+        index = workdir / "reads.bam.bai"
         with atomic_path(bam, suffix=".bam") as tmp_bam:
-            sort_prefix = str(Path(workdir) / "sort")
+            sort_prefix = str(workdir / "sort")
             pysam.sort("-@", str(max(threads, 1)), "-T", sort_prefix, "-o", str(tmp_bam), unsorted)
             pysam.index(str(tmp_bam), str(index))
         os.replace(index, str(bam) + ".bai")

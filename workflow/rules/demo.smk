@@ -1,4 +1,6 @@
 rule demo_mirror:
+    input:
+        chrom_sizes=config["chrom_sizes"],
     output:
         demo_mirror_files(),
     params:

@@ -12,5 +12,6 @@ with step_log(snakemake.log[0]) as log:
         marks=snakemake.params.marks,
         seed=snakemake.params.seed,
         n_genes=snakemake.params.n_genes,
+        chrom_sizes=Path(snakemake.input.chrom_sizes),
         log=log,
     )

@@ -8,15 +8,14 @@ unless asked for; reads with MAPQ below ``min_mapq`` are excluded.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pybedtools
 
-from chromexpr.bam import require_tool
 from chromexpr.errors import ToolError
+from chromexpr.tools import pybedtools_workdir, require_tool
 
 
 def multicov_counts(
@@ -37,8 +36,7 @@ def multicov_counts(
         options["D"] = True
     if include_qcfail:
         options["F"] = True
-    with tempfile.TemporaryDirectory(prefix="chromexpr-multicov-") as workdir:
-        pybedtools.set_tempdir(workdir)
+    with pybedtools_workdir():
         log(f"bedtools multicov -bams {bam} -bed {bins_bed} {options}")
         try:
             result = pybedtools.BedTool(str(bins_bed)).multi_bam_coverage(

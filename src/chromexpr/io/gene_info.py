@@ -26,7 +26,9 @@ def ucsc_chrom(name: str) -> str:
         return name
     if name in ("MT", "M"):
         return "chrM"
-    return f"chr{name}"
+    if name.isdigit() or name in ("X", "Y"):
+        return f"chr{name}"
+    return name  # patch and scaffold contigs (HSCHR6_MHC_COX, GL000192.1) have no UCSC twin
 
 
 def _open_text(path: str | os.PathLike[str]):

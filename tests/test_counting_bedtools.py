@@ -1,0 +1,109 @@
+"""The reference engine against the real ``bedtools multicov`` and a brute-force count."""
+
+import gzip
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pysam
+import pytest
+
+from chromexpr.bam import tagalign_to_bam
+from chromexpr.counting import count_bins
+from chromexpr.genome.bins import bin_layout, write_bins_bed
+from chromexpr.genome.tss import write_gene_table
+
+pytestmark = pytest.mark.bedtools
+
+SIZES = {"chr1": 20_000, "chr2": 15_000}
+
+
+def write_fixture(tmp_path):
+    sizes = tmp_path / "chrom.sizes"
+    sizes.write_text("".join(f"{c}\t{n}\n" for c, n in SIZES.items()))
+    reads = [
+        ("chr1", 990, 1026, "+"),  # straddles the bin edge at 1000: counts in two bins
+        ("chr1", 1000, 1036, "-"),  # starts exactly on an edge: one bin
+        ("chr1", 964, 1000, "+"),  # ends exactly on an edge (half-open): one bin
+        ("chr1", 5, 41, "+"),  # in a bin clipped at the chromosome start
+        ("chr2", 14_970, 15_000, "-"),  # at the chromosome end
+        ("chrEBV", 1000, 1036, "+"),  # unknown contig: bedtobam would move it to chr1
+        ("chr1", 19_990, 20_026, "+"),  # runs past the end of chr1: dropped
+    ]
+    rng = np.random.default_rng(7)
+    for _ in range(400):
+        chrom = ["chr1", "chr2"][rng.integers(2)]
+        start = int(rng.integers(0, SIZES[chrom] - 36))
+        reads.append((chrom, start, start + 36, "+-"[rng.integers(2)]))
+    tagalign = tmp_path / "E001-H3K4me3.tagAlign.gz"
+    with gzip.open(tagalign, "wt") as handle:
+        for chrom, start, end, strand in reads:
+            handle.write(f"{chrom}\t{start}\t{end}\tN\t1000\t{strand}\n")
+    genes = pd.DataFrame(
+        {
+            "gene_id": ["ENSG1", "ENSG2", "ENSG3"],
+            "symbol": ["a", "b", "c"],
+            "chrom": ["chr1", "chr1", "chr2"],
+            "tss": [1000, 150, 14_950],
+            "strand": ["+", "-", "+"],
+        }
+    )
+    write_gene_table(genes, tmp_path / "genes.tsv")
+    layout = bin_layout(genes, SIZES, window=500, bin_size=100)
+    write_bins_bed(layout, tmp_path / "bins.bed")
+    return sizes, tagalign, reads, layout
+
+
+def brute_force(reads, layout):
+    counts = np.zeros((layout.n_genes, layout.n_bins), dtype=np.int64)
+    for chrom, start, end, _ in reads:
+        if chrom not in SIZES or end > SIZES[chrom]:
+            continue
+        hit = (layout.chrom == chrom) & (layout.start < end) & (layout.end > start)
+        counts[layout.row[hit], layout.bin_index[hit]] += 1
+    return counts
+
+
+def test_bam_is_sorted_indexed_and_has_no_reads_from_unknown_contigs(tmp_path):
+    sizes, tagalign, reads, _ = write_fixture(tmp_path)
+    report = tagalign_to_bam(tagalign, sizes, tmp_path / "x.bam", log=lambda _: None)
+    assert report.dropped_unknown_contig == {"chrEBV": 1}
+    assert report.dropped_beyond_end == 1
+    with pysam.AlignmentFile(tmp_path / "x.bam") as bam:
+        assert bam.header.get("HD", {}).get("SO") == "coordinate"
+        assert bam.count(until_eof=True) == len(reads) - 2
+        assert bam.count("chr1", 1000, 1036) == 3  # the chrEBV read was not moved onto chr1
+    assert (tmp_path / "x.bam.bai").exists()
+
+
+def test_counts_equal_real_bedtools_multicov_and_a_brute_force_count(tmp_path):
+    sizes, tagalign, reads, layout = write_fixture(tmp_path)
+    tagalign_to_bam(tagalign, sizes, tmp_path / "x.bam", log=lambda _: None)
+    matrix = count_bins(
+        tmp_path / "x.bam",
+        tmp_path / "bins.bed",
+        tmp_path / "genes.tsv",
+        {"window": 500, "bin_size": 100},
+        {"engine": "multicov", "min_mapq": 0, "include_duplicates": False, "include_qcfail": False},
+        tmp_path / "counts.npy",
+        log=lambda _: None,
+    )
+    direct = subprocess.run(
+        [
+            "bedtools",
+            "multicov",
+            "-bams",
+            str(tmp_path / "x.bam"),
+            "-bed",
+            str(tmp_path / "bins.bed"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    direct_counts = np.array([int(line.split("\t")[-1]) for line in direct.splitlines()])
+    np.testing.assert_array_equal(matrix[layout.row, layout.bin_index], direct_counts)
+    np.testing.assert_array_equal(matrix, brute_force(reads, layout))
+    np.testing.assert_array_equal(np.load(tmp_path / "counts.npy"), matrix)
+    # The read straddling the 1000 edge counts in bins [900, 1000) and [1000, 1100) of ENSG1.
+    assert matrix[0, 4] >= 2 and matrix[0, 5] >= 2
