@@ -8,8 +8,8 @@ rule tagalign_to_bam:
         report="results/qc/reads/{cell}-{mark}.json",
     log:
         "logs/bam/{cell}-{mark}.log",
-    threads: 2
     conda:
         "../../envs/prep.yaml"
+    threads: 2
     script:
         "../scripts/tagalign_to_bam.py"

@@ -6,14 +6,14 @@ rule gene_table:
         published=config["published_genes"],
     output:
         "results/genes/genes.tsv",
-    params:
-        gene_set=config["gene_set"],
-        annotation_format=config["annotation_format"],
-        published_coordinates=config["published_coordinates"],
     log:
         "logs/genes/gene_table.log",
     conda:
         "../../envs/prep.yaml"
+    params:
+        gene_set=config["gene_set"],
+        annotation_format=config["annotation_format"],
+        published_coordinates=config["published_coordinates"],
     script:
         "../scripts/gene_table.py"
 
@@ -24,11 +24,11 @@ rule tss_bins:
         chrom_sizes=config["chrom_sizes"],
     output:
         "results/bins/tss_bins.bed",
-    params:
-        bins=config["bins"],
     log:
         "logs/bins/tss_bins.log",
     conda:
         "../../envs/prep.yaml"
+    params:
+        bins=config["bins"],
     script:
         "../scripts/tss_bins.py"

@@ -1,15 +1,8 @@
-import os
 from pathlib import Path
 
 from snakemake.utils import validate
 
-
 validate(config, "../schemas/config.schema.yaml")
-
-# Workflow scripts import the chromexpr package from this checkout, also in conda envs.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [str(Path(workflow.basedir) / "src"), os.environ.get("PYTHONPATH")])
-)
 
 CELLS = config["cells"]
 MARKS = config["marks"]
@@ -30,7 +23,9 @@ def check_config():
             f"config key 'bins.bin_size': {bins['bin_size']} does not divide the window 2 x {bins['window']}"
         )
     if config["source"] == "processed" and not config["processed_dir"]:
-        raise ValueError("config key 'processed_dir': required when source is processed")
+        raise ValueError(
+            "config key 'processed_dir': required when source is processed"
+        )
 
 
 check_config()
@@ -52,10 +47,24 @@ def demo_mirror_reads(wildcards):
 
 
 def demo_mirror_files():
-    return [f"resources/demo-mirror/{cell}-{mark}.tagAlign.gz" for cell in CELLS for mark in MARKS] + [
+    return [
+        f"resources/demo-mirror/{cell}-{mark}.tagAlign.gz"
+        for cell in CELLS
+        for mark in MARKS
+    ] + [
         "resources/demo-mirror/57epigenomes.RPKM.pc.gz",
         "resources/demo-mirror/Ensembl_v65.Gencode_v10.ENSG.gene_info",
     ]
+
+
+def output_folder(wildcards, output):
+    """The folder of a rule's first output, for scripts that write several files into it."""
+    return str(Path(output[0]).parent)
+
+
+def processed_root(wildcards, output):
+    """results/processed of results/processed/{cell}/classification/{split}.csv."""
+    return str(Path(output[0]).parents[2])
 
 
 def mark_counts(wildcards):
@@ -66,7 +75,9 @@ def processed_exports():
     if not config["export_processed"]:
         return []
     return expand(
-        "results/processed/{cell}/classification/{split}.csv", cell=CELLS, split=SPLIT_NAMES
+        "results/processed/{cell}/classification/{split}.csv",
+        cell=CELLS,
+        split=SPLIT_NAMES,
     )
 
 

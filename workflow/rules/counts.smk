@@ -6,12 +6,12 @@ rule count_reads:
         genes="results/genes/genes.tsv",
     output:
         "results/counts/{cell}-{mark}.npy",
-    params:
-        counting=config["counting"],
-        bins=config["bins"],
     log:
         "logs/counts/{cell}-{mark}.log",
     conda:
         "../../envs/prep.yaml"
+    params:
+        counting=config["counting"],
+        bins=config["bins"],
     script:
         "../scripts/count_reads.py"

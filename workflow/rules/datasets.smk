@@ -9,13 +9,13 @@ if config["source"] == "processed":
             ),
         output:
             "results/datasets/{cell}.npz",
-        params:
-            root=config["processed_dir"],
-            bins=config["bins"],
         log:
             "logs/datasets/{cell}.log",
         conda:
             "../../envs/prep.yaml"
+        params:
+            root=config["processed_dir"],
+            bins=config["bins"],
         script:
             "../scripts/import_processed.py"
 
@@ -29,13 +29,13 @@ else:
             counts=mark_counts,
         output:
             "results/datasets/{cell}.npz",
-        params:
-            marks=MARKS,
-            bins=config["bins"],
         log:
             "logs/datasets/{cell}.log",
         conda:
             "../../envs/prep.yaml"
+        params:
+            marks=MARKS,
+            bins=config["bins"],
         script:
             "../scripts/assemble_dataset.py"
 
@@ -44,12 +44,14 @@ rule export_processed:
     input:
         "results/datasets/{cell}.npz",
     output:
-        expand("results/processed/{{cell}}/classification/{split}.csv", split=SPLIT_NAMES),
-    params:
-        root="results/processed",
+        expand(
+            "results/processed/{{cell}}/classification/{split}.csv", split=SPLIT_NAMES
+        ),
     log:
         "logs/processed/{cell}.log",
     conda:
         "../../envs/prep.yaml"
+    params:
+        root=processed_root,
     script:
         "../scripts/export_processed.py"

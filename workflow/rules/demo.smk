@@ -3,15 +3,15 @@ rule demo_mirror:
         chrom_sizes=config["chrom_sizes"],
     output:
         demo_mirror_files(),
+    log:
+        "logs/demo_mirror.log",
+    conda:
+        "../../envs/prep.yaml"
     params:
         cells=CELLS,
         marks=MARKS,
         seed=config["demo"]["seed"],
         n_genes=config["demo"]["n_genes"],
-        out_dir="resources/demo-mirror",
-    log:
-        "logs/demo_mirror.log",
-    conda:
-        "../../envs/prep.yaml"
+        out_dir=output_folder,
     script:
         "../scripts/demo_mirror.py"

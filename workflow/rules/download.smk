@@ -3,15 +3,15 @@ rule download_reads:
         mirror=demo_mirror_reads,
     output:
         "resources/remc/reads/{cell}-{mark}.tagAlign.gz",
+    log:
+        "logs/download/{cell}-{mark}.log",
+    conda:
+        "../../envs/prep.yaml"
+    resources:
+        downloads=1,
     params:
         url=reads_url,
         settings=config["download"],
-    log:
-        "logs/download/{cell}-{mark}.log",
-    resources:
-        downloads=1,
-    conda:
-        "../../envs/prep.yaml"
     script:
         "../scripts/download.py"
 
@@ -21,15 +21,15 @@ rule download_rpkm:
         mirror=demo_mirror_file("57epigenomes.RPKM.pc.gz"),
     output:
         "resources/remc/57epigenomes.RPKM.pc.gz",
+    log:
+        "logs/download/rpkm.log",
+    conda:
+        "../../envs/prep.yaml"
+    resources:
+        downloads=1,
     params:
         url=config["urls"]["rpkm"],
         settings=config["download"],
-    log:
-        "logs/download/rpkm.log",
-    resources:
-        downloads=1,
-    conda:
-        "../../envs/prep.yaml"
     script:
         "../scripts/download.py"
 
@@ -39,14 +39,14 @@ rule download_annotation:
         mirror=demo_mirror_file("Ensembl_v65.Gencode_v10.ENSG.gene_info"),
     output:
         "resources/remc/gene_annotation.txt",
+    log:
+        "logs/download/annotation.log",
+    conda:
+        "../../envs/prep.yaml"
+    resources:
+        downloads=1,
     params:
         url=config["urls"]["annotation"],
         settings=config["download"],
-    log:
-        "logs/download/annotation.log",
-    resources:
-        downloads=1,
-    conda:
-        "../../envs/prep.yaml"
     script:
         "../scripts/download.py"

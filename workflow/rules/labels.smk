@@ -4,12 +4,12 @@ rule labels:
         rpkm="resources/remc/57epigenomes.RPKM.pc.gz",
     output:
         "results/labels/labels.tsv",
-    params:
-        cells=CELLS,
     log:
         "logs/labels/labels.log",
     conda:
         "../../envs/prep.yaml"
+    params:
+        cells=CELLS,
     script:
         "../scripts/labels.py"
 
@@ -19,11 +19,11 @@ rule split:
         genes="results/genes/genes.tsv",
     output:
         "results/splits/split.tsv",
-    params:
-        weights=config["split"],
     log:
         "logs/splits/split.log",
     conda:
         "../../envs/prep.yaml"
+    params:
+        weights=config["split"],
     script:
         "../scripts/split.py"

@@ -1,0 +1,117 @@
+"""The demo's data preparation, run by Snakemake in a temporary directory."""
+
+import gzip
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chromexpr.dataset import CellDataset
+from chromexpr.io.processed import import_processed
+
+from .workflow_helpers import copy_workflow, snakemake
+
+pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
+
+SMALL_DEMO = """
+cells: [E003, E004]
+demo: {enabled: true, seed: 3, n_genes: 300}
+"""
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("demo"))
+    (workdir / "small.yaml").write_text(SMALL_DEMO)
+    targets = [f"results/datasets/{cell}.npz" for cell in ("E003", "E004")]
+    targets += ["results/processed/E003/classification/test.csv"]
+    snakemake(workdir, *targets, "--configfile", "config/config.yaml", "small.yaml")
+    return workdir
+
+
+def test_datasets_hold_counts_labels_and_contiguous_splits(prepared):
+    dataset = CellDataset.load(prepared / "results/datasets/E003.npz")
+    assert dataset.counts.shape == (300, 5, 100)
+    assert dataset.counts.dtype == np.int32
+    assert list(dataset.marks) == ["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]
+    assert list(dataset.gene_ids) == sorted(dataset.gene_ids)
+    assert dataset.split.tolist() == ["train"] * 100 + ["valid"] * 100 + ["test"] * 100
+    assert dataset.labels.sum() == 150  # the median splits distinct RPKMs in halves
+    assert dataset.bin_offsets[0] == -5000 and dataset.bin_offsets[-1] == 4900
+
+
+def test_every_cell_has_the_same_genes_in_the_same_split(prepared):
+    first = CellDataset.load(prepared / "results/datasets/E003.npz")
+    second = CellDataset.load(prepared / "results/datasets/E004.npz")
+    np.testing.assert_array_equal(first.gene_ids, second.gene_ids)
+    np.testing.assert_array_equal(first.split, second.split)
+    assert not np.array_equal(first.labels, second.labels)
+
+
+def test_labels_follow_the_median_rule_of_the_downloaded_rpkm_table(prepared):
+    dataset = CellDataset.load(prepared / "results/datasets/E004.npz")
+    rpkm = pd.read_csv(prepared / "resources/remc/57epigenomes.RPKM.pc.gz", sep="\t", index_col=0)
+    values = rpkm.loc[dataset.gene_ids, "E004"].to_numpy()
+    np.testing.assert_allclose(dataset.rpkm, values)
+    np.testing.assert_array_equal(dataset.labels, (values >= np.median(values)).astype(np.int8))
+
+
+def test_counts_match_the_reads_in_each_window(prepared):
+    dataset = CellDataset.load(prepared / "results/datasets/E003.npz")
+    reads = pd.read_csv(
+        prepared / "resources/remc/reads/E003-H3K4me3.tagAlign.gz", sep="\t", header=None
+    )
+    gene = int(np.argmax(dataset.counts[:, 3].sum(axis=1)))
+    chrom, tss = dataset.chrom[gene], int(dataset.tss[gene])
+    on_chrom = reads[reads[0] == chrom]
+    # Bin 50 is [TSS, TSS + 100): every read overlapping it by at least 1 bp.
+    expected = int(((on_chrom[1] < tss + 100) & (on_chrom[2] > tss)).sum())
+    assert dataset.counts[gene, 3, 50] == expected
+
+
+def test_reads_on_unknown_contigs_are_dropped_and_reported(prepared):
+    report = (prepared / "results/qc/reads/E003-H3K4me3.json").read_text()
+    assert '"chrEBV"' in report
+    with gzip.open(prepared / "resources/remc/reads/E003-H3K4me3.tagAlign.gz", "rt") as handle:
+        assert any(line.startswith("chrEBV\t") for line in handle)
+
+
+def test_active_genes_carry_more_h3k4me3_at_the_tss(prepared):
+    dataset = CellDataset.load(prepared / "results/datasets/E003.npz")
+    near_tss = dataset.counts[:, 3, 40:60].sum(axis=1)
+    assert near_tss[dataset.labels == 1].mean() > 2 * near_tss[dataset.labels == 0].mean()
+
+
+def test_processed_export_round_trips(prepared):
+    dataset = CellDataset.load(prepared / "results/datasets/E003.npz")
+    again = import_processed(prepared / "results/processed", "E003", dataset.bin_offsets)
+    np.testing.assert_array_equal(again.counts, dataset.counts)
+    np.testing.assert_array_equal(again.labels, dataset.labels)
+    np.testing.assert_array_equal(again.split, dataset.split)
+    np.testing.assert_array_equal(again.gene_ids, dataset.gene_ids)
+    first_line = (
+        (prepared / "results/processed/E003/classification/train.csv").read_text().split("\n")[0]
+    )
+    assert len(first_line.split(",")) == 8 and first_line.split(",")[1] == "1"
+
+
+def test_a_second_run_has_nothing_to_do(prepared):
+    result = snakemake(
+        prepared,
+        "--configfile",
+        "config/config.yaml",
+        "small.yaml",
+        "-n",
+        "results/datasets/E003.npz",
+    )
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_remc_config_dry_run_plans_280_downloads_offline(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    result = snakemake(workdir, "--configfile", "config/remc.yaml", "-n", "--quiet", "rules")
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, flags=re.MULTILINE))
+    assert jobs["download_reads"] == "280"
+    assert jobs["count_reads"] == "280"
+    assert jobs["assemble_dataset"] == "56"
