@@ -17,6 +17,8 @@ include: "workflow/rules/bins.smk"
 include: "workflow/rules/counts.smk"
 include: "workflow/rules/labels.smk"
 include: "workflow/rules/datasets.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/tables.smk"
 
 
 rule all:

@@ -7,12 +7,14 @@ validate(config, "../schemas/config.schema.yaml")
 CELLS = config["cells"]
 MARKS = config["marks"]
 SPLIT_NAMES = ["train", "valid", "test"]
+MODELS = config["models"]
 
 
 wildcard_constraints:
     cell="|".join(CELLS),
     mark="|".join(MARKS),
     split="|".join(SPLIT_NAMES),
+    model="|".join(MODELS),
 
 
 def check_config():
@@ -81,5 +83,30 @@ def processed_exports():
     )
 
 
+def model_params(wildcards):
+    """Constructor hyperparameters of a model (published values unless the config sets them)."""
+    return config["model_params"].get(wildcards.model, {})
+
+
+def training_threads(wildcards):
+    """Batch-1 steps (the published recipe) are too small to split over threads: one is faster."""
+    batch_size = config["training"].get("batch_size")
+    if batch_size == 1 or (
+        batch_size is None and config["training"]["recipe"] == "published"
+    ):
+        return 1
+    return 2
+
+
+def trained_metrics():
+    return expand(
+        "results/models/{model}/{cell}/metrics.json", model=MODELS, cell=CELLS
+    )
+
+
 def all_targets():
-    return expand("results/datasets/{cell}.npz", cell=CELLS) + processed_exports()
+    return (
+        expand("results/datasets/{cell}.npz", cell=CELLS)
+        + processed_exports()
+        + ["results/tables/auc.tsv", "results/figures/auc.png"]
+    )

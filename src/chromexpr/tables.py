@@ -1,0 +1,120 @@
+"""AUC tables over every trained (cell, model): long, wide, and next to the published DeepChrome AUCs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from chromexpr.atomic import atomic_path
+from chromexpr.errors import InputFormatError
+
+# Columns of auc.tsv, in order; every metrics.json must carry them.
+AUC_COLUMNS = (
+    "cell",
+    "model",
+    "test_auc",
+    "valid_auc",
+    "train_auc",
+    "best_epoch",
+    "epochs_run",
+    "wall_seconds",
+    "device",
+    "n_parameters",
+    "recipe",
+)
+SUMMARY_ROWS = ("mean", "median", "min", "max")
+
+
+def read_metrics(metrics_paths: Sequence[Path]) -> pd.DataFrame:
+    """The long AUC table, one row per (cell, model), sorted; columns ``AUC_COLUMNS``."""
+    rows = []
+    seen: dict[tuple[str, str], Path] = {}
+    for path in metrics_paths:
+        try:
+            metrics = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise InputFormatError(path, f"cannot read metrics: {error}") from error
+        missing = [column for column in AUC_COLUMNS if column not in metrics]
+        if missing:
+            raise InputFormatError(path, f"metrics without {missing}")
+        key = (metrics["cell"], metrics["model"])
+        if key in seen:
+            raise InputFormatError(path, f"cell {key[0]}, model {key[1]} also in {seen[key]}")
+        seen[key] = Path(path)
+        rows.append({column: metrics[column] for column in AUC_COLUMNS})
+    table = pd.DataFrame(rows, columns=list(AUC_COLUMNS))
+    return table.sort_values(["cell", "model"], ignore_index=True)
+
+
+def read_auc_table(path: Path) -> pd.DataFrame:
+    """auc.tsv as written by ``build_auc_tables``."""
+    return pd.read_csv(path, sep="\t", dtype={"cell": str, "model": str, "device": str})
+
+
+def read_published_auc(path: Path) -> pd.Series:
+    """Published DeepChrome test AUC indexed by cell, from a TSV with header ``cell<TAB>auc``."""
+    table = pd.read_csv(path, sep="\t", dtype={"cell": str})
+    if list(table.columns) != ["cell", "auc"]:
+        raise InputFormatError(path, f"expected columns ['cell', 'auc'], got {list(table.columns)}")
+    duplicated = table["cell"][table["cell"].duplicated()]
+    if len(duplicated):
+        raise InputFormatError(path, f"cells listed twice: {sorted(set(duplicated))}")
+    return table.set_index("cell")["auc"].astype(float)
+
+
+def wide_auc(long: pd.DataFrame) -> pd.DataFrame:
+    """Test AUC [cells + summary rows, models]: one row per cell, then mean, median, min, max.
+
+    A (cell, model) that was not run is empty and left out of its model's summary.
+    """
+    wide = long.pivot(index="cell", columns="model", values="test_auc").sort_index()
+    wide.columns.name = None
+    summary = pd.DataFrame({name: wide.agg(name) for name in SUMMARY_ROWS}).T
+    return pd.concat([wide, summary]).rename_axis("cell")
+
+
+def published_comparison(long: pd.DataFrame, published: pd.Series) -> pd.DataFrame:
+    """Our test AUC beside the published DeepChrome AUC for every (cell, model) run.
+
+    A cell absent from the published table keeps its row, with the published AUC empty.
+    """
+    table = long[["cell", "model", "test_auc"]].copy()
+    table["published_auc"] = table["cell"].map(published)
+    table["difference"] = table["test_auc"] - table["published_auc"]
+    return table
+
+
+def markdown_table(wide: pd.DataFrame, decimals: int = 3) -> str:
+    """A Markdown pipe table of ``wide`` (index as the first column); empty cells stay empty."""
+    header = [wide.index.name or "", *map(str, wide.columns)]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|:--" + "|--:" * len(wide.columns) + "|",
+    ]
+    for label, row in wide.iterrows():
+        values = ["" if pd.isna(value) else f"{value:.{decimals}f}" for value in row]
+        lines.append("| " + " | ".join([str(label), *values]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def build_auc_tables(metrics_paths: Sequence[Path], published_auc: Path, out_dir: Path) -> None:
+    """Write ``auc.tsv``, ``auc_wide.tsv``, ``auc_wide.md`` and ``published_comparison.tsv``."""
+    if not metrics_paths:
+        raise ValueError("build_auc_tables needs at least one metrics.json")
+    long = read_metrics(metrics_paths)
+    wide = wide_auc(long)
+    comparison = published_comparison(long, read_published_auc(published_auc))
+    out_dir = Path(out_dir)
+    _write_tsv(long, out_dir / "auc.tsv", index=False)
+    _write_tsv(wide, out_dir / "auc_wide.tsv", index=True)
+    _write_tsv(comparison, out_dir / "published_comparison.tsv", index=False)
+    with atomic_path(out_dir / "auc_wide.md") as tmp:
+        tmp.write_text(markdown_table(wide))
+
+
+def _write_tsv(table: pd.DataFrame, path: Path, index: bool) -> None:
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, sep="\t", index=index)

@@ -1,0 +1,133 @@
+"""AUC tables from metrics.json files, the published comparison, and the AUC figure."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from chromexpr.errors import InputFormatError
+from chromexpr.plots import plot_auc
+from chromexpr.tables import build_auc_tables
+
+# (cell, model, test AUC); E900 is not in the published table, linear did not run on E004.
+RUNS = [
+    ("E003", "deepchrome", 0.80),
+    ("E003", "linear", 0.70),
+    ("E004", "deepchrome", 0.90),
+    ("E900", "deepchrome", 0.60),
+    ("E900", "linear", 0.50),
+]
+
+
+def write_metrics(directory, cell, model, test_auc):
+    path = directory / cell / model / "metrics.json"
+    path.parent.mkdir(parents=True)
+    metrics = {
+        "cell": cell,
+        "model": model,
+        "recipe": "fast",
+        "train_auc": test_auc + 0.05,
+        "valid_auc": test_auc + 0.01,
+        "test_auc": test_auc,
+        "best_epoch": 4,
+        "epochs_run": 10,
+        "wall_seconds": 12.5,
+        "device": "cpu",
+        "n_parameters": 644177,
+    }
+    path.write_text(json.dumps(metrics))
+    return path
+
+
+@pytest.fixture
+def tables(tmp_path):
+    """Builds the tables from RUNS; returns their directory."""
+    paths = [write_metrics(tmp_path / "runs", *run) for run in RUNS]
+    published = tmp_path / "published.tsv"
+    published.write_text("cell\tauc\nE003\t0.77\nE004\t0.81\nE005\t0.80\n")
+    build_auc_tables(paths, published, tmp_path / "tables")
+    return tmp_path / "tables"
+
+
+def read_tsv(path):
+    return pd.read_csv(path, sep="\t", dtype={"cell": str})
+
+
+def test_long_table_has_one_row_per_cell_and_model(tables):
+    long = read_tsv(tables / "auc.tsv")
+    assert list(zip(long["cell"], long["model"], long["test_auc"], strict=True)) == RUNS
+    assert list(long.columns[:5]) == ["cell", "model", "test_auc", "valid_auc", "train_auc"]
+    assert {"best_epoch", "epochs_run", "wall_seconds", "device", "n_parameters", "recipe"} <= set(
+        long.columns
+    )
+
+
+def test_wide_table_has_cells_by_models_then_summary_rows(tables):
+    wide = read_tsv(tables / "auc_wide.tsv").set_index("cell")
+    assert list(wide.columns) == ["deepchrome", "linear"]
+    assert list(wide.index) == ["E003", "E004", "E900", "mean", "median", "min", "max"]
+    assert pd.isna(wide.loc["E004", "linear"])
+    assert wide.loc["mean", "deepchrome"] == pytest.approx((0.8 + 0.9 + 0.6) / 3)
+    assert wide.loc["median", "deepchrome"] == pytest.approx(0.8)
+    assert wide.loc["mean", "linear"] == pytest.approx(0.6)
+    assert (wide.loc["min", "linear"], wide.loc["max", "linear"]) == (0.5, 0.7)
+
+
+def test_markdown_table_shows_three_decimals(tables):
+    lines = (tables / "auc_wide.md").read_text().splitlines()
+    assert lines[0] == "| cell | deepchrome | linear |"
+    assert lines[1] == "|:--|--:|--:|"
+    assert lines[3] == "| E004 | 0.900 |  |"
+    assert lines[5] == "| mean | 0.767 | 0.600 |"
+
+
+def test_comparison_pairs_our_test_auc_with_the_published_one(tables):
+    comparison = read_tsv(tables / "published_comparison.tsv")
+    e003 = comparison[(comparison["cell"] == "E003") & (comparison["model"] == "deepchrome")]
+    assert e003["published_auc"].item() == 0.77
+    assert e003["difference"].item() == pytest.approx(0.03)
+
+
+def test_comparison_keeps_a_cell_missing_from_the_published_table_with_an_empty_value(tables):
+    comparison = read_tsv(tables / "published_comparison.tsv")
+    assert len(comparison) == len(RUNS)
+    e900 = comparison[comparison["cell"] == "E900"]
+    assert len(e900) == 2
+    assert e900["published_auc"].isna().all() and e900["difference"].isna().all()
+    assert "E005" not in set(comparison["cell"])
+
+
+def test_the_same_cell_and_model_twice_is_an_input_format_error(tmp_path):
+    paths = [
+        write_metrics(tmp_path / "a", "E003", "deepchrome", 0.8),
+        write_metrics(tmp_path / "b", "E003", "deepchrome", 0.7),
+    ]
+    published = tmp_path / "published.tsv"
+    published.write_text("cell\tauc\nE003\t0.77\n")
+    with pytest.raises(InputFormatError, match="E003"):
+        build_auc_tables(paths, published, tmp_path / "tables")
+
+
+def test_metrics_without_a_test_auc_is_an_input_format_error_naming_the_file(tmp_path):
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({"cell": "E003", "model": "deepchrome"}))
+    published = tmp_path / "published.tsv"
+    published.write_text("cell\tauc\n")
+    with pytest.raises(InputFormatError, match="metrics.json.*test_auc"):
+        build_auc_tables([path], published, tmp_path / "tables")
+
+
+def test_plot_writes_non_empty_png_and_identical_svg_on_every_run(tables, tmp_path):
+    published = tmp_path / "published.tsv"
+    for run in ("a", "b"):
+        plot_auc(tables / "auc.tsv", published, tmp_path / f"{run}.png", tmp_path / f"{run}.svg")
+    assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "a.svg").stat().st_size > 0
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+
+
+def test_plot_accepts_the_long_table_as_a_data_frame(tables, tmp_path):
+    long = read_tsv(tables / "auc.tsv")
+    plot_auc(long, tmp_path / "published.tsv", tmp_path / "auc.png", tmp_path / "auc.svg")
+    assert (tmp_path / "auc.png").stat().st_size > 0

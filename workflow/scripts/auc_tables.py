@@ -1,0 +1,14 @@
+"""Long and wide AUC tables, and our AUCs next to DeepChrome's published ones."""
+
+from pathlib import Path
+
+from chromexpr.logs import step_log
+from chromexpr.tables import build_auc_tables
+
+with step_log(snakemake.log[0]) as log:
+    build_auc_tables(
+        [Path(path) for path in snakemake.input.metrics],
+        Path(snakemake.input.published),
+        Path(snakemake.output.long).parent,
+    )
+    log(Path(snakemake.output.markdown).read_text())

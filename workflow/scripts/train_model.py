@@ -1,0 +1,21 @@
+"""Train one model on one cell type's dataset; best-validation checkpoint, metrics, predictions."""
+
+from pathlib import Path
+
+import torch
+
+from chromexpr.dataset import CellDataset
+from chromexpr.logs import step_log
+from chromexpr.training import TrainingSettings, train_cell
+
+torch.set_num_threads(snakemake.threads)
+with step_log(snakemake.log[0]) as log:
+    settings = TrainingSettings.from_config(
+        snakemake.wildcards.model, snakemake.params.training, snakemake.params.model_params
+    )
+    train_cell(
+        CellDataset.load(snakemake.input[0]),
+        settings,
+        Path(snakemake.output.metrics).parent,
+        log=log,
+    )
