@@ -13,7 +13,7 @@ $(PYTHON):
 $(VENV)/.installed: $(PYTHON) pyproject.toml
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet "$(TORCH)"
-	$(PYTHON) -m pip install --quiet -e ".[dev]"
+	$(PYTHON) -m pip install --quiet -e ".[dev]"  # dev includes the train extra
 	touch $@
 
 # bedtools and samtools from Debian packages, installed only where missing.

@@ -115,3 +115,18 @@ def test_remc_config_dry_run_plans_280_downloads_offline(tmp_path):
     assert jobs["download_reads"] == "280"
     assert jobs["count_reads"] == "280"
     assert jobs["assemble_dataset"] == "56"
+
+
+def test_source_processed_starts_from_the_published_csv_layout(prepared, tmp_path):
+    workdir = copy_workflow(tmp_path / "processed")
+    (workdir / "processed.yaml").write_text(
+        f"cells: [E003]\nsource: processed\nprocessed_dir: {prepared / 'results/processed'}\n"
+    )
+    snakemake(
+        workdir, "results/datasets/E003.npz", "--configfile", "config/config.yaml", "processed.yaml"
+    )
+    imported = CellDataset.load(workdir / "results/datasets/E003.npz")
+    original = CellDataset.load(prepared / "results/datasets/E003.npz")
+    np.testing.assert_array_equal(imported.counts, original.counts)
+    np.testing.assert_array_equal(imported.labels, original.labels)
+    assert np.isnan(imported.rpkm).all()  # the published layout carries no RPKM

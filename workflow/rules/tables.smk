@@ -18,7 +18,7 @@ rule auc_tables:
     log:
         "logs/tables/auc_tables.log",
     conda:
-        "../../envs/prep.yaml"
+        "../../envs/train.yaml"
     script:
         "../scripts/auc_tables.py"
 
@@ -37,6 +37,6 @@ rule auc_plot:
     log:
         "logs/figures/auc_plot.log",
     conda:
-        "../../envs/prep.yaml"
+        "../../envs/train.yaml"
     script:
         "../scripts/auc_plot.py"

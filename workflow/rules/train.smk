@@ -9,7 +9,7 @@ rule train_model:
     log:
         "logs/train/{model}/{cell}.log",
     conda:
-        "../../envs/prep.yaml"
+        "../../envs/train.yaml"
     threads: training_threads
     params:
         training=config["training"],
