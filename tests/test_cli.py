@@ -1,31 +1,12 @@
 import json
 
-import numpy as np
-
 from chromexpr.cli import main
-from chromexpr.dataset import CellDataset
+
+from .test_training import learnable_cell
 
 
 def small_dataset(path):
-    rng = np.random.default_rng(0)
-    n = 60
-    labels = np.tile([0, 1], n // 2).astype(np.int8)
-    counts = rng.poisson(2, size=(n, 5, 100)).astype(np.int32)
-    counts[:, 3, 45:55] += 8 * labels[:, None]
-    CellDataset(
-        cell="E003",
-        gene_ids=np.array([f"ENSG{i:011d}" for i in range(n)]),
-        symbols=np.full(n, "x"),
-        chrom=np.full(n, "chr1"),
-        tss=np.arange(n, dtype=np.int64) * 20_000,
-        strand=np.full(n, "+"),
-        counts=counts,
-        labels=labels,
-        rpkm=labels.astype(float),
-        split=np.repeat(["train", "valid", "test"], n // 3),
-        marks=np.array(["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]),
-        bin_offsets=np.arange(-5000, 5000, 100),
-    ).save(path)
+    learnable_cell().save(path)
 
 
 def test_train_command_writes_metrics_and_prints_the_test_auc(tmp_path, capsys):
