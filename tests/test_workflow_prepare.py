@@ -2,11 +2,14 @@
 
 import gzip
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
+import pyBigWig
 import pytest
 
+from chromexpr.counting import count_bins
 from chromexpr.dataset import CellDataset
 from chromexpr.io.processed import import_processed
 
@@ -130,3 +133,81 @@ def test_source_processed_starts_from_the_published_csv_layout(prepared, tmp_pat
     np.testing.assert_array_equal(imported.counts, original.counts)
     np.testing.assert_array_equal(imported.labels, original.labels)
     assert np.isnan(imported.rpkm).all()  # the published layout carries no RPKM
+
+
+MARKS = ["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]
+ALL_READS = {"min_mapq": 0, "include_duplicates": False, "include_qcfail": False}
+
+
+@pytest.mark.parametrize(("source", "engine"), [("bam", "multicov"), ("tagalign", "fast")])
+def test_one_demo_cell_counted_in_full_equals_the_fast_engine(prepared, tmp_path, source, engine):
+    dataset = CellDataset.load(prepared / "results/datasets/E003.npz")  # counted by engine fast
+    for index, mark in enumerate(MARKS):
+        path = {
+            "bam": prepared / f"results/bam/E003-{mark}.bam",
+            "tagalign": prepared / f"resources/remc/reads/E003-{mark}.tagAlign.gz",
+        }[source]
+        matrix = count_bins(
+            source,
+            path,
+            prepared / "results/bins/tss_bins.bed",
+            prepared / "results/genes/genes.tsv",
+            {"window": 5000, "bin_size": 100},
+            {"engine": engine, **ALL_READS},
+            tmp_path / f"{mark}.npy",
+            chrom_sizes_path=prepared / "resources/hg19.chrom.sizes",
+            log=lambda _: None,
+        )
+        np.testing.assert_array_equal(matrix, dataset.counts[:, index, :], err_msg=mark)
+
+
+def test_bam_false_plans_no_bam_jobs(prepared):
+    (prepared / "no_bam.yaml").write_text("bam: false\n")
+    result = snakemake(
+        prepared,
+        "-n",
+        "--forceall",
+        "results/datasets/E003.npz",
+        "--configfile",
+        "config/config.yaml",
+        "small.yaml",
+        "no_bam.yaml",
+    )
+    assert "tagalign_to_bam" not in result.stdout and "count_reads" in result.stdout
+
+
+def test_bigwig_input_gives_mean_signal_per_bin(prepared, tmp_path):
+    genes = pd.read_csv(prepared / "results/genes/genes.tsv", sep="\t")
+    sizes = dict(
+        line.split("\t")
+        for line in (prepared / "resources/hg19.chrom.sizes").read_text().split("\n")
+        if line
+    )
+    signal = tmp_path / "signal"
+    signal.mkdir()
+    for index, mark in enumerate(MARKS):
+        with pyBigWig.open(str(signal / f"E003-{mark}.bigwig"), "w") as track:
+            chroms = sorted(set(genes["chrom"]))
+            track.addHeader([(chrom, int(sizes[chrom])) for chrom in chroms])
+            for chrom in chroms:
+                # A constant value per chromosome and mark: every full bin's mean is that value.
+                track.addEntries([chrom], [0], ends=[int(sizes[chrom])], values=[float(index + 1)])
+    workdir = copy_workflow(tmp_path / "bigwig")
+    shutil.copytree(
+        prepared / "resources/remc",
+        workdir / "resources/remc",
+        ignore=shutil.ignore_patterns("reads"),
+    )
+    (workdir / "bigwig.yaml").write_text(
+        "cells: [E003]\ninput: bigwig\ndemo: {enabled: false}\nurls:\n"
+        "  reads: file:unused/{cell}-{mark}.tagAlign.gz\n"
+        "  rpkm: file:unused/rpkm.gz\n  annotation: file:unused/genes\n"
+        f"  signal: file://{signal}/{{cell}}-{{mark}}.bigwig\n"
+    )
+    snakemake(
+        workdir, "results/datasets/E003.npz", "--configfile", "config/config.yaml", "bigwig.yaml"
+    )
+    dataset = CellDataset.load(workdir / "results/datasets/E003.npz")
+    assert dataset.counts.dtype == np.float32
+    for index in range(5):
+        assert np.allclose(dataset.counts[:, index, :], index + 1)

@@ -24,6 +24,12 @@ def check_config():
         raise ValueError(
             f"config key 'bins.bin_size': {bins['bin_size']} does not divide the window 2 x {bins['window']}"
         )
+    if config["counting"]["engine"] == "multicov" and not config["bam"]:
+        raise ValueError(
+            "config key 'counting.engine': multicov counts BAMs; with bam: false use engine fast"
+        )
+    if config["input"] == "bigwig" and "signal" not in config["urls"]:
+        raise ValueError("config key 'urls.signal': required when input is bigwig")
     if config["source"] == "processed" and not config["processed_dir"]:
         raise ValueError(
             "config key 'processed_dir': required when source is processed"
@@ -67,6 +73,27 @@ def output_folder(wildcards, output):
 def processed_root(wildcards, output):
     """results/processed of results/processed/{cell}/classification/{split}.csv."""
     return str(Path(output[0]).parents[2])
+
+
+def count_source_kind():
+    """What counting reads: signal bigWigs, the tagAlign itself, or the sorted BAM."""
+    if config["input"] == "bigwig":
+        return "bigwig"
+    return "bam" if config["bam"] else "tagalign"
+
+
+def count_source(wildcards):
+    name = f"{wildcards.cell}-{wildcards.mark}"
+    kind = count_source_kind()
+    if kind == "bigwig":
+        return {"source": f"resources/remc/signal/{name}.bigwig"}
+    if kind == "tagalign":
+        return {"source": f"resources/remc/reads/{name}.tagAlign.gz"}
+    return {"source": f"results/bam/{name}.bam", "index": f"results/bam/{name}.bam.bai"}
+
+
+def signal_url(wildcards):
+    return config["urls"]["signal"].format(cell=wildcards.cell, mark=wildcards.mark)
 
 
 def mark_counts(wildcards):

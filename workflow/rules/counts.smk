@@ -1,9 +1,9 @@
 rule count_reads:
     input:
-        bam="results/bam/{cell}-{mark}.bam",
-        bai="results/bam/{cell}-{mark}.bam.bai",
+        unpack(count_source),
         bins="results/bins/tss_bins.bed",
         genes="results/genes/genes.tsv",
+        chrom_sizes=config["chrom_sizes"],
     output:
         "results/counts/{cell}-{mark}.npy",
     log:
@@ -11,6 +11,7 @@ rule count_reads:
     conda:
         "../../envs/prep.yaml"
     params:
+        source=count_source_kind(),
         counting=config["counting"],
         bins=config["bins"],
     script:

@@ -50,3 +50,19 @@ rule download_annotation:
         settings=config["download"],
     script:
         "../scripts/download.py"
+
+
+rule download_signal:
+    output:
+        "resources/remc/signal/{cell}-{mark}.bigwig",
+    log:
+        "logs/download/signal-{cell}-{mark}.log",
+    conda:
+        "../../envs/prep.yaml"
+    resources:
+        downloads=1,
+    params:
+        url=signal_url,
+        settings=config["download"],
+    script:
+        "../scripts/download.py"

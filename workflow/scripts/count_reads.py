@@ -1,15 +1,17 @@
-"""Reads per TSS bin of one cell type and mark: counts [genes, bins] as .npy."""
+"""Reads (or mean signal) per TSS bin of one cell type and mark: [genes, bins] as .npy."""
 
 from chromexpr.counting import count_bins
 from chromexpr.logs import step_log
 
 with step_log(snakemake.log[0]) as log:
     count_bins(
-        bam=snakemake.input.bam,
+        source=snakemake.params.source,
+        path=snakemake.input.source,
         bins_bed=snakemake.input.bins,
         genes_path=snakemake.input.genes,
         bins=snakemake.params.bins,
         counting=snakemake.params.counting,
         out_path=snakemake.output[0],
+        chrom_sizes_path=snakemake.input.chrom_sizes,
         log=log,
     )

@@ -121,9 +121,13 @@ def read_bins_bed(path: str | os.PathLike[str], n_genes: int, n_bins: int) -> Bi
 
 
 def scatter_bin_counts(layout: BinLayout, line_counts: np.ndarray) -> np.ndarray:
-    """Counts per BED line [bins_kept] to the counts matrix [genes, bins]; left-out bins are 0."""
+    """Values per BED line [bins_kept] to the matrix [genes, bins]; left-out bins are 0.
+
+    Integer counts give int32, signal means float32.
+    """
     if len(line_counts) != len(layout.row):
         raise ValueError(f"{len(line_counts)} counts for {len(layout.row)} bins")
-    matrix = np.zeros((layout.n_genes, layout.n_bins), dtype=np.int32)
+    dtype = np.float32 if np.issubdtype(line_counts.dtype, np.floating) else np.int32
+    matrix = np.zeros((layout.n_genes, layout.n_bins), dtype=dtype)
     matrix[layout.row, layout.bin_index] = line_counts
     return matrix
