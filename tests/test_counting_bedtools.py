@@ -10,6 +10,7 @@ import pytest
 
 from chromexpr.bam import tagalign_to_bam
 from chromexpr.counting import count_bins
+from chromexpr.errors import InputFormatError
 from chromexpr.genome.bins import bin_layout, write_bins_bed
 from chromexpr.genome.tss import write_gene_table
 
@@ -108,3 +109,14 @@ def test_counts_equal_real_bedtools_multicov_and_a_brute_force_count(tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "counts.npy"), matrix)
     # The read straddling the 1000 edge counts in bins [900, 1000) and [1000, 1100) of ENSG1.
     assert matrix[0, 4] >= 2 and matrix[0, 5] >= 2
+
+
+def test_a_file_with_no_read_on_a_known_contig_is_a_clear_error(tmp_path):
+    sizes = tmp_path / "chrom.sizes"
+    sizes.write_text("chr1\t1000\n")
+    tagalign = tmp_path / "only-unknown.tagAlign.gz"
+    with gzip.open(tagalign, "wt") as handle:
+        handle.write("chrEBV\t10\t46\tN\t1000\t+\n")
+    with pytest.raises(InputFormatError, match="no read left after the contig filter"):
+        tagalign_to_bam(tagalign, sizes, tmp_path / "x.bam", log=lambda _: None)
+    assert not (tmp_path / "x.bam").exists()

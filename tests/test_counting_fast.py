@@ -322,3 +322,12 @@ def test_an_empty_tagalign_is_an_input_format_error(tmp_path):
     write_tagalign(tagalign, [])
     with pytest.raises(InputFormatError, match="no reads"):
         tagalign_bin_counts(tagalign, layout_of([("chr1", 0, 100)]), SIZES, log=quiet)
+
+
+def test_a_truncated_bam_is_an_input_format_error(tmp_path):
+    bam = tmp_path / "reads.bam"
+    write_bam(bam, [("chr1", start, "36M", 0, 60) for start in range(0, 1_100, 2)])
+    data = bam.read_bytes()
+    bam.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputFormatError, match="reads.bam"):
+        bam_bin_counts(bam, layout_of([("chr1", 0, 1_200)]), log=quiet)

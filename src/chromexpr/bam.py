@@ -44,6 +44,10 @@ def tagalign_to_bam(
                 log(f"{tagalign}: {report.reads_total} reads parsed")
         if report.reads_total == 0:
             raise InputFormatError(tagalign, "no reads (empty tagAlign)")
+        if report.reads_kept == 0:
+            raise InputFormatError(
+                tagalign, f"no read left after the contig filter: {report.summary()}"
+            )
         log(report.summary())
         try:
             unsorted = pybedtools.BedTool(str(filtered)).to_bam(g=str(chrom_sizes_path)).fn

@@ -49,14 +49,19 @@ def overlap_counts(
     return counts
 
 
-def _chromosome_reads(bam: pysam.AlignmentFile, chrom: str) -> np.ndarray:
+def _chromosome_reads(
+    alignments: pysam.AlignmentFile, chrom: str, bam: str | os.PathLike[str]
+) -> np.ndarray:
     """Start, end, flag and MAPQ of every read the index holds on ``chrom``: [reads, 4] int64."""
     fields: list[int] = []
     extend = fields.extend  # one flat list and a bound method: the fastest pysam loop measured
-    for read in bam.fetch(chrom):
-        # pysam gives no end for unmapped or CIGAR-less reads; htslib (so multicov) gives 1 bp.
-        end = read.reference_end or read.reference_start + 1
-        extend((read.reference_start, end, read.flag, read.mapping_quality))
+    try:
+        for read in alignments.fetch(chrom):
+            # pysam gives no end for unmapped or CIGAR-less reads; htslib (so multicov) gives 1 bp.
+            end = read.reference_end or read.reference_start + 1
+            extend((read.reference_start, end, read.flag, read.mapping_quality))
+    except OSError as error:  # a truncated or corrupt BGZF block
+        raise InputFormatError(bam, f"cannot read the reads on {chrom}: {error}") from error
     return np.array(fields, dtype=np.int64).reshape(-1, 4)
 
 
@@ -78,25 +83,26 @@ def bam_bin_counts(
     )
     counts = np.zeros(len(layout.start), dtype=np.int64)
     try:
-        with pysam.AlignmentFile(str(bam), "rb") as alignments:
-            if not alignments.has_index():
-                raise InputFormatError(bam, "no index (run samtools index on the sorted BAM)")
-            references = pd.Index(alignments.references)
-            bin_reference = references.get_indexer(layout.chrom)  # [bed_lines], -1: not in BAM
-            absent = np.unique(layout.chrom[bin_reference < 0])
-            if len(absent):
-                log(f"{bam}: no reference for {', '.join(absent)}; their bins count 0")
-            for reference in np.unique(bin_reference[bin_reference >= 0]):
-                chrom = references[reference]
-                in_chrom = np.flatnonzero(bin_reference == reference)
-                starts, ends, flags, mapqs = _chromosome_reads(alignments, chrom).T
-                kept = ((flags & excluded_flags) == 0) & (mapqs >= min_mapq)
-                counts[in_chrom] = overlap_counts(
-                    starts[kept], ends[kept], layout.start[in_chrom], layout.end[in_chrom]
-                )
-                log(f"{bam}: {chrom}: {int(kept.sum())} of {len(kept)} reads counted")
+        alignments = pysam.AlignmentFile(str(bam), "rb")
     except (OSError, ValueError) as error:
-        raise InputFormatError(bam, f"cannot read BAM: {error}") from error
+        raise InputFormatError(bam, f"cannot open as BAM: {error}") from error
+    with alignments:
+        if not alignments.has_index():
+            raise InputFormatError(bam, "no index (run samtools index on the sorted BAM)")
+        references = pd.Index(alignments.references)
+        bin_reference = references.get_indexer(layout.chrom)  # [bed_lines], -1: not in the BAM
+        absent = np.unique(layout.chrom[bin_reference < 0])
+        if len(absent):
+            log(f"{bam}: no reference for {', '.join(absent)}; their bins count 0")
+        for reference in np.unique(bin_reference[bin_reference >= 0]):
+            chrom = references[reference]
+            in_chrom = np.flatnonzero(bin_reference == reference)
+            starts, ends, flags, mapqs = _chromosome_reads(alignments, chrom, bam).T
+            kept = ((flags & excluded_flags) == 0) & (mapqs >= min_mapq)
+            counts[in_chrom] = overlap_counts(
+                starts[kept], ends[kept], layout.start[in_chrom], layout.end[in_chrom]
+            )
+            log(f"{bam}: {chrom}: {int(kept.sum())} of {len(kept)} reads counted")
     return counts
 
 
