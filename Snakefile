@@ -19,6 +19,7 @@ include: "workflow/rules/labels.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/crosscell.smk"
 
 
 rule all:

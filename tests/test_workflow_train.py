@@ -82,3 +82,27 @@ def test_rerunning_one_cell_retrains_only_that_cell(trained):
     after = json.loads((trained / target).read_text())
     assert after["test_auc"] == before["test_auc"]  # same seed, same device: same numbers
     assert (trained / "results/models/deepchrome/E004/metrics.json").stat().st_mtime_ns == other
+
+
+def test_crosscell_matrix_diagonal_is_the_per_cell_test_auc(trained):
+    matrix = pd.read_csv(
+        trained / "results/crosscell/deepchrome/none/matrix.tsv", sep="\t", index_col=0
+    )
+    assert matrix.shape == (2, 2)
+    for cell in CELLS:
+        metrics = json.loads(
+            (trained / f"results/models/deepchrome/{cell}/metrics.json").read_text()
+        )
+        assert matrix.loc[cell, cell] == pytest.approx(metrics["test_auc"])
+    assert (trained / "results/figures/crosscell/deepchrome-cpm.png").stat().st_size > 0
+
+
+def test_crosscell_long_table_has_every_experiment_and_normalisation(trained):
+    long = pd.read_csv(trained / "results/tables/crosscell.tsv", sep="\t")
+    assert set(long["experiment"]) == {"pairwise", "leave_one_out", "pooled"}
+    assert set(long["normalisation"]) == {"none", "cpm"}
+    leave_one_out = long[long["experiment"] == "leave_one_out"]
+    assert sorted(leave_one_out["test_cell"]) == sorted(CELLS * 2)
+    assert (long["auc"] > 0.5).all()
+    summary = pd.read_csv(trained / "results/tables/crosscell_summary.tsv", sep="\t")
+    assert "transfer_auc_as_test" in summary.columns

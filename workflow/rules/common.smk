@@ -8,6 +8,7 @@ CELLS = config["cells"]
 MARKS = config["marks"]
 SPLIT_NAMES = ["train", "valid", "test"]
 MODELS = config["models"]
+CROSSCELL = config["crosscell"]
 
 
 wildcard_constraints:
@@ -15,6 +16,7 @@ wildcard_constraints:
     mark="|".join(MARKS),
     split="|".join(SPLIT_NAMES),
     model="|".join(MODELS),
+    normalisation="|".join(CROSSCELL["normalisations"]),
 
 
 def check_config():
@@ -131,9 +133,57 @@ def trained_metrics():
     )
 
 
+def per_cell_checkpoints(wildcards):
+    """Per-cell models for transfer: the plain ones, or ones trained on normalised inputs."""
+    if wildcards.normalisation == "none":
+        pattern = "results/models/{model}/{cell}/model.pt"
+    else:
+        pattern = "results/crosscell/models/{normalisation}/{model}/{cell}/model.pt"
+    return expand(
+        pattern,
+        model=wildcards.model,
+        normalisation=wildcards.normalisation,
+        cell=CELLS,
+    )
+
+
+def crosscell_results():
+    folders = expand(
+        "results/crosscell/{model}/{normalisation}",
+        model=MODELS,
+        normalisation=CROSSCELL["normalisations"],
+    )
+    experiments = CROSSCELL["experiments"]
+    results = []
+    for folder in folders:
+        if "pairwise" in experiments:
+            results.append(f"{folder}/pairwise.tsv")
+        if "pooled" in experiments:
+            results.append(f"{folder}/pooled/transfer.tsv")
+        if "leave_one_out" in experiments:
+            results += [
+                f"{folder}/leave_one_out/{cell}/transfer.json" for cell in CELLS
+            ]
+    return results
+
+
+def crosscell_targets():
+    if not CROSSCELL["enabled"]:
+        return []
+    targets = ["results/tables/crosscell.tsv"]
+    if "pairwise" in CROSSCELL["experiments"]:
+        targets += expand(
+            "results/figures/crosscell/{model}-{normalisation}.png",
+            model=MODELS,
+            normalisation=CROSSCELL["normalisations"],
+        )
+    return targets
+
+
 def all_targets():
     return (
         expand("results/datasets/{cell}.npz", cell=CELLS)
         + processed_exports()
         + ["results/tables/auc.tsv", "results/figures/auc.png"]
+        + crosscell_targets()
     )

@@ -1,0 +1,110 @@
+rule train_normalised_model:
+    input:
+        "results/datasets/{cell}.npz",
+    output:
+        model="results/crosscell/models/{normalisation}/{model}/{cell}/model.pt",
+        metrics="results/crosscell/models/{normalisation}/{model}/{cell}/metrics.json",
+        history="results/crosscell/models/{normalisation}/{model}/{cell}/history.tsv",
+        predictions="results/crosscell/models/{normalisation}/{model}/{cell}/predictions.tsv",
+    log:
+        "logs/crosscell/train/{normalisation}/{model}/{cell}.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: training_threads
+    params:
+        training=config["training"],
+        model_params=model_params,
+    script:
+        "../scripts/crosscell_train.py"
+
+
+rule crosscell_pairwise:
+    input:
+        datasets=expand("results/datasets/{cell}.npz", cell=CELLS),
+        checkpoints=per_cell_checkpoints,
+    output:
+        "results/crosscell/{model}/{normalisation}/pairwise.tsv",
+    log:
+        "logs/crosscell/pairwise/{model}-{normalisation}.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: 2
+    params:
+        cells=CELLS,
+        training=config["training"],
+        model_params=model_params,
+    script:
+        "../scripts/crosscell_pairwise.py"
+
+
+rule crosscell_leave_one_out:
+    input:
+        datasets=expand("results/datasets/{cell}.npz", cell=CELLS),
+    output:
+        "results/crosscell/{model}/{normalisation}/leave_one_out/{cell}/transfer.json",
+    log:
+        "logs/crosscell/leave_one_out/{model}-{normalisation}-{cell}.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: training_threads
+    params:
+        cells=CELLS,
+        training=config["training"],
+        model_params=model_params,
+    script:
+        "../scripts/crosscell_leave_one_out.py"
+
+
+rule crosscell_pooled:
+    input:
+        datasets=expand("results/datasets/{cell}.npz", cell=CELLS),
+    output:
+        "results/crosscell/{model}/{normalisation}/pooled/transfer.tsv",
+    log:
+        "logs/crosscell/pooled/{model}-{normalisation}.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: training_threads
+    params:
+        cells=CELLS,
+        training=config["training"],
+        model_params=model_params,
+    script:
+        "../scripts/crosscell_pooled.py"
+
+
+rule crosscell_heatmap:
+    input:
+        "results/crosscell/{model}/{normalisation}/pairwise.tsv",
+    output:
+        matrix="results/crosscell/{model}/{normalisation}/matrix.tsv",
+        png=report(
+            "results/figures/crosscell/{model}-{normalisation}.png",
+            caption="../report/crosscell_heatmap.rst",
+            category="Cross-cell",
+        ),
+        svg="results/figures/crosscell/{model}-{normalisation}.svg",
+    log:
+        "logs/crosscell/heatmap/{model}-{normalisation}.log",
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/crosscell_heatmap.py"
+
+
+rule crosscell_tables:
+    input:
+        crosscell_results(),
+    output:
+        long="results/tables/crosscell.tsv",
+        summary=report(
+            "results/tables/crosscell_summary.tsv",
+            caption="../report/crosscell_summary.rst",
+            category="Cross-cell",
+        ),
+    log:
+        "logs/crosscell/tables.log",
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/crosscell_tables.py"

@@ -1,0 +1,19 @@
+"""The transfer matrix of one model and normalisation, as TSV and a clustered heatmap."""
+
+from pathlib import Path
+
+from chromexpr.crosscell import plot_transfer_heatmap, read_transfer_results, transfer_matrix
+from chromexpr.logs import step_log
+
+model, normalisation = snakemake.wildcards.model, snakemake.wildcards.normalisation
+with step_log(snakemake.log[0]):
+    matrix = transfer_matrix(
+        read_transfer_results([Path(snakemake.input[0])]), model, normalisation
+    )
+    matrix.to_csv(snakemake.output.matrix, sep="\t")
+    plot_transfer_heatmap(
+        matrix,
+        Path(snakemake.output.png),
+        Path(snakemake.output.svg),
+        f"{model}, normalisation {normalisation}: test AUC, train cell (rows) x test cell",
+    )

@@ -1,0 +1,28 @@
+"""Train on every cell's training genes but one cell's; score on that cell's test genes."""
+
+from pathlib import Path
+
+import torch
+
+from chromexpr.crosscell import leave_one_out
+from chromexpr.dataset import CellDataset
+from chromexpr.logs import step_log
+from chromexpr.training import TrainingSettings
+
+torch.set_num_threads(snakemake.threads)
+cells = snakemake.params.cells
+with step_log(snakemake.log[0]) as log:
+    leave_one_out(
+        snakemake.wildcards.model,
+        {
+            cell: CellDataset.load(path)
+            for cell, path in zip(cells, snakemake.input.datasets, strict=True)
+        },
+        snakemake.wildcards.cell,
+        TrainingSettings.from_config(
+            snakemake.wildcards.model, snakemake.params.training, snakemake.params.model_params
+        ),
+        snakemake.wildcards.normalisation,
+        Path(snakemake.output[0]).parent,
+        log=log,
+    )
