@@ -131,7 +131,7 @@ def tagalign_bin_counts(
     end_parts: list[np.ndarray] = []
     for chunk in read_tagalign_chunks(tagalign):
         kept = filter_known_contigs(chunk, chrom_sizes, report)
-        read_chrom = chrom_names.get_indexer(kept["chrom"])
+        read_chrom = kept["contig"].to_numpy()  # index into chrom_sizes, as chrom_names is
         on_binned = has_bins[read_chrom]
         offsets = chrom_offsets[read_chrom[on_binned]]
         start_parts.append(kept["start"].to_numpy()[on_binned] + offsets)

@@ -116,6 +116,8 @@ def filter_known_contigs(
 ) -> pd.DataFrame:
     """Keep reads on contigs in the chrom sizes that end within the chromosome.
 
+    The kept reads gain a column ``contig``: the index of their chromosome in ``chrom_sizes``.
+
     ``bedtools bedtobam`` silently moves reads on unknown contigs onto the first chromosome, so
     they must go before it runs; the report records what went.
     """
@@ -128,6 +130,6 @@ def filter_known_contigs(
     lengths = np.fromiter(chrom_sizes.values(), dtype=np.int64, count=len(chrom_sizes))
     inside = known & (chunk["end"].to_numpy() <= lengths[contig])
     report.dropped_beyond_end += int((known & ~inside).sum())
-    kept = chunk[inside]
+    kept = chunk[inside].assign(contig=contig[inside])
     report.reads_kept += len(kept)
     return kept
