@@ -32,8 +32,9 @@ def test_deepchrome_rejects_too_few_bins_for_convolution_and_pooling():
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_registered_model_reads_marks_by_bins_and_returns_two_logits(name):
-    model = build_model(name, n_marks=5, n_bins=100)
-    assert model(torch.rand(3, 5, 100)).shape == (3, 2)
+    model = build_model(name, n_marks=5, n_bins=100, n_outputs=2)
+    genes = (1 + model.neighbours,) if getattr(model, "reads_neighbours", False) else ()
+    assert model(torch.rand(3, *genes, 5, 100)).shape == (3, 2)
 
 
 def test_unknown_model_is_a_config_error_listing_the_known_names():

@@ -203,7 +203,8 @@ def test_training_twice_with_the_same_settings_gives_the_same_results(tmp_path):
     dataset = learnable_cell()
     first = train_cell(dataset, quick_settings(), tmp_path / "a", log=lambda _: None)
     second = train_cell(dataset, quick_settings(), tmp_path / "b", log=lambda _: None)
-    first.pop("wall_seconds"), second.pop("wall_seconds")
+    for timing in ("wall_seconds", "seconds_per_epoch"):
+        first.pop(timing), second.pop(timing)
     assert first == second
     predictions = [(tmp_path / run / "predictions.tsv").read_text() for run in ("a", "b")]
     assert predictions[0] == predictions[1]
@@ -254,3 +255,142 @@ def test_nan_loss_is_a_training_error_naming_model_cell_and_epoch(tmp_path):
     with pytest.raises(TrainingError, match="deepchrome on cell E999.*epoch 1"):
         train_cell(replace(dataset, counts=counts), quick_settings(), tmp_path, log=lambda _: None)
     assert not (tmp_path / "metrics.json").exists()
+
+
+# --- tasks, recipes and model hooks -----------------------------------------------------------
+
+
+class AttendingToy(torch.nn.Module):
+    """A one-logit model with attention weights, to test the harness's hooks without a zoo model."""
+
+    PUBLISHED_RECIPE = {"optimizer": "adam", "batch_size": 4, "grad_clip": 0.5}
+
+    def __init__(self, n_marks=5, n_bins=100, n_outputs=1):
+        super().__init__()
+        self.bin_scores = torch.nn.Parameter(torch.zeros(n_marks, n_bins))
+        self.output = torch.nn.Linear(n_marks, n_outputs)
+        self.register_buffer("scale", torch.ones(n_marks))
+
+    def fit_input_statistics(self, counts):
+        self.scale = counts.amax(dim=(0, 2)).clamp(min=1)
+
+    def attention(self, counts):
+        bins = torch.softmax(self.bin_scores.expand(len(counts), -1, -1), dim=2)
+        marks = torch.full(counts.shape[:2], 1 / counts.shape[1])
+        return {"bins": bins, "marks": marks}
+
+    def forward(self, counts):
+        pooled = (self.attention(counts)["bins"] * counts).sum(2) / self.scale
+        return self.output(pooled)
+
+
+@pytest.fixture
+def toy_model(monkeypatch):
+    from chromexpr import models
+
+    monkeypatch.setitem(models.MODELS, "toy", AttendingToy)
+    return "toy"
+
+
+def test_published_recipe_takes_the_models_own_values(toy_model):
+    settings = TrainingSettings.from_config(toy_model, {"recipe": "published"})
+    assert (settings.optimizer, settings.batch_size, settings.grad_clip) == ("adam", 4, 0.5)
+    # What the model's paper does not state stays DeepChrome's.
+    assert (settings.epochs, settings.learning_rate) == (100, 1e-3)
+
+
+def test_fast_recipe_keeps_only_the_models_gradient_clipping(toy_model):
+    settings = TrainingSettings.from_config(toy_model, {"recipe": "fast"})
+    assert (settings.optimizer, settings.batch_size) == ("adam", RECIPES["fast"]["batch_size"])
+    assert settings.grad_clip == 0.5
+
+
+def test_gradient_clipping_bounds_the_norm_of_an_sgd_step():
+    dataset = learnable_cell()
+    features = torch.as_tensor(dataset.counts, dtype=torch.float32)
+    labels = torch.as_tensor(dataset.labels, dtype=torch.int64)
+    torch.manual_seed(0)
+    model = build_model("deepchrome", N_MARKS, N_BINS, dropout=0.0)
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    settings = replace(
+        quick_settings(batch_size=len(labels)), optimizer="sgd", learning_rate=1.0, grad_clip=0.01
+    )
+    optimizer = make_optimizer(model, settings)
+    train_epoch(model, optimizer, features, labels, torch.arange(len(labels)), settings, 0)
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert torch.linalg.vector_norm(after - before) <= 0.01 + 1e-6
+
+
+def test_non_positive_gradient_clip_is_a_config_error():
+    with pytest.raises(ConfigError) as error:
+        quick_settings(grad_clip=0)
+    assert error.value.key == "training.grad_clip"
+
+
+def test_one_logit_model_trains_with_binary_cross_entropy_and_writes_attention(toy_model, tmp_path):
+    dataset = learnable_cell()
+    settings = TrainingSettings.from_config(
+        toy_model, {"recipe": "fast", "epochs": 2, "batch_size": 8, "device": "cpu"}
+    )
+    metrics = train_cell(dataset, settings, tmp_path, log=lambda _: None)
+    assert 0 <= metrics["test_auc"] <= 1
+    state = torch.load(tmp_path / "model.pt", weights_only=True)
+    # The scale was fixed from the training split's maximum per mark, and saved with the model.
+    expected = dataset.features("train").max(axis=(0, 2)).clip(min=1)
+    np.testing.assert_allclose(state["scale"].numpy(), expected)
+    with np.load(tmp_path / "attention.npz") as attention:
+        test_genes = dataset.gene_ids[dataset.mask("test")]
+        assert attention["bins"].shape == (len(test_genes), N_MARKS, N_BINS)
+        assert attention["marks"].shape == (len(test_genes), N_MARKS)
+        assert list(attention["gene_ids"]) == list(test_genes)
+        assert list(attention["mark_names"]) == list(dataset.marks)
+        written = np.loadtxt(tmp_path / "predictions.tsv", skiprows=1, usecols=2)
+        np.testing.assert_allclose(attention["probability"], written, rtol=1e-6)
+
+
+def test_models_without_attention_write_no_attention_file(tmp_path):
+    train_cell(learnable_cell(), quick_settings(epochs=1), tmp_path, log=lambda _: None)
+    assert not (tmp_path / "attention.npz").exists()
+
+
+def test_regression_predicts_log_rpkm_and_is_scored_by_correlation(tmp_path):
+    dataset = learnable_cell()
+    settings = TrainingSettings.from_config(
+        "deepchrome",
+        {
+            "recipe": "fast",
+            "epochs": 4,
+            "batch_size": 8,
+            "device": "cpu",
+            "input_transform": "log1p",
+        },
+        task="regression",
+    )
+    metrics = train_cell(dataset, settings, tmp_path, log=lambda _: None)
+    assert metrics["task"] == "regression" and "test_auc" not in metrics
+    assert -1 <= metrics["test_spearman"] <= 1
+    # The learnable cell's RPKM follows its labels, which the first mark reveals.
+    assert metrics["valid_pearson"] > 0.5
+    predictions = (tmp_path / "predictions.tsv").read_text().splitlines()
+    assert predictions[0] == "gene_id\tlog_rpkm\tprediction"
+    first = predictions[1].split("\t")
+    test_rpkm = dataset.rpkm[dataset.mask("test")][0]
+    assert float(first[1]) == pytest.approx(np.log1p(test_rpkm), rel=1e-6)
+    history = (tmp_path / "history.tsv").read_text().splitlines()
+    assert history[0] == "epoch\tloss\tvalid_pearson\tseconds"
+    state = torch.load(tmp_path / "model.pt", weights_only=True)
+    assert state["classifier.6.weight"].shape == (1, 125)
+
+
+def test_regression_needs_rpkm_that_varies_in_every_split(tmp_path):
+    dataset = learnable_cell()
+    constant = replace(dataset, rpkm=np.ones(dataset.n_genes))
+    settings = quick_settings()
+    with pytest.raises(TrainingError, match="two values"):
+        train_cell(constant, replace(settings, task="regression"), tmp_path, log=lambda _: None)
+
+
+def test_unknown_task_is_a_config_error():
+    with pytest.raises(ConfigError) as error:
+        TrainingSettings.from_config("deepchrome", {"recipe": "fast"}, task="ranking")
+    assert error.value.key == "task"

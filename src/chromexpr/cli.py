@@ -13,16 +13,27 @@ from pathlib import Path
 
 from chromexpr.errors import ChromexprError
 
+TEST_SCORES = {
+    "test_auc": "test AUC",
+    "test_pearson": "test Pearson r",
+    "test_spearman": "test Spearman rho",
+}
+
 
 def _train(args: argparse.Namespace) -> None:
     from chromexpr.dataset import CellDataset
     from chromexpr.training import OVERRIDABLE, TrainingSettings, train_cell
 
     overrides = {key: getattr(args, key) for key in OVERRIDABLE if getattr(args, key) is not None}
-    settings = TrainingSettings.from_config(args.model, {"recipe": args.recipe, **overrides})
+    settings = TrainingSettings.from_config(
+        args.model, {"recipe": args.recipe, **overrides}, task=args.task
+    )
     metrics = train_cell(CellDataset.load(args.dataset), settings, args.out)
+    scores = ", ".join(
+        f"{label} {metrics[key]:.4f}" for key, label in TEST_SCORES.items() if key in metrics
+    )
     print(
-        f"{metrics['model']} on {metrics['cell']}: test AUC {metrics['test_auc']:.4f} "
+        f"{metrics['model']} on {metrics['cell']}: {scores} "
         f"(best epoch {metrics['best_epoch']}); outputs in {args.out}"
     )
 
@@ -40,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     train.add_argument("--model", default="deepchrome")
     train.add_argument("--recipe", default="fast", choices=["published", "fast"])
+    train.add_argument("--task", default="classification", choices=["classification", "regression"])
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", dest="batch_size", type=int)
     train.add_argument("--learning-rate", dest="learning_rate", type=float)
@@ -47,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     train.add_argument("--input-transform", dest="input_transform", choices=["raw", "log1p"])
     train.add_argument("--seed", type=int)
     train.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    train.add_argument("--grad-clip", dest="grad_clip", type=float)
     args, rest = parser.parse_known_args(argv)
     try:
         if args.command == "demo":

@@ -1,9 +1,11 @@
-"""Scoring a trained model: p(high expression) per gene and the AUC of those probabilities."""
+"""Scoring a trained model: p(high expression) per gene and its AUC, or predicted log(RPKM + 1)
+and its correlations."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy import stats
 from sklearn.metrics import roc_auc_score
 from torch import nn
 
@@ -24,16 +26,32 @@ def auc(labels: np.ndarray, probabilities: np.ndarray) -> float:
     return float(roc_auc_score(labels, probabilities))
 
 
-def predict_probabilities(
+def correlations(targets: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
+    """Pearson and Spearman correlation of ``predictions`` [genes] with ``targets`` [genes].
+
+    Raises ValueError when either is constant (the correlation is undefined) or not finite.
+    """
+    targets = np.asarray(targets, dtype=np.float64)
+    predictions = np.asarray(predictions, dtype=np.float64)
+    if not (np.all(np.isfinite(targets)) and np.all(np.isfinite(predictions))):
+        raise ValueError("correlation needs finite values; got NaN or infinity")
+    if np.ptp(targets) == 0 or np.ptp(predictions) == 0:
+        raise ValueError("correlation is undefined for constant targets or predictions")
+    return {
+        "pearson": float(stats.pearsonr(targets, predictions).statistic),
+        "spearman": float(stats.spearmanr(targets, predictions).statistic),
+    }
+
+
+def predict_outputs(
     model: nn.Module,
     features: np.ndarray | torch.Tensor,
     device: torch.device | str,
     batch_size: int = 1024,
-) -> np.ndarray:
-    """Softmax probability of class 1 ("high") [genes] for ``features`` [genes, marks, bins].
+) -> torch.Tensor:
+    """The model's raw outputs [genes, n_outputs] (on the CPU) for ``features`` (one row per gene).
 
-    Scores the probability, never a raw logit: ranking by one logit alone is not monotone in
-    p(high). Runs in evaluation mode (no dropout) and leaves the model's mode as it was.
+    Runs in evaluation mode (no dropout) and leaves the model's mode as it was.
     """
     inputs = torch.as_tensor(features, dtype=torch.float32, device=device)
     was_training = model.training
@@ -41,11 +59,37 @@ def predict_probabilities(
     try:
         with torch.inference_mode():
             chunks = [
-                torch.softmax(model(inputs[start : start + batch_size]), dim=1)[:, 1]
+                model(inputs[start : start + batch_size]).float().cpu()
                 for start in range(0, len(inputs), batch_size)
             ]
     finally:
         model.train(was_training)
     if not chunks:
-        return np.empty(0, dtype=np.float64)
-    return torch.cat(chunks).double().cpu().numpy()
+        return torch.empty(0, 1)
+    return torch.cat(chunks)
+
+
+def scores_from_outputs(outputs: torch.Tensor, task: str = "classification") -> np.ndarray:
+    """One score per gene [genes] (float64): p(high) = softmax of two logits, or sigmoid of one;
+    the prediction itself for regression.
+
+    Scores the probability, never a raw logit of a two-logit model: ranking by one logit alone is
+    not monotone in p(high).
+    """
+    if task == "regression":
+        scores = outputs[:, 0]
+    elif outputs.shape[1] == 1:
+        scores = torch.sigmoid(outputs[:, 0])
+    else:
+        scores = torch.softmax(outputs, dim=1)[:, 1]
+    return scores.double().numpy()
+
+
+def predict_probabilities(
+    model: nn.Module,
+    features: np.ndarray | torch.Tensor,
+    device: torch.device | str,
+    batch_size: int = 1024,
+) -> np.ndarray:
+    """Probability of class 1 ("high") [genes] for ``features`` (one row per gene)."""
+    return scores_from_outputs(predict_outputs(model, features, device, batch_size))

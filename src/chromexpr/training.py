@@ -10,7 +10,18 @@ recipe         epochs  batch  optimiser                     lr decay  patience  
 ``fast``       30      64     Adam lr 3e-4                  none      10        raw    1
 =============  ======  =====  ============================  ========  ========  =====  ====
 
-``published`` is DeepChrome's (Singh et al. 2016): plain SGD with Torch7 ``optim.sgd``'s
+The table's ``published`` row is DeepChrome's; every other model's class states, in
+``PUBLISHED_RECIPE``, the values its own paper used instead (AttentiveChrome: Adam 2e-4, batch 16,
+30 epochs, gradient clipping 1), and ``published`` means the model's own recipe. ``fast`` is the
+same for every model, except that a model whose paper clips gradients keeps its ``grad_clip``.
+
+Tasks (``task`` in the config): ``classification`` predicts high/low expression (label 1 when
+RPKM >= the cell's median), trained with cross-entropy (two logits) or binary cross-entropy (one
+logit), selected and scored by AUC; ``regression`` predicts log(RPKM + 1) with one output and the
+mean squared error, selected by the validation Pearson correlation and scored by Pearson and
+Spearman correlation.
+
+DeepChrome's recipe is Singh et al. 2016's: plain SGD with Torch7 ``optim.sgd``'s
 learning-rate decay (lr_t = lr / (1 + t * decay) after t steps), no weight decay, the training
 genes shuffled every epoch, the epoch with the best validation AUC kept. ``fast`` keeps the model,
 the raw input and that model selection, and changes only the optimisation: Adam is insensitive to
@@ -64,8 +75,9 @@ from torch import nn
 from chromexpr.atomic import atomic_path
 from chromexpr.dataset import SPLITS, CellDataset
 from chromexpr.errors import ConfigError, TrainingError
-from chromexpr.evaluation import auc, predict_probabilities
+from chromexpr.evaluation import auc, correlations, predict_outputs, scores_from_outputs
 from chromexpr.models import build_model, count_parameters, model_class
+from chromexpr.neighbours import neighbour_index
 
 RECIPES: dict[str, dict[str, Any]] = {
     "published": {
@@ -80,6 +92,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "input_transform": "raw",
         "seed": 1,
         "device": "auto",
+        "grad_clip": None,
     },
     "fast": {
         "epochs": 30,
@@ -93,6 +106,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "input_transform": "raw",
         "seed": 1,
         "device": "auto",
+        "grad_clip": None,
     },
 }
 # The config keys that override a recipe value; the optimiser itself is fixed by the recipe.
@@ -104,10 +118,12 @@ OVERRIDABLE = (
     "input_transform",
     "seed",
     "device",
+    "grad_clip",
 )
 OPTIMIZERS = ("sgd", "adam")
 INPUT_TRANSFORMS = ("raw", "log1p")
 DEVICES = ("auto", "cpu", "cuda")
+TASKS = ("classification", "regression")
 # Genes scored per forward pass when evaluating; large enough to amortise, small enough for any GPU.
 EVALUATION_BATCH_SIZE = 1024
 
@@ -134,6 +150,8 @@ class TrainingSettings:
     input_transform: str
     seed: int
     device: str
+    grad_clip: float | None = None
+    task: str = "classification"
     model_params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -151,6 +169,11 @@ class TrainingSettings:
         _require("learning_rate", _is_number(self.learning_rate) and self.learning_rate > 0, "> 0")
         for name in ("lr_decay", "momentum", "weight_decay"):
             _require(name, _is_number(getattr(self, name)) and getattr(self, name) >= 0, ">= 0")
+        _require(
+            "grad_clip",
+            self.grad_clip is None or (_is_number(self.grad_clip) and self.grad_clip > 0),
+            "null (no clipping) or a number > 0",
+        )
         _require("optimizer", self.optimizer in OPTIMIZERS, f"one of {OPTIMIZERS}")
         _require(
             "input_transform",
@@ -158,6 +181,8 @@ class TrainingSettings:
             f"one of {INPUT_TRANSFORMS}",
         )
         _require("device", self.device in DEVICES, f"one of {DEVICES}")
+        if self.task not in TASKS:
+            raise ConfigError("task", f"must be one of {TASKS}, not {self.task!r}")
 
     @classmethod
     def from_config(
@@ -165,6 +190,7 @@ class TrainingSettings:
         model: str,
         training: Mapping[str, Any],
         model_params: Mapping[str, Any] | None = None,
+        task: str = "classification",
     ) -> TrainingSettings:
         """Settings of ``model`` from the config's ``training:`` mapping (a recipe plus overrides).
 
@@ -179,11 +205,16 @@ class TrainingSettings:
             raise ConfigError(
                 "training.recipe", f"unknown recipe {recipe!r}; known: {sorted(RECIPES)}"
             )
+        own = getattr(model_class(model), "PUBLISHED_RECIPE", {})
+        model_recipe = own if recipe == "published" else {"grad_clip": own.get("grad_clip")}
         values = {
             **RECIPES[recipe],
+            **model_recipe,
             **{key: training[key] for key in OVERRIDABLE if key in training},
         }
-        return cls(model=model, recipe=recipe, model_params=dict(model_params or {}), **values)
+        return cls(
+            model=model, recipe=recipe, task=task, model_params=dict(model_params or {}), **values
+        )
 
     def config_hash(self) -> str:
         """First 12 hex digits of the SHA-256 of the settings as sorted JSON."""
@@ -227,14 +258,57 @@ def transform_inputs(counts: np.ndarray, input_transform: str) -> np.ndarray:
     return values
 
 
+def build_task_model(settings: TrainingSettings, n_marks: int, n_bins: int) -> nn.Module:
+    """``settings.model`` with its hyperparameters; one output for regression."""
+    params = dict(settings.model_params)
+    if settings.task == "regression":
+        params["n_outputs"] = 1
+    return build_model(settings.model, n_marks, n_bins, **params)
+
+
+def model_inputs(
+    model: nn.Module, dataset: CellDataset, input_transform: str, split: str | None = None
+) -> np.ndarray:
+    """Model input float32 of the genes of ``split`` (every gene when None).
+
+    [genes, marks, bins] for models of one gene; [genes, 1 + k, marks, bins] for models that read
+    each gene's k neighbours too (``model.neighbours`` > 0 or ``model.reads_neighbours``), the gene
+    itself first. Neighbours are looked up among all genes of the dataset, whatever their split:
+    their histone marks are inputs, never their labels.
+    """
+    values = transform_inputs(dataset.counts, input_transform)
+    if getattr(model, "reads_neighbours", False):
+        index = neighbour_index(dataset.chrom, dataset.tss, model.neighbours, model.neighbour_order)
+        values = values[np.concatenate([np.arange(dataset.n_genes)[:, None], index], axis=1)]
+    return values if split is None else values[dataset.mask(split)]
+
+
+def task_targets(dataset: CellDataset, task: str, split: str) -> np.ndarray:
+    """Training targets of ``split``: 0/1 labels (int64), or log(RPKM + 1) (float32)."""
+    mask = dataset.mask(split)
+    if task == "regression":
+        return np.log1p(dataset.rpkm[mask]).astype(np.float32)
+    return dataset.labels[mask].astype(np.int64)
+
+
+def training_loss(outputs: torch.Tensor, targets: torch.Tensor, task: str) -> torch.Tensor:
+    """MSE (regression), cross-entropy (two logits) or binary cross-entropy (one logit)."""
+    if task == "regression":
+        return F.mse_loss(outputs[:, 0], targets)
+    if outputs.shape[1] == 1:
+        return F.binary_cross_entropy_with_logits(outputs[:, 0], targets.to(outputs.dtype))
+    return F.cross_entropy(outputs, targets)
+
+
 def make_optimizer(model: nn.Module, settings: TrainingSettings) -> torch.optim.Optimizer:
-    """The optimiser of ``settings`` over ``model``'s parameters, at the base learning rate."""
+    """The optimiser of ``settings`` over ``model``'s trainable parameters, at the base rate."""
+    parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
     if settings.optimizer == "adam":
         return torch.optim.Adam(
-            model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+            parameters, lr=settings.learning_rate, weight_decay=settings.weight_decay
         )
     return torch.optim.SGD(
-        model.parameters(),
+        parameters,
         lr=settings.learning_rate,
         momentum=settings.momentum,
         weight_decay=settings.weight_decay,
@@ -252,9 +326,10 @@ def train_epoch(
 ) -> tuple[float, int]:
     """One pass over the training genes in ``order``; returns (mean loss, steps taken in all).
 
-    ``features`` [genes, marks, bins] float32 and ``labels`` [genes] int64 live on the model's
-    device. ``steps_taken`` counts the optimiser steps of earlier epochs, for the learning-rate
-    decay. A non-finite mean loss is returned as is; the caller decides what it means.
+    ``features`` (the model's input, one row per gene) and ``labels`` [genes] (the task's
+    targets) live on the model's device. ``steps_taken`` counts the optimiser steps of earlier
+    epochs, for the learning-rate decay. A non-finite mean loss is returned as is; the caller
+    decides what it means.
     """
     model.train()
     # One gather per epoch; every batch is then a view, which keeps batch-size-1 steps cheap.
@@ -268,9 +343,13 @@ def train_epoch(
             for group in optimizer.param_groups:
                 group["lr"] = decayed
         stop = min(start + settings.batch_size, n_genes)
-        loss = F.cross_entropy(model(shuffled_features[start:stop]), shuffled_labels[start:stop])
+        loss = training_loss(
+            model(shuffled_features[start:stop]), shuffled_labels[start:stop], settings.task
+        )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if settings.grad_clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
         optimizer.step()
         # Summed on the device: a .item() per step would synchronise a GPU every step.
         loss_sum.add_(loss.detach(), alpha=stop - start)
@@ -309,10 +388,20 @@ def deterministic_algorithms(device: torch.device) -> Iterator[None]:
         torch.backends.cudnn.benchmark = previous[2]
 
 
-def check_labels(dataset: CellDataset) -> None:
-    """TrainingError unless every split has genes of both classes (else its AUC is undefined)."""
+def check_labels(dataset: CellDataset, task: str = "classification") -> None:
+    """TrainingError unless every split can be scored: both classes for classification (else its
+    AUC is undefined), finite RPKM of at least two distinct values for regression."""
     for split in SPLITS:
-        labels = dataset.labels[dataset.mask(split)]
+        mask = dataset.mask(split)
+        if task == "regression":
+            rpkm = dataset.rpkm[mask]
+            if not np.all(np.isfinite(rpkm)) or len(np.unique(rpkm)) < 2:
+                raise TrainingError(
+                    f"cell {dataset.cell}: the {split} split's RPKM ({len(rpkm)} genes) must be "
+                    "finite and take at least two values for a correlation"
+                )
+            continue
+        labels = dataset.labels[mask]
         classes = np.unique(labels)
         if len(classes) < 2:
             found = f"only class {classes.tolist()}" if len(classes) else "no genes"
@@ -322,59 +411,80 @@ def check_labels(dataset: CellDataset) -> None:
             )
 
 
+def selection_score(targets: np.ndarray, scores: np.ndarray, task: str) -> float:
+    """The validation figure the best epoch maximises: AUC, or Pearson r for regression."""
+    if task == "regression":
+        return correlations(targets, scores)["pearson"]
+    return auc(targets, scores)
+
+
+def task_metrics(
+    targets: np.ndarray, scores: np.ndarray, task: str, split: str
+) -> dict[str, float]:
+    """``{split}_auc``, or ``{split}_pearson`` and ``{split}_spearman`` for regression."""
+    if task == "regression":
+        return {f"{split}_{name}": value for name, value in correlations(targets, scores).items()}
+    return {f"{split}_auc": auc(targets, scores)}
+
+
 def train_cell(
     dataset: CellDataset,
     settings: TrainingSettings,
     out_dir: Path,
     log: Callable[[str], None] = print_flush,
 ) -> dict[str, Any]:
-    """Train ``settings.model`` on one cell type; keep the epoch with the best validation AUC.
+    """Train ``settings.model`` on one cell type; keep the epoch with the best validation score.
 
     Writes into ``out_dir`` (each file atomically): ``model.pt`` (the best state_dict, loadable
     with ``torch.load(path, weights_only=True)``), ``history.tsv`` (one row per epoch),
-    ``predictions.tsv`` (p(high) of every test gene, in dataset order) and ``metrics.json``
+    ``predictions.tsv`` (the score of every test gene, in dataset order: p(high) or the
+    predicted log(RPKM + 1)), ``attention.npz`` for models with attention, and ``metrics.json``
     (returned as a dict). Deterministic for the same settings on the same device.
     """
     started = time.perf_counter()
+    task = settings.task
     name = f"{settings.model} on cell {dataset.cell}"
     device = resolve_device(settings.device)
-    check_labels(dataset)
+    check_labels(dataset, task)
     with deterministic_algorithms(device):
         seed_everything(settings.seed)
-        features = {
-            split: torch.as_tensor(
-                transform_inputs(dataset.features(split), settings.input_transform), device=device
-            )
-            for split in SPLITS
-        }
-        labels = {split: dataset.labels[dataset.mask(split)].astype(np.int64) for split in SPLITS}
-        train_labels = torch.as_tensor(labels["train"], device=device)
         _, n_marks, n_bins = dataset.counts.shape
-        model = build_model(settings.model, n_marks, n_bins, **settings.model_params).to(device)
+        model = build_task_model(settings, n_marks, n_bins).to(device)
+        inputs = model_inputs(model, dataset, settings.input_transform)
+        features = {
+            split: torch.as_tensor(inputs[dataset.mask(split)], device=device) for split in SPLITS
+        }
+        targets = {split: task_targets(dataset, task, split) for split in SPLITS}
+        train_targets = torch.as_tensor(targets["train"], device=device)
+        if hasattr(model, "fit_input_statistics"):
+            model.fit_input_statistics(features["train"])
+        if hasattr(model, "pretrain"):
+            model.pretrain(features["train"], log=lambda line: log(f"{name}: {line}"))
         optimizer = make_optimizer(model, settings)
         # A generator of its own, on the CPU: the gene order does not depend on the device.
         shuffling = torch.Generator().manual_seed(settings.seed)
         n_parameters = count_parameters(model)
+        metric = "Pearson r" if task == "regression" else "AUC"
         log(
-            f"{name}: {n_parameters:,} parameters, recipe {settings.recipe} "
+            f"{name}: {n_parameters:,} parameters, {task}, recipe {settings.recipe} "
             f"(config {settings.config_hash()}), device {device}, "
-            + ", ".join(f"{len(labels[split])} {split}" for split in SPLITS)
+            + ", ".join(f"{len(targets[split])} {split}" for split in SPLITS)
             + " genes"
         )
 
         history: list[tuple[int, float, float, float]] = []
-        best_auc, best_epoch, best_state = -math.inf, 0, None
+        best_score, best_epoch, best_state = -math.inf, 0, None
         steps_taken = 0
         for epoch in range(1, settings.epochs + 1):
             epoch_started = time.perf_counter()
-            order = torch.randperm(len(train_labels), generator=shuffling).to(device)
+            order = torch.randperm(len(train_targets), generator=shuffling).to(device)
             loss, steps_taken = train_epoch(
-                model, optimizer, features["train"], train_labels, order, settings, steps_taken
+                model, optimizer, features["train"], train_targets, order, settings, steps_taken
             )
-            valid_probabilities = predict_probabilities(
-                model, features["valid"], device, EVALUATION_BATCH_SIZE
+            valid_scores = scores_from_outputs(
+                predict_outputs(model, features["valid"], device, EVALUATION_BATCH_SIZE), task
             )
-            if not math.isfinite(loss) or not np.all(np.isfinite(valid_probabilities)):
+            if not math.isfinite(loss) or not np.all(np.isfinite(valid_scores)):
                 what = (
                     f"the loss became {loss}"
                     if not math.isfinite(loss)
@@ -384,76 +494,140 @@ def train_cell(
                     f"{name}: {what} in epoch {epoch}; "
                     "check the counts for NaN/inf or lower training.learning_rate"
                 )
-            valid_auc = auc(labels["valid"], valid_probabilities)
-            if valid_auc > best_auc:
-                best_auc, best_epoch = valid_auc, epoch
+            valid_score = selection_score(targets["valid"], valid_scores, task)
+            if valid_score > best_score:
+                best_score, best_epoch = valid_score, epoch
                 best_state = {
                     key: value.detach().cpu().clone() for key, value in model.state_dict().items()
                 }
             seconds = time.perf_counter() - epoch_started
-            history.append((epoch, loss, valid_auc, seconds))
+            history.append((epoch, loss, valid_score, seconds))
             log(
                 f"{name}: epoch {epoch}/{settings.epochs} loss {loss:.4f} "
-                f"valid AUC {valid_auc:.4f} {seconds:.1f}s; best {best_auc:.4f} (epoch {best_epoch})"
+                f"valid {metric} {valid_score:.4f} {seconds:.1f}s; "
+                f"best {best_score:.4f} (epoch {best_epoch})"
             )
             if settings.patience is not None and epoch - best_epoch >= settings.patience:
-                log(f"{name}: no better validation AUC for {settings.patience} epochs; stopping")
+                log(
+                    f"{name}: no better validation {metric} for {settings.patience} epochs; stopping"
+                )
                 break
 
         model.load_state_dict(best_state)
-        probabilities = {
-            split: predict_probabilities(model, features[split], device, EVALUATION_BATCH_SIZE)
+        scores = {
+            split: scores_from_outputs(
+                predict_outputs(model, features[split], device, EVALUATION_BATCH_SIZE), task
+            )
             for split in SPLITS
         }
-    aucs = {split: auc(labels[split], probabilities[split]) for split in SPLITS}
+        attention = _test_attention(model, features["test"], device)
     metrics: dict[str, Any] = {
         "cell": dataset.cell,
         "model": settings.model,
         "recipe": settings.recipe,
-        "train_auc": aucs["train"],
-        "valid_auc": aucs["valid"],
-        "test_auc": aucs["test"],
-        "best_epoch": best_epoch,
-        "epochs_run": len(history),
-        "wall_seconds": round(time.perf_counter() - started, 3),
-        "device": device.type,
-        "n_parameters": n_parameters,
-        "config_hash": settings.config_hash(),
-        "n_train": len(labels["train"]),
-        "n_valid": len(labels["valid"]),
-        "n_test": len(labels["test"]),
-        "settings": asdict(settings),
+        "task": task,
     }
-    log(
-        f"{name}: best epoch {best_epoch}; AUC train {aucs['train']:.4f} "
-        f"valid {aucs['valid']:.4f} test {aucs['test']:.4f}"
+    for split in SPLITS:
+        metrics.update(task_metrics(targets[split], scores[split], task, split))
+    metrics.update(
+        {
+            "best_epoch": best_epoch,
+            "epochs_run": len(history),
+            "wall_seconds": round(time.perf_counter() - started, 3),
+            "seconds_per_epoch": round(sum(row[3] for row in history) / len(history), 4),
+            "device": device.type,
+            "n_parameters": n_parameters,
+            "config_hash": settings.config_hash(),
+            "n_train": len(targets["train"]),
+            "n_valid": len(targets["valid"]),
+            "n_test": len(targets["test"]),
+            "settings": asdict(settings),
+        }
     )
+    log(
+        f"{name}: best epoch {best_epoch}; "
+        + ", ".join(
+            f"{key} {value:.4f}" for key, value in metrics.items() if key.startswith(SPLITS)
+        )
+    )
+    write_training_outputs(
+        Path(out_dir), dataset, settings, best_state, history, scores["test"], attention, metrics
+    )
+    return metrics
 
-    out_dir = Path(out_dir)
+
+def _test_attention(
+    model: nn.Module, test_features: torch.Tensor, device: torch.device
+) -> dict[str, np.ndarray] | None:
+    """The model's attention weights over the test genes, or None for models without attention."""
+    if not hasattr(model, "attention"):
+        return None
+    model.eval()
+    chunks: dict[str, list[torch.Tensor]] = {}
+    with torch.inference_mode():
+        for start in range(0, len(test_features), EVALUATION_BATCH_SIZE):
+            weights = model.attention(test_features[start : start + EVALUATION_BATCH_SIZE])
+            for key, value in weights.items():
+                chunks.setdefault(key, []).append(value.float().cpu())
+    return {key: torch.cat(values).numpy() for key, values in chunks.items()}
+
+
+def write_training_outputs(
+    out_dir: Path,
+    dataset: CellDataset,
+    settings: TrainingSettings,
+    best_state: Mapping[str, torch.Tensor],
+    history: list[tuple[int, float, float, float]],
+    test_scores: np.ndarray,
+    attention: Mapping[str, np.ndarray] | None,
+    metrics: Mapping[str, Any],
+) -> None:
+    """Write model.pt, history.tsv, predictions.tsv, attention.npz (if any) and metrics.json last,
+    each atomically, so a metrics.json on disk means the run's files are complete."""
     with atomic_path(out_dir / "model.pt") as tmp:
-        torch.save(best_state, tmp)
+        torch.save(dict(best_state), tmp)
+    valid_column = "valid_pearson" if settings.task == "regression" else "valid_auc"
     _write_tsv(
         out_dir / "history.tsv",
-        ("epoch", "loss", "valid_auc", "seconds"),
+        ("epoch", "loss", valid_column, "seconds"),
         [
             (epoch, f"{loss:.6g}", f"{valid:.6f}", f"{sec:.3f}")
             for epoch, loss, valid, sec in history
         ],
     )
     test_mask = dataset.mask("test")
+    targets = task_targets(dataset, settings.task, "test")
+    header = (
+        ("gene_id", "log_rpkm", "prediction")
+        if settings.task == "regression"
+        else ("gene_id", "label", "probability")
+    )
     _write_tsv(
         out_dir / "predictions.tsv",
-        ("gene_id", "label", "probability"),
+        header,
         [
-            (gene, int(label), f"{probability:.9g}")
-            for gene, label, probability in zip(
-                dataset.gene_ids[test_mask], labels["test"], probabilities["test"], strict=True
+            (
+                gene,
+                f"{target:.9g}" if settings.task == "regression" else int(target),
+                f"{score:.9g}",
+            )
+            for gene, target, score in zip(
+                dataset.gene_ids[test_mask], targets, test_scores, strict=True
             )
         ],
     )
+    if attention is not None:
+        with atomic_path(out_dir / "attention.npz", suffix=".npz") as tmp:
+            np.savez_compressed(
+                tmp,
+                gene_ids=dataset.gene_ids[test_mask],
+                label=dataset.labels[test_mask],
+                probability=test_scores,
+                mark_names=dataset.marks,
+                **attention,
+            )
     with atomic_path(out_dir / "metrics.json") as tmp:
         tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-    return metrics
 
 
 def _write_tsv(path: Path, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:

@@ -1,8 +1,16 @@
 """The model registry: config names (``models:`` in the config) mapped to model classes.
 
 Every model takes ``n_marks`` and ``n_bins`` plus its own keyword hyperparameters (published
-values as defaults), reads counts [batch, marks, bins] and returns logits [batch, 2] whose class 1
-is "high expression". Registering a model is one line in ``MODELS``.
+values as defaults), reads counts [batch, marks, bins] and returns [batch, n_outputs]. Registering a model is one line in ``MODELS``. The harness's contract
+(``chromexpr.training``) with a model class:
+
+- ``n_outputs``: 2 (logits low/high, cross-entropy) or 1 (one logit, binary cross-entropy; or
+  log(RPKM + 1) with mean squared error for the regression task, which always builds 1 output).
+- ``PUBLISHED_RECIPE``: the training values of the model's paper that differ from DeepChrome's.
+- ``fit_input_statistics(train_inputs)``: fixes statistics (buffers) from the training split.
+- ``pretrain(train_inputs, log)``: a first training stage before the harness's loop.
+- ``attention(inputs) -> {"bins": [batch, marks, bins], "marks": [batch, marks]}``.
+- ``reads_neighbours``, ``neighbours``, ``neighbour_order``: input [batch, 1 + k, marks, bins].
 """
 
 from __future__ import annotations
@@ -14,9 +22,12 @@ from torch import nn
 
 from chromexpr.errors import ConfigError
 from chromexpr.models.deepchrome import DeepChromeCNN
+from chromexpr.models.simplechrome import SimpleChrome, SimpleChromeSelf
 
 MODELS: dict[str, type[nn.Module]] = {
     "deepchrome": DeepChromeCNN,
+    "simplechrome": SimpleChrome,
+    "simplechrome_self": SimpleChromeSelf,
 }
 
 
@@ -31,7 +42,7 @@ def model_class(name: str) -> type[nn.Module]:
 def build_model(name: str, n_marks: int, n_bins: int, **hyperparameters: Any) -> nn.Module:
     """A freshly initialised model (draws from torch's global generator: seed it first)."""
     cls = model_class(name)
-    accepted = set(inspect.signature(cls).parameters) - {"n_marks", "n_bins"}
+    accepted = hyperparameter_names(cls)
     unknown = set(hyperparameters) - accepted
     if unknown:
         raise ConfigError(
@@ -39,6 +50,20 @@ def build_model(name: str, n_marks: int, n_bins: int, **hyperparameters: Any) ->
             f"unknown hyperparameter(s) {sorted(unknown)}; {name} accepts {sorted(accepted)}",
         )
     return cls(n_marks=n_marks, n_bins=n_bins, **hyperparameters)
+
+
+def hyperparameter_names(cls: type[nn.Module]) -> set[str]:
+    """The constructor's keyword hyperparameters; a ``**hyperparameters`` catch-all (a variant
+    of a base model) accepts its base class's."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if klass is nn.Module or "__init__" not in vars(klass):
+            continue
+        parameters = inspect.signature(klass.__init__).parameters.values()
+        names |= {p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD}
+        if not any(p.kind is p.VAR_KEYWORD for p in parameters):
+            break
+    return names - {"self", "n_marks", "n_bins"}
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -26,12 +26,13 @@ from torch import nn
 
 
 class DeepChromeCNN(nn.Module):
-    """Input [batch, marks, bins] of counts; output [batch, 2] logits (class 1 = high expression)."""
+    """Input [batch, marks, bins] of counts; output [batch, n_outputs] (two logits: class 1 = high)."""
 
     def __init__(
         self,
         n_marks: int = 5,
         n_bins: int = 100,
+        n_outputs: int = 2,
         n_filters: int = 50,
         kernel_size: int = 10,
         pool_size: int = 5,
@@ -55,7 +56,7 @@ class DeepChromeCNN(nn.Module):
         for hidden in hidden_sizes:
             layers += [nn.Linear(width, hidden), nn.ReLU()]
             width = hidden
-        layers.append(nn.Linear(width, 2))
+        layers.append(nn.Linear(width, n_outputs))
         self.classifier = nn.Sequential(*layers)
 
     def forward(self, counts: torch.Tensor) -> torch.Tensor:
