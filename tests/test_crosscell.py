@@ -331,3 +331,31 @@ def test_heatmap_files_are_written_byte_identical_across_calls(pairwise_long, tm
         outputs.append((png.read_bytes(), svg.read_bytes()))
     assert outputs[0][0].startswith(b"\x89PNG") and outputs[0][1].lstrip().startswith(b"<?xml")
     assert outputs[0] == outputs[1]
+
+
+# --- models that read neighbouring genes ------------------------------------------------------
+
+
+def simplechrome_settings() -> TrainingSettings:
+    training = {"recipe": "fast", "epochs": 1, "batch_size": 16, "device": "cpu"}
+    return TrainingSettings.from_config(
+        "simplechrome", training, {"neighbours": 2, "pretrain_epochs": 1}
+    )
+
+
+def test_pairwise_transfer_gathers_neighbours_like_training(tmp_path):
+    datasets = synthetic_cells()
+    settings = simplechrome_settings()
+    metrics = {
+        cell: train_cell(datasets[cell], settings, tmp_path / cell, log=quiet) for cell in CELLS
+    }
+    checkpoints = {cell: tmp_path / cell / "model.pt" for cell in CELLS}
+    long = pairwise_transfer("simplechrome", checkpoints, datasets, settings, "none", quiet)
+    matrix = transfer_matrix(long, "simplechrome", "none")
+    for cell in CELLS:
+        assert matrix.loc[cell, cell] == metrics[cell]["test_auc"]
+
+
+def test_pooling_refuses_models_that_read_neighbouring_genes(tmp_path):
+    with pytest.raises(ValueError, match="neighbouring genes"):
+        pooled("simplechrome", synthetic_cells(), simplechrome_settings(), "none", tmp_path, quiet)

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from chromexpr.errors import InputFormatError
-from chromexpr.plots import plot_auc
-from chromexpr.tables import build_auc_tables
+from chromexpr.plots import plot_auc, plot_model_comparison
+from chromexpr.tables import build_auc_tables, build_regression_tables
 
 # (cell, model, test AUC); E900 is not in the published table, linear did not run on E004.
 RUNS = [
@@ -33,7 +33,8 @@ def write_metrics(directory, cell, model, test_auc):
         "epochs_run": 10,
         "wall_seconds": 12.5,
         "device": "cpu",
-        "n_parameters": 644177,
+        "n_parameters": 644177 if model == "deepchrome" else 12,
+        "seconds_per_epoch": 1.25 if model == "deepchrome" else 0.25,
     }
     path.write_text(json.dumps(metrics))
     return path
@@ -131,3 +132,65 @@ def test_plot_accepts_the_long_table_as_a_data_frame(tables, tmp_path):
     long = read_tsv(tables / "auc.tsv")
     plot_auc(long, tmp_path / "published.tsv", tmp_path / "auc.png", tmp_path / "auc.svg")
     assert (tmp_path / "auc.png").stat().st_size > 0
+
+
+def test_models_table_has_each_models_size_cost_and_mean_auc(tables):
+    models = read_tsv(tables / "models.tsv").set_index("model")
+    assert list(models.index) == ["deepchrome", "linear"]
+    assert models.loc["linear", "n_parameters"] == 12
+    assert models.loc["deepchrome", "cells"] == 3
+    assert models.loc["deepchrome", "mean_test_auc"] == pytest.approx(0.767, abs=1e-3)
+    assert models.loc["linear", "median_test_auc"] == pytest.approx(0.6)
+    assert models.loc["deepchrome", "mean_seconds_per_epoch"] == 1.25
+    assert models.loc["linear", "mean_seconds_per_cell"] == 12.5
+
+
+def test_model_comparison_plot_is_identical_on_every_run(tables, tmp_path):
+    for run in ("a", "b"):
+        plot_model_comparison(tables / "auc.tsv", tmp_path / f"{run}.png", tmp_path / f"{run}.svg")
+    assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+
+
+def write_regression_metrics(directory, cell, model, pearson):
+    path = directory / cell / model / "metrics.json"
+    path.parent.mkdir(parents=True)
+    metrics = {
+        "cell": cell,
+        "model": model,
+        "recipe": "fast",
+        "task": "regression",
+        "train_pearson": pearson + 0.1,
+        "train_spearman": pearson + 0.1,
+        "valid_pearson": pearson + 0.01,
+        "valid_spearman": pearson,
+        "test_pearson": pearson,
+        "test_spearman": pearson - 0.02,
+        "best_epoch": 2,
+        "epochs_run": 3,
+        "wall_seconds": 4.0,
+        "device": "cpu",
+        "n_parameters": 12,
+    }
+    path.write_text(json.dumps(metrics))
+    return path
+
+
+def test_regression_tables_hold_correlations_per_cell_and_model(tmp_path):
+    paths = [
+        write_regression_metrics(tmp_path / "runs", "E003", "linear", 0.6),
+        write_regression_metrics(tmp_path / "runs", "E004", "linear", 0.7),
+    ]
+    build_regression_tables(paths, tmp_path / "tables")
+    long = read_tsv(tmp_path / "tables" / "regression.tsv")
+    assert list(long.columns[:4]) == ["cell", "model", "test_pearson", "test_spearman"]
+    assert long["test_spearman"].tolist() == pytest.approx([0.58, 0.68])
+    wide = read_tsv(tmp_path / "tables" / "regression_wide.tsv").set_index("cell")
+    assert wide.loc["mean", "linear"] == pytest.approx(0.65)
+    assert (tmp_path / "tables" / "regression_wide.md").read_text().startswith("| cell | linear |")
+
+
+def test_classification_metrics_in_a_regression_table_are_an_error_naming_the_file(tmp_path):
+    path = write_metrics(tmp_path / "runs", "E003", "deepchrome", 0.8)
+    with pytest.raises(InputFormatError, match="test_pearson"):
+        build_regression_tables([path], tmp_path / "tables")

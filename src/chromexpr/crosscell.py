@@ -30,7 +30,6 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import torch
@@ -42,17 +41,18 @@ from chromexpr.atomic import atomic_path
 from chromexpr.dataset import CellDataset
 from chromexpr.errors import ChromexprError, InputFormatError
 from chromexpr.evaluation import auc, predict_probabilities
-from chromexpr.models import build_model
+from chromexpr.models import model_class
 from chromexpr.normalisation import normalise
-from chromexpr.plots import SVG_HASH_SALT
+from chromexpr.plots import save_figure
 from chromexpr.training import (
     EVALUATION_BATCH_SIZE,
     TrainingSettings,
+    build_task_model,
     deterministic_algorithms,
+    model_inputs,
     print_flush,
     resolve_device,
     train_cell,
-    transform_inputs,
 )
 
 PAIRWISE, LEAVE_ONE_OUT, POOLED = "pairwise", "leave_one_out", "pooled"
@@ -178,6 +178,16 @@ def _check_model(model_name: str, settings: TrainingSettings) -> None:
 # --- pooling and training ---------------------------------------------------------------------
 
 
+def check_per_gene_model(model_name: str) -> None:
+    """ValueError for models that read neighbouring genes: a pool holds each gene once per cell,
+    so a gene's nearest "neighbour" would be itself in another cell."""
+    if getattr(model_class(model_name), "reads_neighbours", False):
+        raise ValueError(
+            f"{model_name} reads neighbouring genes, which a pool of cells does not define; "
+            "use it in pairwise transfer only (crosscell.models)"
+        )
+
+
 def pool_datasets(datasets: Sequence[CellDataset], name: str) -> CellDataset:
     """One dataset named ``name`` holding every gene of every dataset, cell after cell.
 
@@ -249,7 +259,7 @@ def load_model(
     device: torch.device,
 ) -> nn.Module:
     """The model of ``checkpoint`` (a ``train_cell`` state_dict) on ``device``, in eval mode."""
-    model = build_model(model_name, n_marks, n_bins, **settings.model_params)
+    model = build_task_model(settings, n_marks, n_bins)
     try:
         model.load_state_dict(torch.load(checkpoint, map_location=device, weights_only=True))
     except (RuntimeError, OSError) as error:
@@ -261,12 +271,18 @@ def load_model(
 
 
 def scoring_inputs(
-    dataset: CellDataset, settings: TrainingSettings, normalisation: str, device: torch.device
+    model: nn.Module,
+    dataset: CellDataset,
+    settings: TrainingSettings,
+    normalisation: str,
+    device: torch.device,
 ) -> tuple[torch.Tensor, np.ndarray]:
-    """(model input [test genes, marks, bins] on ``device``, labels [test genes]) of ``dataset``:
-    normalised, then transformed as in training."""
-    counts = normalise(dataset, normalisation).features("test")
-    features = torch.as_tensor(transform_inputs(counts, settings.input_transform), device=device)
+    """(``model``'s input for the test genes on ``device``, labels [test genes]) of ``dataset``:
+    normalised, then transformed (and neighbours gathered) as in training."""
+    inputs = model_inputs(
+        model, normalise(dataset, normalisation), settings.input_transform, "test"
+    )
+    features = torch.as_tensor(inputs, device=device)
     return features, dataset.labels[dataset.mask("test")].astype(np.int64)
 
 
@@ -323,7 +339,9 @@ def pairwise_transfer(
     rows = []
     with deterministic_algorithms(device):
         for test_cell in test_cells:
-            inputs = scoring_inputs(datasets[test_cell], settings, normalisation, device)
+            inputs = scoring_inputs(
+                models[train_cells[0]], datasets[test_cell], settings, normalisation, device
+            )
             rows += [
                 _score(
                     models[train_cell],
@@ -358,6 +376,7 @@ def leave_one_out(
     cells and their number of training and validation genes. Returns that dict.
     """
     _check_model(model_name, settings)
+    check_per_gene_model(model_name)
     if held_out not in datasets:
         raise ValueError(f"held-out cell {held_out} has no dataset; cells: {sorted(datasets)}")
     training_cells = sorted(cell for cell in datasets if cell != held_out)
@@ -380,7 +399,7 @@ def leave_one_out(
     with deterministic_algorithms(device):
         row = _score(
             model,
-            scoring_inputs(test_set, settings, normalisation, device),
+            scoring_inputs(model, test_set, settings, normalisation, device),
             device,
             experiment=LEAVE_ONE_OUT,
             train_set=train_set,
@@ -415,6 +434,7 @@ def pooled(
     9 GB for 56 cells of 19,802 genes; ``leave_one_out`` needs the same.
     """
     _check_model(model_name, settings)
+    check_per_gene_model(model_name)
     cells = sorted(datasets)
     if not cells:
         raise ValueError("pooled needs at least one dataset")
@@ -435,7 +455,7 @@ def pooled(
         rows = [
             _score(
                 model,
-                scoring_inputs(datasets[cell], settings, normalisation, device),
+                scoring_inputs(model, datasets[cell], settings, normalisation, device),
                 device,
                 experiment=POOLED,
                 train_set=POOLED_SET,
@@ -639,11 +659,7 @@ def plot_transfer_heatmap(matrix: pd.DataFrame, out_png: Path, out_svg: Path, ti
     axes.set_title(title)
     figure.colorbar(image, ax=axes, label="test AUC", shrink=0.8)
 
-    with mpl.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
-        with atomic_path(out_png) as tmp:
-            figure.savefig(tmp, format="png", dpi=150, metadata={"Software": None})
-        with atomic_path(out_svg) as tmp:
-            figure.savefig(tmp, format="svg", metadata={"Date": None})
+    save_figure(figure, out_png, out_svg)
 
 
 def _write_json(path: Path, values: Mapping[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""AUC tables over every trained (cell, model): long, wide, and next to the published DeepChrome AUCs."""
+"""Tables over every trained (cell, model): AUC (long, wide, next to the published DeepChrome AUCs),
+the models' sizes and costs, and the regression task's correlations."""
 
 from __future__ import annotations
 
@@ -25,11 +26,30 @@ AUC_COLUMNS = (
     "n_parameters",
     "recipe",
 )
+# Columns of regression.tsv.
+REGRESSION_COLUMNS = (
+    "cell",
+    "model",
+    "test_pearson",
+    "test_spearman",
+    "valid_pearson",
+    "valid_spearman",
+    "train_pearson",
+    "best_epoch",
+    "epochs_run",
+    "wall_seconds",
+    "device",
+    "n_parameters",
+    "recipe",
+)
 SUMMARY_ROWS = ("mean", "median", "min", "max")
 
 
-def read_metrics(metrics_paths: Sequence[Path]) -> pd.DataFrame:
-    """The long AUC table, one row per (cell, model), sorted; columns ``AUC_COLUMNS``."""
+def read_metrics(
+    metrics_paths: Sequence[Path], columns: Sequence[str] = AUC_COLUMNS
+) -> pd.DataFrame:
+    """The long table, one row per (cell, model), sorted; ``columns`` (AUC_COLUMNS by default),
+    plus ``seconds_per_epoch`` where the metrics record it."""
     rows = []
     seen: dict[tuple[str, str], Path] = {}
     for path in metrics_paths:
@@ -37,15 +57,20 @@ def read_metrics(metrics_paths: Sequence[Path]) -> pd.DataFrame:
             metrics = json.loads(Path(path).read_text())
         except (OSError, json.JSONDecodeError) as error:
             raise InputFormatError(path, f"cannot read metrics: {error}") from error
-        missing = [column for column in AUC_COLUMNS if column not in metrics]
+        missing = [column for column in columns if column not in metrics]
         if missing:
             raise InputFormatError(path, f"metrics without {missing}")
         key = (metrics["cell"], metrics["model"])
         if key in seen:
             raise InputFormatError(path, f"cell {key[0]}, model {key[1]} also in {seen[key]}")
         seen[key] = Path(path)
-        rows.append({column: metrics[column] for column in AUC_COLUMNS})
-    table = pd.DataFrame(rows, columns=list(AUC_COLUMNS))
+        rows.append(
+            {
+                **{column: metrics[column] for column in columns},
+                "seconds_per_epoch": metrics.get("seconds_per_epoch"),
+            }
+        )
+    table = pd.DataFrame(rows, columns=[*columns, "seconds_per_epoch"])
     return table.sort_values(["cell", "model"], ignore_index=True)
 
 
@@ -65,12 +90,12 @@ def read_published_auc(path: Path) -> pd.Series:
     return table.set_index("cell")["auc"].astype(float)
 
 
-def wide_auc(long: pd.DataFrame) -> pd.DataFrame:
-    """Test AUC [cells + summary rows, models]: one row per cell, then mean, median, min, max.
+def wide_auc(long: pd.DataFrame, value: str = "test_auc") -> pd.DataFrame:
+    """``value`` [cells + summary rows, models]: one row per cell, then mean, median, min, max.
 
     A (cell, model) that was not run is empty and left out of its model's summary.
     """
-    wide = long.pivot(index="cell", columns="model", values="test_auc").sort_index()
+    wide = long.pivot(index="cell", columns="model", values=value).sort_index()
     wide.columns.name = None
     summary = pd.DataFrame({name: wide.agg(name) for name in SUMMARY_ROWS}).T
     return pd.concat([wide, summary]).rename_axis("cell")
@@ -100,8 +125,27 @@ def markdown_table(wide: pd.DataFrame, decimals: int = 3) -> str:
     return "\n".join(lines) + "\n"
 
 
+def model_summary(long: pd.DataFrame, score: str = "test_auc") -> pd.DataFrame:
+    """One row per model: parameters, cells trained, mean and median ``score`` over cells, mean
+    epochs run, seconds per epoch and seconds per cell (training and scoring)."""
+    grouped = long.groupby("model", sort=True)
+    summary = pd.DataFrame(
+        {
+            "n_parameters": grouped["n_parameters"].first(),
+            "cells": grouped["cell"].nunique(),
+            f"mean_{score}": grouped[score].mean(),
+            f"median_{score}": grouped[score].median(),
+            "mean_epochs_run": grouped["epochs_run"].mean(),
+            "mean_seconds_per_epoch": grouped["seconds_per_epoch"].mean(),
+            "mean_seconds_per_cell": grouped["wall_seconds"].mean(),
+        }
+    )
+    return summary.reset_index()
+
+
 def build_auc_tables(metrics_paths: Sequence[Path], published_auc: Path, out_dir: Path) -> None:
-    """Write ``auc.tsv``, ``auc_wide.tsv``, ``auc_wide.md`` and ``published_comparison.tsv``."""
+    """Write ``auc.tsv``, ``auc_wide.tsv``, ``auc_wide.md``, ``published_comparison.tsv`` and
+    ``models.tsv`` (``model_summary``)."""
     if not metrics_paths:
         raise ValueError("build_auc_tables needs at least one metrics.json")
     long = read_metrics(metrics_paths)
@@ -111,7 +155,22 @@ def build_auc_tables(metrics_paths: Sequence[Path], published_auc: Path, out_dir
     _write_tsv(long, out_dir / "auc.tsv", index=False)
     _write_tsv(wide, out_dir / "auc_wide.tsv", index=True)
     _write_tsv(comparison, out_dir / "published_comparison.tsv", index=False)
+    _write_tsv(model_summary(long), out_dir / "models.tsv", index=False)
     with atomic_path(out_dir / "auc_wide.md") as tmp:
+        tmp.write_text(markdown_table(wide))
+
+
+def build_regression_tables(metrics_paths: Sequence[Path], out_dir: Path) -> None:
+    """Write ``regression.tsv`` (long), ``regression_wide.tsv`` and ``regression_wide.md`` (test
+    Pearson r per cell and model, with summary rows)."""
+    if not metrics_paths:
+        raise ValueError("build_regression_tables needs at least one metrics.json")
+    long = read_metrics(metrics_paths, REGRESSION_COLUMNS)
+    wide = wide_auc(long, "test_pearson")
+    out_dir = Path(out_dir)
+    _write_tsv(long, out_dir / "regression.tsv", index=False)
+    _write_tsv(wide, out_dir / "regression_wide.tsv", index=True)
+    with atomic_path(out_dir / "regression_wide.md") as tmp:
         tmp.write_text(markdown_table(wide))
 
 

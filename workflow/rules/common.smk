@@ -9,6 +9,13 @@ MARKS = config["marks"]
 SPLIT_NAMES = ["train", "valid", "test"]
 MODELS = config["models"]
 CROSSCELL = config["crosscell"]
+TASKS = (
+    ["classification", "regression"] if config["task"] == "both" else [config["task"]]
+)
+# Where each task's per-(model, cell) outputs live, under results/.
+TASK_FOLDERS = {"classification": "models", "regression": "regression"}
+# Models that return attention weights (chromexpr.models: an attention() method).
+ATTENTION_MODELS = ["attentivechrome"]
 
 
 wildcard_constraints:
@@ -16,6 +23,8 @@ wildcard_constraints:
     mark="|".join(MARKS),
     split="|".join(SPLIT_NAMES),
     model="|".join(MODELS),
+    task_folder="|".join(TASK_FOLDERS.values()),
+    task="|".join(TASK_FOLDERS),
     normalisation="|".join(CROSSCELL["normalisations"]),
 
 
@@ -35,6 +44,29 @@ def check_config():
     if config["source"] == "processed" and not config["processed_dir"]:
         raise ValueError(
             "config key 'processed_dir': required when source is processed"
+        )
+    if CROSSCELL["enabled"]:
+        check_crosscell_config()
+
+
+def check_crosscell_config():
+    if "classification" not in TASKS:
+        raise ValueError(
+            "config key 'crosscell.enabled': cross-cell experiments transfer classifiers; "
+            "set task to classification or both, or disable crosscell"
+        )
+    unknown = [model for model in CROSSCELL["models"] if model not in MODELS]
+    if unknown:
+        raise ValueError(
+            f"config key 'crosscell.models': {unknown} not among the trained models {MODELS}"
+        )
+    pooling = set(CROSSCELL["experiments"]) - {"pairwise"}
+    neighbour_models = [m for m in CROSSCELL["models"] if m.startswith("simplechrome")]
+    if pooling and neighbour_models:
+        raise ValueError(
+            f"config key 'crosscell.models': {neighbour_models} read neighbouring genes, "
+            f"which pooled cells do not define; use them with experiments [pairwise] only "
+            f"(not {sorted(pooling)})"
         )
 
 
@@ -112,6 +144,19 @@ def processed_exports():
     )
 
 
+def models_regex(attention):
+    """The configured models with (or without) attention weights, as a wildcard pattern."""
+    chosen = [m for m in MODELS if (m in ATTENTION_MODELS) == attention]
+    # A pattern that matches nothing when no configured model falls in the group.
+    return "|".join(chosen) if chosen else "(?!)"
+
+
+def task_of_folder(wildcards):
+    return {folder: task for task, folder in TASK_FOLDERS.items()}[
+        wildcards.task_folder
+    ]
+
+
 def model_params(wildcards):
     """Constructor hyperparameters of a model (published values unless the config sets them)."""
     return config["model_params"].get(wildcards.model, {})
@@ -127,10 +172,28 @@ def training_threads(wildcards):
     return 2
 
 
-def trained_metrics():
+def trained_metrics(task="classification"):
     return expand(
-        "results/models/{model}/{cell}/metrics.json", model=MODELS, cell=CELLS
+        "results/{folder}/{model}/{cell}/metrics.json",
+        folder=TASK_FOLDERS[task],
+        model=MODELS,
+        cell=CELLS,
     )
+
+
+def task_metrics(wildcards):
+    return trained_metrics(wildcards.task)
+
+
+def task_table(wildcards):
+    return {
+        "classification": "results/tables/auc.tsv",
+        "regression": "results/tables/regression.tsv",
+    }[wildcards.task]
+
+
+def task_score(wildcards):
+    return {"classification": "test_auc", "regression": "test_pearson"}[wildcards.task]
 
 
 def per_cell_checkpoints(wildcards):
@@ -150,7 +213,7 @@ def per_cell_checkpoints(wildcards):
 def crosscell_results():
     folders = expand(
         "results/crosscell/{model}/{normalisation}",
-        model=MODELS,
+        model=CROSSCELL["models"],
         normalisation=CROSSCELL["normalisations"],
     )
     experiments = CROSSCELL["experiments"]
@@ -174,9 +237,18 @@ def crosscell_targets():
     if "pairwise" in CROSSCELL["experiments"]:
         targets += expand(
             "results/figures/crosscell/{model}-{normalisation}.png",
-            model=MODELS,
+            model=CROSSCELL["models"],
             normalisation=CROSSCELL["normalisations"],
         )
+    return targets
+
+
+def task_targets():
+    targets = expand("results/figures/models-{task}.png", task=TASKS)
+    if "classification" in TASKS:
+        targets += ["results/tables/auc.tsv", "results/figures/auc.png"]
+    if "regression" in TASKS:
+        targets += ["results/tables/regression.tsv"]
     return targets
 
 
@@ -184,6 +256,6 @@ def all_targets():
     return (
         expand("results/datasets/{cell}.npz", cell=CELLS)
         + processed_exports()
-        + ["results/tables/auc.tsv", "results/figures/auc.png"]
+        + task_targets()
         + crosscell_targets()
     )

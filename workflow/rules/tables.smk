@@ -15,6 +15,11 @@ rule auc_tables:
             caption="../report/published_comparison.rst",
             category="Per-cell AUC",
         ),
+        models=report(
+            "results/tables/models.tsv",
+            caption="../report/models_table.rst",
+            category="Models",
+        ),
     log:
         "logs/tables/auc_tables.log",
     conda:
@@ -40,3 +45,42 @@ rule auc_plot:
         "../../envs/train.yaml"
     script:
         "../scripts/auc_plot.py"
+
+
+rule regression_tables:
+    input:
+        metrics=trained_metrics("regression"),
+    output:
+        long=report(
+            "results/tables/regression.tsv",
+            caption="../report/regression_table.rst",
+            category="Models",
+        ),
+        wide="results/tables/regression_wide.tsv",
+        markdown="results/tables/regression_wide.md",
+    log:
+        "logs/tables/regression_tables.log",
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/regression_tables.py"
+
+
+rule model_plot:
+    input:
+        table=task_table,
+    output:
+        png=report(
+            "results/figures/models-{task}.png",
+            caption="../report/models_plot.rst",
+            category="Models",
+        ),
+        svg="results/figures/models-{task}.svg",
+    log:
+        "logs/figures/models-{task}.log",
+    conda:
+        "../../envs/train.yaml"
+    params:
+        score=task_score,
+    script:
+        "../scripts/model_plot.py"

@@ -1,18 +1,37 @@
+# One model on one cell type: results/models/... (classification) or results/regression/...
+# Models with attention weights (ATTENTION_MODELS) also write attention.npz, so they have
+# their own copy of the training step with that extra output.
+
+
 rule train_model:
     input:
         "results/datasets/{cell}.npz",
     output:
-        model="results/models/{model}/{cell}/model.pt",
-        metrics="results/models/{model}/{cell}/metrics.json",
-        history="results/models/{model}/{cell}/history.tsv",
-        predictions="results/models/{model}/{cell}/predictions.tsv",
+        model="results/{task_folder}/{model}/{cell}/model.pt",
+        metrics="results/{task_folder}/{model}/{cell}/metrics.json",
+        history="results/{task_folder}/{model}/{cell}/history.tsv",
+        predictions="results/{task_folder}/{model}/{cell}/predictions.tsv",
     log:
-        "logs/train/{model}/{cell}.log",
+        "logs/train/{task_folder}/{model}/{cell}.log",
+    wildcard_constraints:
+        model=models_regex(attention=False),
     conda:
         "../../envs/train.yaml"
     threads: training_threads
     params:
+        task=task_of_folder,
         training=config["training"],
         model_params=model_params,
     script:
         "../scripts/train_model.py"
+
+
+use rule train_model as train_attention_model with:
+    output:
+        model="results/{task_folder}/{model}/{cell}/model.pt",
+        metrics="results/{task_folder}/{model}/{cell}/metrics.json",
+        history="results/{task_folder}/{model}/{cell}/history.tsv",
+        predictions="results/{task_folder}/{model}/{cell}/predictions.tsv",
+        attention="results/{task_folder}/{model}/{cell}/attention.npz",
+    wildcard_constraints:
+        model=models_regex(attention=True),

@@ -1,4 +1,4 @@
-"""Long and wide AUC tables, and our AUCs next to DeepChrome's published ones."""
+"""Long and wide AUC tables, our AUCs next to DeepChrome's published ones, and the models table."""
 
 from pathlib import Path
 
@@ -12,3 +12,4 @@ with step_log(snakemake.log[0]) as log:
         Path(snakemake.output.long).parent,
     )
     log(Path(snakemake.output.markdown).read_text())
+    log(Path(snakemake.output.models).read_text())

@@ -11,7 +11,10 @@ from chromexpr.training import TrainingSettings, train_cell
 torch.set_num_threads(snakemake.threads)
 with step_log(snakemake.log[0]) as log:
     settings = TrainingSettings.from_config(
-        snakemake.wildcards.model, snakemake.params.training, snakemake.params.model_params
+        snakemake.wildcards.model,
+        snakemake.params.training,
+        snakemake.params.model_params,
+        task=snakemake.params.task,
     )
     train_cell(
         CellDataset.load(snakemake.input[0]),
