@@ -1,7 +1,10 @@
 """The model registry: config names (``models:`` in the config) mapped to model classes.
 
-Every model takes ``n_marks`` and ``n_bins`` plus its own keyword hyperparameters (published
-values as defaults), reads counts [batch, marks, bins] and returns [batch, n_outputs]. Registering a model is one line in ``MODELS``. The harness's contract
+Every model takes ``n_marks``, ``n_bins`` and ``n_outputs`` plus its own keyword hyperparameters
+(published values as defaults), reads counts [batch, marks, bins] and returns [batch, n_outputs]:
+two logits (low, high) or one (the logit of high, or a regression output). Its published default
+``n_outputs`` is 2 for the DeepChrome family and SimpleChrome, 1 for Zhu et al.'s and
+AttentiveChrome. Registering a model is one line in ``MODELS``. The harness's contract
 (``chromexpr.training``) with a model class:
 
 - ``n_outputs``: 2 (logits low/high, cross-entropy) or 1 (one logit, binary cross-entropy; or
@@ -21,11 +24,21 @@ from typing import Any
 from torch import nn
 
 from chromexpr.errors import ConfigError
+from chromexpr.models.attentivechrome import AttentiveChrome
 from chromexpr.models.deepchrome import DeepChromeCNN
+from chromexpr.models.linear import ReducedLinear
+from chromexpr.models.mlp import DeepChromeMLP
 from chromexpr.models.simplechrome import SimpleChrome, SimpleChromeSelf
+from chromexpr.models.zhu import ZhuCNN, ZhuCRNN, ZhuRNN
 
 MODELS: dict[str, type[nn.Module]] = {
     "deepchrome": DeepChromeCNN,
+    "linear": ReducedLinear,
+    "mlp": DeepChromeMLP,
+    "cnn": ZhuCNN,
+    "rnn": ZhuRNN,
+    "crnn": ZhuCRNN,
+    "attentivechrome": AttentiveChrome,
     "simplechrome": SimpleChrome,
     "simplechrome_self": SimpleChromeSelf,
 }

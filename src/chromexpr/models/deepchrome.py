@@ -5,7 +5,7 @@ from histone modifications", Bioinformatics 32(17):i639-i648, doi:10.1093/bioinf
 
 Faithful to the published Lua Torch code: 5 marks x 100 bins of raw counts, one temporal
 convolution (50 filters, width 10), ReLU, max-pooling (width 5), dropout 0.5, then a 625-125-2
-perceptron; 644,177 parameters. The default initialisation of PyTorch's ``Conv1d`` and ``Linear``
+perceptron; 644,177 parameters (``n_outputs=1``, one logit or a regression output, drops 126). The default initialisation of PyTorch's ``Conv1d`` and ``Linear``
 draws from the same uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) as Torch7's.
 
 Deviations, none of which changes the function the network computes:
@@ -26,7 +26,7 @@ from torch import nn
 
 
 class DeepChromeCNN(nn.Module):
-    """Input [batch, marks, bins] of counts; output [batch, n_outputs] (two logits: class 1 = high)."""
+    """Input [batch, marks, bins] of counts; output [batch, n_outputs] (2: logits low, high)."""
 
     def __init__(
         self,
