@@ -1,0 +1,66 @@
+"""Every model of the zoo, both tasks, one epoch each, through the workflow on a small demo."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chromexpr.models import MODELS
+
+from .workflow_helpers import copy_workflow, snakemake
+
+pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
+
+ZOO = sorted(MODELS)
+SMALL_ZOO = f"""
+cells: [E003]
+demo: {{enabled: true, seed: 7, n_genes: 300}}
+models: [{", ".join(ZOO)}]
+model_params: {{simplechrome: {{pretrain_epochs: 2}}, simplechrome_self: {{pretrain_epochs: 2}}}}
+task: both
+training: {{recipe: fast, epochs: 1, seed: 1}}
+crosscell: {{enabled: false}}
+export_processed: false
+"""
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("zoo"))
+    (workdir / "zoo.yaml").write_text(SMALL_ZOO)
+    snakemake(workdir, "--configfile", "config/config.yaml", "zoo.yaml")
+    return workdir
+
+
+def test_auc_table_has_one_column_per_model(zoo):
+    wide = pd.read_csv(zoo / "results/tables/auc_wide.tsv", sep="\t").set_index("cell")
+    assert list(wide.columns) == ZOO
+    assert wide.loc["E003"].between(0, 1).all()
+
+
+def test_models_table_lists_each_models_parameters_and_seconds(zoo):
+    models = pd.read_csv(zoo / "results/tables/models.tsv", sep="\t").set_index("model")
+    assert list(models.index) == ZOO
+    assert models.loc["linear", "n_parameters"] == 12
+    assert models.loc["deepchrome", "n_parameters"] == 644_177
+    assert (models["mean_seconds_per_epoch"] > 0).all()
+    assert (models["mean_epochs_run"] == 1).all()
+
+
+def test_regression_table_scores_every_model_by_correlation(zoo):
+    table = pd.read_csv(zoo / "results/tables/regression.tsv", sep="\t")
+    assert sorted(table["model"]) == ZOO
+    assert table[["test_pearson", "test_spearman"]].abs().le(1).all().all()
+
+
+def test_model_comparison_figures_exist_for_both_tasks(zoo):
+    for task in ("classification", "regression"):
+        assert (zoo / f"results/figures/models-{task}.png").stat().st_size > 0
+
+
+def test_attentivechrome_writes_its_attention_weights_for_every_test_gene(zoo):
+    folder = zoo / "results/models/attentivechrome/E003"
+    predictions = pd.read_csv(folder / "predictions.tsv", sep="\t")
+    with np.load(folder / "attention.npz") as attention:
+        assert list(attention["gene_ids"]) == list(predictions["gene_id"])
+        np.testing.assert_allclose(attention["bins"].sum(axis=2), 1, rtol=1e-5)
+        np.testing.assert_allclose(attention["marks"].sum(axis=1), 1, rtol=1e-5)
