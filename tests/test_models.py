@@ -11,6 +11,7 @@ from chromexpr.models import MODELS, build_model, count_parameters
 from chromexpr.models.attentivechrome import AttentiveChrome
 from chromexpr.models.deepchrome import DeepChromeCNN
 from chromexpr.models.linear import ReducedLinear
+from chromexpr.models.transformer import BinTransformer
 from chromexpr.models.zhu import KerasLSTM, ZhuCRNN
 
 
@@ -205,3 +206,10 @@ def test_attentivechrome_starts_uniform_within_a_tenth_and_rejects_other_mark_co
     assert not math.isclose(model.classifier.weight.abs().max().item(), 0.0)
     with pytest.raises(ValueError, match="5 marks"):
         model(torch.rand(2, 4, 100))
+
+
+def test_transformer_has_the_documented_parameter_count_and_rejects_other_bin_counts():
+    model = BinTransformer(n_marks=5, n_bins=100)
+    assert count_parameters(model) == 116_994
+    with pytest.raises(ValueError, match="100 bins"):
+        model(torch.rand(2, 5, 40))

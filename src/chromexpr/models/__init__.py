@@ -22,6 +22,7 @@ from chromexpr.models.attentivechrome import AttentiveChrome
 from chromexpr.models.deepchrome import DeepChromeCNN
 from chromexpr.models.linear import ReducedLinear
 from chromexpr.models.mlp import DeepChromeMLP
+from chromexpr.models.transformer import BinTransformer
 from chromexpr.models.zhu import ZhuCNN, ZhuCRNN, ZhuRNN
 
 MODELS: dict[str, type[nn.Module]] = {
@@ -32,6 +33,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "rnn": ZhuRNN,
     "crnn": ZhuCRNN,
     "attentivechrome": AttentiveChrome,
+    "transformer": BinTransformer,
 }
 
 
