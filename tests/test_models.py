@@ -108,7 +108,7 @@ def test_every_model_adapts_to_forty_bins(name):
 def test_a_few_optimiser_steps_lower_the_loss_on_a_fixed_batch(name):
     torch.manual_seed(0)
     model = build_model(name, n_marks=5, n_bins=40).eval()  # eval: no dropout noise in the loss
-    counts, labels = counts_and_labels(bins=40)
+    counts, labels = counts_and_labels(genes=8, bins=40)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     before = loss_of(model, counts, labels).item()
     for _ in range(5):
@@ -120,14 +120,14 @@ def test_a_few_optimiser_steps_lower_the_loss_on_a_fixed_batch(name):
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_state_dict_round_trip_gives_identical_outputs(name, tmp_path):
-    counts, _ = counts_and_labels(genes=4)
+    counts, _ = counts_and_labels(genes=4, bins=40)
     torch.manual_seed(1)
-    model = build_model(name, n_marks=5, n_bins=100)
+    model = build_model(name, n_marks=5, n_bins=40)
     if hasattr(model, "fit_input_statistics"):
         model.fit_input_statistics(counts * 3)
     torch.save(model.state_dict(), tmp_path / "model.pt")
     torch.manual_seed(2)
-    fresh = build_model(name, n_marks=5, n_bins=100)
+    fresh = build_model(name, n_marks=5, n_bins=40)
     fresh.load_state_dict(torch.load(tmp_path / "model.pt", weights_only=True))
     assert torch.equal(model.eval()(counts), fresh.eval()(counts))
 
