@@ -11,6 +11,7 @@ from chromexpr.models import MODELS, build_model, count_parameters
 from chromexpr.models.attentivechrome import AttentiveChrome
 from chromexpr.models.deepchrome import DeepChromeCNN
 from chromexpr.models.linear import ReducedLinear
+from chromexpr.models.transformer import BinTransformer
 from chromexpr.models.zhu import KerasLSTM, ZhuCRNN
 
 
@@ -115,7 +116,7 @@ def test_every_model_adapts_to_forty_bins(name):
 def test_a_few_optimiser_steps_lower_the_loss_on_a_fixed_batch(name):
     torch.manual_seed(0)
     model = build_model(name, n_marks=5, n_bins=40).eval()  # eval: no dropout noise in the loss
-    counts, labels = counts_and_labels(bins=40)
+    counts, labels = counts_and_labels(genes=8, bins=40)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     before = loss_of(model, counts, labels).item()
     for _ in range(5):
@@ -127,14 +128,14 @@ def test_a_few_optimiser_steps_lower_the_loss_on_a_fixed_batch(name):
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_state_dict_round_trip_gives_identical_outputs(name, tmp_path):
-    counts, _ = counts_and_labels(genes=4)
+    counts, _ = counts_and_labels(genes=4, bins=40)
     torch.manual_seed(1)
-    model = build_model(name, n_marks=5, n_bins=100)
+    model = build_model(name, n_marks=5, n_bins=40)
     if hasattr(model, "fit_input_statistics"):
         model.fit_input_statistics(counts * 3)
     torch.save(model.state_dict(), tmp_path / "model.pt")
     torch.manual_seed(2)
-    fresh = build_model(name, n_marks=5, n_bins=100)
+    fresh = build_model(name, n_marks=5, n_bins=40)
     fresh.load_state_dict(torch.load(tmp_path / "model.pt", weights_only=True))
     inputs = as_input(model, counts)
     assert torch.equal(model.eval()(inputs), fresh.eval()(inputs))
@@ -214,3 +215,10 @@ def test_attentivechrome_starts_uniform_within_a_tenth_and_rejects_other_mark_co
     assert not math.isclose(model.classifier.weight.abs().max().item(), 0.0)
     with pytest.raises(ValueError, match="5 marks"):
         model(torch.rand(2, 4, 100))
+
+
+def test_transformer_has_the_documented_parameter_count_and_rejects_other_bin_counts():
+    model = BinTransformer(n_marks=5, n_bins=100)
+    assert count_parameters(model) == 116_994
+    with pytest.raises(ValueError, match="100 bins"):
+        model(torch.rand(2, 5, 40))

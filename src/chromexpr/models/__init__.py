@@ -29,6 +29,7 @@ from chromexpr.models.deepchrome import DeepChromeCNN
 from chromexpr.models.linear import ReducedLinear
 from chromexpr.models.mlp import DeepChromeMLP
 from chromexpr.models.simplechrome import SimpleChrome, SimpleChromeSelf
+from chromexpr.models.transformer import BinTransformer
 from chromexpr.models.zhu import ZhuCNN, ZhuCRNN, ZhuRNN
 
 MODELS: dict[str, type[nn.Module]] = {
@@ -41,6 +42,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "attentivechrome": AttentiveChrome,
     "simplechrome": SimpleChrome,
     "simplechrome_self": SimpleChromeSelf,
+    "transformer": BinTransformer,
 }
 
 

@@ -23,8 +23,8 @@ Deviations from the published code:
 - ``forward`` returns the logit. The published ``forward`` returns ``sigmoid(logit)`` and its
   training loss is ``binary_cross_entropy_with_logits`` of that output, a sigmoid applied twice;
   the loss here applies the sigmoid once.
-- Their LSTMs are built with ``dropout=0.5``, which PyTorch applies only between stacked layers; with
-  one layer it does nothing, so there is no dropout here either (and no PyTorch warning).
+- Their LSTMs are built with ``dropout=0.5``, which PyTorch applies only between stacked layers;
+  with one layer it does nothing, so there is no dropout here either (and no PyTorch warning).
 - Input [batch, marks, bins] (theirs [batch, bins, marks]); the same numbers reach each LSTM.
 - Recipe (``PUBLISHED_RECIPE``): Adam lr 2e-4, batch 16, 30 epochs, gradient-norm clip 1, seed 1,
   best validation AUC epoch kept, as the paper reports; the stored ``train.py`` defaults differ
@@ -103,6 +103,6 @@ class AttentiveChrome(nn.Module):
         return self._logits_and_attention(counts)[0]
 
     def attention(self, counts: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Softmax weights of both levels: ``bins`` [batch, marks, bins], ``marks`` [batch, marks]."""
+        """Softmax weights: ``bins`` [batch, marks, bins] and ``marks`` [batch, marks]."""
         _, bin_weights, mark_weights = self._logits_and_attention(counts)
         return {"bins": bin_weights, "marks": mark_weights}

@@ -5,8 +5,9 @@ from histone modifications", Bioinformatics 32(17):i639-i648, doi:10.1093/bioinf
 
 Faithful to the published Lua Torch code: 5 marks x 100 bins of raw counts, one temporal
 convolution (50 filters, width 10), ReLU, max-pooling (width 5), dropout 0.5, then a 625-125-2
-perceptron; 644,177 parameters (``n_outputs=1``, one logit or a regression output, drops 126). The default initialisation of PyTorch's ``Conv1d`` and ``Linear``
-draws from the same uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) as Torch7's.
+perceptron; 644,177 parameters (126 fewer with ``n_outputs=1``: one logit, or a regression
+output). The default initialisation of PyTorch's ``Conv1d`` and ``Linear`` draws from the same
+uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) as Torch7's.
 
 Deviations, none of which changes the function the network computes:
 
