@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from collections.abc import Iterator
@@ -14,9 +15,14 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
 
     ``suffix`` keeps the extension some writers insist on (``numpy.savez`` appends ``.npz``).
+    The temporary file is hidden (``.{name}.XXXX.part{suffix}``). One left behind by a writer
+    that was killed (``kill -9`` skips the clean-up) is removed by the next write of ``path``;
+    a path has one writer at a time (Snakemake runs one job per output).
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    for stale in final.parent.glob(f".{glob.escape(final.name)}.*.part{glob.escape(suffix)}"):
+        stale.unlink(missing_ok=True)
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{final.name}.", suffix=f".part{suffix}", dir=final.parent
     )

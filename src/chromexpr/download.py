@@ -7,6 +7,7 @@ A ``file:`` URL may be absolute (``file:///data/x.gz``) or relative to the worki
 from __future__ import annotations
 
 import gzip
+import http.client
 import os
 import shutil
 import time
@@ -69,6 +70,8 @@ def _fetch_once(url: str, target: Path, timeout: float, log: Callable[[str], Non
         raise _RetryableError(f"HTTP {error.code} {error.reason}") from error
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
         raise _RetryableError(str(getattr(error, "reason", error))) from error
+    except http.client.HTTPException as error:  # IncompleteRead: a chunked body cut short
+        raise _RetryableError(f"connection dropped mid-transfer: {error!r}") from error
 
 
 def check_gzip_complete(path: str | os.PathLike[str], url: str) -> None:
