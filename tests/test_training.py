@@ -254,3 +254,45 @@ def test_nan_loss_is_a_training_error_naming_model_cell_and_epoch(tmp_path):
     with pytest.raises(TrainingError, match="deepchrome on cell E999.*epoch 1"):
         train_cell(replace(dataset, counts=counts), quick_settings(), tmp_path, log=lambda _: None)
     assert not (tmp_path / "metrics.json").exists()
+
+
+class ExhaustsMemory(torch.nn.Module):
+    """A model whose forward pass fails as a too-large batch does on a full GPU or host."""
+
+    def __init__(self, error: BaseException):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.error = error
+
+    def forward(self, counts):
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+        RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: not enough memory"),
+        MemoryError(),
+    ],
+    ids=["cuda", "cpu-allocator", "python"],
+)
+def test_out_of_memory_is_a_training_error_suggesting_the_batch_size(tmp_path, monkeypatch, error):
+    monkeypatch.setattr(
+        "chromexpr.training.build_model", lambda *args, **kwargs: ExhaustsMemory(error)
+    )
+    with pytest.raises(
+        TrainingError,
+        match=r"deepchrome on cell E999: out of memory.*training.batch_size \(now 8\)",
+    ):
+        train_cell(learnable_cell(), quick_settings(), tmp_path, log=lambda _: None)
+    assert not (tmp_path / "model.pt").exists()
+
+
+def test_other_runtime_errors_are_not_reported_as_out_of_memory(tmp_path, monkeypatch):
+    error = RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+    monkeypatch.setattr(
+        "chromexpr.training.build_model", lambda *args, **kwargs: ExhaustsMemory(error)
+    )
+    with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
+        train_cell(learnable_cell(), quick_settings(), tmp_path, log=lambda _: None)

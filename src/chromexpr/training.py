@@ -309,6 +309,26 @@ def deterministic_algorithms(device: torch.device) -> Iterator[None]:
         torch.backends.cudnn.benchmark = previous[2]
 
 
+@contextlib.contextmanager
+def out_of_memory_advice(
+    name: str, settings: TrainingSettings, device: torch.device
+) -> Iterator[None]:
+    """Turn running out of GPU or CPU memory inside the block into a TrainingError with advice."""
+    try:
+        yield
+    except (torch.cuda.OutOfMemoryError, MemoryError, RuntimeError) as error:
+        message = str(error)
+        if not isinstance(error, torch.cuda.OutOfMemoryError | MemoryError) and not any(
+            phrase in message for phrase in ("out of memory", "not enough memory")
+        ):
+            raise
+        raise TrainingError(
+            f"{name}: out of memory on {device} ({type(error).__name__}: "
+            f"{message.splitlines()[0] if message else 'no details'}); lower training.batch_size "
+            f"(now {settings.batch_size}) or train on a device with more memory"
+        ) from error
+
+
 def check_labels(dataset: CellDataset) -> None:
     """TrainingError unless every split has genes of both classes (else its AUC is undefined)."""
     for split in SPLITS:
@@ -339,7 +359,7 @@ def train_cell(
     name = f"{settings.model} on cell {dataset.cell}"
     device = resolve_device(settings.device)
     check_labels(dataset)
-    with deterministic_algorithms(device):
+    with deterministic_algorithms(device), out_of_memory_advice(name, settings, device):
         seed_everything(settings.seed)
         features = {
             split: torch.as_tensor(
