@@ -325,6 +325,13 @@ def test_an_empty_tagalign_is_an_input_format_error(tmp_path):
         tagalign_bin_counts(tagalign, layout_of([("chr1", 0, 100)]), SIZES, log=quiet)
 
 
+def test_a_tagalign_with_no_read_on_a_known_contig_is_an_error_not_zero_counts(tmp_path):
+    tagalign = tmp_path / "reads.tagAlign.gz"
+    write_tagalign(tagalign, [("1", 0, 36, "+"), ("2", 100, 136, "-")])  # Ensembl names
+    with pytest.raises(InputFormatError, match=r"no read left after the contig filter.*1: 1"):
+        tagalign_bin_counts(tagalign, layout_of([("chr1", 0, 100)]), SIZES, log=quiet)
+
+
 def test_a_truncated_bam_is_an_input_format_error(tmp_path):
     bam = tmp_path / "reads.bam"
     write_bam(bam, [("chr1", start, "36M", 0, 60) for start in range(0, 1_100, 2)])

@@ -1,6 +1,7 @@
 """The training harness: settings, one step, determinism, failures, checkpoint and outputs."""
 
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -296,3 +297,15 @@ def test_other_runtime_errors_are_not_reported_as_out_of_memory(tmp_path, monkey
     )
     with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
         train_cell(learnable_cell(), quick_settings(), tmp_path, log=lambda _: None)
+
+
+def test_every_checkpoint_load_in_the_code_is_weights_only(repo):
+    # A pickled checkpoint can run code when loaded; state_dicts need no pickle.
+    sources = [*repo.glob("src/**/*.py"), *repo.glob("workflow/**/*.py"), *repo.glob("workflow/**/*.smk")]
+    calls = [
+        (path.name, call)
+        for path in sources
+        for call in re.findall(r"torch\.load\([^)]*\)", path.read_text())
+    ]
+    assert calls, "no torch.load found: the scan is looking in the wrong place"
+    assert [(name, call) for name, call in calls if "weights_only=True" not in call] == []
