@@ -1,6 +1,7 @@
 """Downloads over a real loopback HTTP server."""
 
 import gzip
+import hashlib
 import http.server
 import threading
 import time
@@ -12,7 +13,7 @@ from chromexpr.errors import DownloadError
 
 PAYLOAD = gzip.compress(b"chr1\t10\t46\tN\t1000\t+\n" * 1000, mtime=0)
 # Scripted faults in place of an HTTP status.
-STALL, DROP, DROP_CHUNKED = "stall", "drop", "drop-chunked"
+STALL, DROP, DROP_CHUNKED, SERVES_RANGES = "stall", "drop", "drop-chunked", "serves-ranges"
 STALL_SECONDS = 1.0
 
 
@@ -22,17 +23,22 @@ class Server:
     def __init__(self):
         self.script: dict[str, list[tuple[int, bytes]]] = {}
         self.requests: list[str] = []
+        self.ranges: list[str | None] = []  # the Range header of each request
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 outer.requests.append(self.path)
+                outer.ranges.append(self.headers.get("Range"))
                 status, body = outer.script[self.path].pop(0)
                 if status == STALL:
                     time.sleep(STALL_SECONDS)  # longer than the client's time-out
                     return
                 if status in (DROP, DROP_CHUNKED):
                     self.drop_mid_transfer(body, chunked=status == DROP_CHUNKED)
+                    return
+                if status == SERVES_RANGES:
+                    self.serve_ranges(body)
                     return
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
@@ -42,6 +48,7 @@ class Server:
             def drop_mid_transfer(self, body, chunked):
                 """Announce the whole body, send half of it, then close the connection."""
                 self.send_response(200)
+                self.send_header("ETag", etag(body))
                 if chunked:
                     self.send_header("Transfer-Encoding", "chunked")
                 else:
@@ -54,12 +61,32 @@ class Server:
                 self.wfile.flush()
                 self.close_connection = True
 
+            def serve_ranges(self, body):
+                """Honour ``Range`` while ``If-Range`` still names this body, as Apache does."""
+                wanted = self.headers.get("Range", "")
+                start = 0
+                if wanted and self.headers.get("If-Range") == etag(body):
+                    start = int(wanted.removeprefix("bytes=").removesuffix("-"))
+                self.send_response(206 if start else 200)
+                self.send_header("ETag", etag(body))
+                if start:
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                self.send_header("Content-Length", str(len(body) - start))
+                self.end_headers()
+                self.wfile.write(body[start:])
+
             def log_message(self, *args):
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+
+def etag(body: bytes) -> str:
+    return f'"{hashlib.sha256(body).hexdigest()[:16]}"'
 
 
 @pytest.fixture
@@ -156,7 +183,9 @@ def test_persistent_time_outs_fail_after_the_retries_naming_the_url(server, tmp_
 
 
 @pytest.mark.parametrize("fault", [DROP, DROP_CHUNKED])
-def test_a_connection_dropped_mid_transfer_is_retried_from_the_start(server, tmp_path, fault):
+def test_a_dropped_connection_restarts_from_the_start_on_a_server_without_ranges(
+    server, tmp_path, fault
+):
     server.script["/x.gz"] = [(fault, PAYLOAD), (200, PAYLOAD)]
     fetch(f"{server.url}/x.gz", tmp_path / "x.gz")
     assert (tmp_path / "x.gz").read_bytes() == PAYLOAD
@@ -190,3 +219,17 @@ def test_a_download_killed_mid_transfer_leaves_only_a_hidden_part_file_that_a_re
     server.script["/x.gz"] = [(200, PAYLOAD)]
     fetch(f"{server.url}/x.gz", tmp_path / "x.gz")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["x.gz"]
+
+
+def test_a_retry_after_a_dropped_connection_resumes_where_it_stopped(server, tmp_path):
+    server.script["/x.gz"] = [(DROP, PAYLOAD), (SERVES_RANGES, PAYLOAD)]
+    fetch(f"{server.url}/x.gz", tmp_path / "x.gz")
+    assert (tmp_path / "x.gz").read_bytes() == PAYLOAD
+    assert server.ranges == [None, f"bytes={len(PAYLOAD) // 2}-"]
+
+
+def test_a_file_changed_on_the_server_between_attempts_is_fetched_whole_again(server, tmp_path):
+    changed = gzip.compress(b"chr2\t10\t46\tN\t1000\t-\n" * 1000, mtime=0)
+    server.script["/x.gz"] = [(DROP, PAYLOAD), (SERVES_RANGES, changed)]
+    fetch(f"{server.url}/x.gz", tmp_path / "x.gz")
+    assert (tmp_path / "x.gz").read_bytes() == changed

@@ -140,6 +140,4 @@ def test_published_gene_on_a_contig_absent_from_the_chrom_sizes_is_an_error_not_
         {"gene_id": ["ENSG1"], "symbol": ["a"], "chrom": ["chrUn_gl000220"], "tss_1based": [10]}
     )
     with pytest.raises(InputFormatError, match="published.tsv: chromosome chrUn_gl000220"):
-        published_gene_table(
-            published, annotation([]), {"ENSG1"}, SIZES, source="published.tsv"
-        )
+        published_gene_table(published, annotation([]), {"ENSG1"}, SIZES, source="published.tsv")

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -57,7 +58,8 @@ def run_until_then_kill(workdir, ready, *extra):
         while not ready():
             if process.poll() is not None:
                 raise AssertionError(
-                    "finished before it could be killed:\n" + (workdir / "snakemake.out").read_text()
+                    "finished before it could be killed:\n"
+                    + (workdir / "snakemake.out").read_text()
                 )
             if time.monotonic() > deadline:
                 raise AssertionError("never reached the point to kill at")
@@ -68,10 +70,18 @@ def run_until_then_kill(workdir, ready, *extra):
 
 
 def started_jobs(workdir, rule):
-    """Output files of the jobs of ``rule`` that Snakemake has started so far."""
+    """Output files of the jobs of ``rule`` that Snakemake has started so far (from its log)."""
     text = (workdir / "snakemake.out").read_text()
     blocks = re.findall(rf"rule {rule}:\n(.*?)\n\n", text, flags=re.DOTALL)
     return [name for block in blocks for name in re.findall(r"output: (.*)", block)[0].split(", ")]
+
+
+def counting_now(workdir):
+    """Whether a counting job has opened its log (its script is running) and not yet finished."""
+    return any(
+        (workdir / f"logs/counts/{Path(name).stem}.log").exists() and not (workdir / name).exists()
+        for name in started_jobs(workdir, "count_reads")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +100,7 @@ def assert_outputs_present_are_complete(workdir, reference):
 def test_kill_9_during_counting_then_training_reruns_to_identical_results(reference, tmp_path):
     workdir = workflow_copy(tmp_path)
 
-    run_until_then_kill(workdir, lambda: started_jobs(workdir, "count_reads"))
+    run_until_then_kill(workdir, lambda: counting_now(workdir))
     counting = started_jobs(workdir, "count_reads")
     assert not all((workdir / name).exists() for name in counting), "killed after counting ended"
     assert_outputs_present_are_complete(workdir, reference)

@@ -301,7 +301,11 @@ def test_other_runtime_errors_are_not_reported_as_out_of_memory(tmp_path, monkey
 
 def test_every_checkpoint_load_in_the_code_is_weights_only(repo):
     # A pickled checkpoint can run code when loaded; state_dicts need no pickle.
-    sources = [*repo.glob("src/**/*.py"), *repo.glob("workflow/**/*.py"), *repo.glob("workflow/**/*.smk")]
+    sources = [
+        *repo.glob("src/**/*.py"),
+        *repo.glob("workflow/**/*.py"),
+        *repo.glob("workflow/**/*.smk"),
+    ]
     calls = [
         (path.name, call)
         for path in sources
