@@ -214,7 +214,7 @@ def test_a_download_killed_mid_transfer_leaves_only_a_hidden_part_file_that_a_re
     server, tmp_path
 ):
     # What a kill -9 leaves: atomic_path's temporary file, never the final name.
-    stale = tmp_path / ".x.gz.k1ll3d.part.gz"
+    stale = tmp_path / ".x.gz.k1ll3d00.part.gz"
     stale.write_bytes(PAYLOAD[:100])
     server.script["/x.gz"] = [(200, PAYLOAD)]
     fetch(f"{server.url}/x.gz", tmp_path / "x.gz")
