@@ -13,7 +13,8 @@ from chromexpr.errors import DownloadError
 
 PAYLOAD = gzip.compress(b"chr1\t10\t46\tN\t1000\t+\n" * 1000, mtime=0)
 # Scripted faults in place of an HTTP status.
-STALL, DROP, DROP_CHUNKED, SERVES_RANGES = "stall", "drop", "drop-chunked", "serves-ranges"
+STALL, DROP, DROP_CHUNKED = "stall", "drop", "drop-chunked"
+SERVES_RANGES, WRONG_RANGE = "serves-ranges", "wrong-range"
 STALL_SECONDS = 1.0
 
 
@@ -39,6 +40,13 @@ class Server:
                     return
                 if status == SERVES_RANGES:
                     self.serve_ranges(body)
+                    return
+                if status == WRONG_RANGE:  # the first 10 bytes, whatever was asked for
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes 0-9/{len(body)}")
+                    self.send_header("Content-Length", "10")
+                    self.end_headers()
+                    self.wfile.write(body[:10])
                     return
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
@@ -233,3 +241,10 @@ def test_a_file_changed_on_the_server_between_attempts_is_fetched_whole_again(se
     server.script["/x.gz"] = [(DROP, PAYLOAD), (SERVES_RANGES, changed)]
     fetch(f"{server.url}/x.gz", tmp_path / "x.gz")
     assert (tmp_path / "x.gz").read_bytes() == changed
+
+
+def test_a_part_of_the_file_other_than_the_one_asked_for_is_never_kept(server, tmp_path):
+    server.script["/x.gz"] = [(DROP, PAYLOAD), (WRONG_RANGE, PAYLOAD), (200, PAYLOAD)]
+    fetch(f"{server.url}/x.gz", tmp_path / "x.gz")
+    assert (tmp_path / "x.gz").read_bytes() == PAYLOAD
+    assert server.ranges == [None, f"bytes={len(PAYLOAD) // 2}-", None]

@@ -83,6 +83,11 @@ def _fetch_once(
         with urllib.request.urlopen(request, timeout=timeout) as response:
             if offset and _resumes_at(response, offset):
                 log(f"{url}: resuming after {offset / 1e6:.1f} MB")
+            elif response.status == 206:  # a part we did not ask for: never keep it as the file
+                validator.clear()
+                raise _RetryableError(
+                    f"unexpected partial content {response.headers.get('Content-Range')!r}"
+                )
             else:
                 offset = 0
                 validator.clear()
@@ -99,7 +104,8 @@ def _fetch_once(
     except urllib.error.HTTPError as error:
         if error.code in _PERMANENT_HTTP:
             raise DownloadError(url, f"HTTP {error.code} {error.reason} (not retried)") from error
-        validator.clear()  # e.g. 416, a range the server cannot serve: start over next time
+        if error.code == 416:  # the range cannot be served: start from byte 0 next time
+            validator.clear()
         raise _RetryableError(f"HTTP {error.code} {error.reason}") from error
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
         raise _RetryableError(str(getattr(error, "reason", error))) from error
@@ -132,9 +138,9 @@ def download(
     """Fetch ``url`` to ``destination``; nothing appears there unless the whole file arrived.
 
     Server errors (5xx), time-outs and dropped connections are retried ``retries`` times with
-    exponential backoff; a retry after a dropped connection resumes where it stopped (HTTP
-    ``Range``) when the server supports it. Permanent client errors (404) fail at once. ``expect_gzip`` (default:
-    the destination ends in ``.gz``) verifies the gzip stream end to end.
+    exponential backoff; a retry resumes where the last attempt stopped (HTTP ``Range``) when
+    the server supports it. Permanent client errors (404) fail at once. ``expect_gzip``
+    (default: the destination ends in ``.gz``) verifies the gzip stream end to end.
     """
     destination = Path(destination)
     if expect_gzip is None:
