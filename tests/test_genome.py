@@ -141,3 +141,9 @@ def test_published_gene_on_a_contig_absent_from_the_chrom_sizes_is_an_error_not_
     )
     with pytest.raises(InputFormatError, match="published.tsv: chromosome chrUn_gl000220"):
         published_gene_table(published, annotation([]), {"ENSG1"}, SIZES, source="published.tsv")
+
+
+def test_annotation_whose_genes_are_all_on_unknown_contigs_is_an_error_naming_the_cause():
+    table = annotation([("ENSG1", "a", "chrUn_x", 100, 200, "+"), ("ENSG2", "b", "7", 1, 9, "-")])
+    with pytest.raises(InputFormatError, match="all 2 genes are on contigs absent"):
+        annotation_gene_table(table, {"ENSG1", "ENSG2"}, SIZES, lambda _: None)
