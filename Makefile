@@ -5,7 +5,7 @@ CORES ?= 2
 # CPU build of PyTorch; on a GPU machine install the CUDA build of the same version instead.
 TORCH ?= torch==2.13.0
 
-.PHONY: setup tools demo test lint format clean
+.PHONY: setup tools demo test lint format clean check-determinism
 
 $(PYTHON):
 	python3 -m venv $(VENV)
@@ -31,6 +31,10 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest -ra
+
+# The demo twice from scratch on the CPU: every dataset array, checkpoint and metric must match.
+check-determinism: setup
+	$(PYTHON) -m tests.check_determinism
 
 lint: setup
 	$(VENV)/bin/ruff check src tests workflow/scripts benchmarks

@@ -63,3 +63,13 @@ def test_an_unreadable_file_is_an_input_format_error_naming_it(tmp_path):
     not_bigwig.write_text("chr1\t0\t100\t2.0\n")
     with pytest.raises(InputFormatError, match="signal.bw"):
         bigwig_bin_means(not_bigwig, layout_of([("chr1", 0, 100)]), log=quiet)
+
+
+def test_a_bigwig_sharing_no_chromosome_with_the_bins_is_an_error_not_zeros(tmp_path):
+    path = tmp_path / "ensembl.bw"
+    handle = pyBigWig.open(str(path), "w")
+    handle.addHeader([("1", 1000)])
+    handle.addEntries(["1"], [0], ends=[1000], values=[2.0])
+    handle.close()
+    with pytest.raises(InputFormatError, match=r"ensembl.bw: none of the bins' chromosomes"):
+        bigwig_bin_means(path, layout_of([("chr1", 0, 100)]), log=quiet)

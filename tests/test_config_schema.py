@@ -5,7 +5,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from .workflow_helpers import REPO
+from .workflow_helpers import REPO, copy_workflow, snakemake
 
 SCHEMA = str(REPO / "workflow/schemas/config.schema.yaml")
 
@@ -68,3 +68,48 @@ def test_reads_url_must_name_cell_and_mark():
     config["urls"]["reads"] = "https://example.org/reads.tagAlign.gz"
     with pytest.raises(WorkflowError):
         validate(config, SCHEMA)
+
+
+def test_wrong_type_is_rejected_naming_the_key():
+    config = demo_config()
+    config["bins"]["window"] = "5000"
+    with pytest.raises(WorkflowError, match=r"instance\['bins'\]\['window'\]"):
+        validate(config, SCHEMA)
+
+
+def test_unknown_model_name_is_rejected_naming_it():
+    config = demo_config()
+    config["models"] = ["deepchrom"]
+    with pytest.raises(WorkflowError, match=r"'deepchrom' is not one of \['deepchrome'"):
+        validate(config, SCHEMA)
+
+
+def test_a_cell_listed_twice_is_rejected():
+    config = demo_config()
+    config["cells"] = ["E003", "E004", "E003"]
+    with pytest.raises(WorkflowError, match=r"instance\['cells'\]"):
+        validate(config, SCHEMA)
+
+
+@pytest.mark.parametrize("marks", [[], ["H3K4me3", "H3K27me3", "H3K4me3"]])
+def test_marks_need_at_least_one_mark_and_no_repeats(marks):
+    config = demo_config()
+    config["marks"] = marks
+    with pytest.raises(WorkflowError, match=r"instance\['marks'\]"):
+        validate(config, SCHEMA)
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("bins: {window: 5000, bin_size: 300}", "config key 'bins.bin_size'"),
+        ("trainng: {epochs: 3}", "trainng"),
+    ],
+)
+def test_a_bad_config_stops_the_workflow_at_parse_time_naming_the_key(tmp_path, override, named):
+    workdir = copy_workflow(tmp_path)
+    (workdir / "bad.yaml").write_text(override + "\n")
+    result = snakemake(workdir, "-n", "--configfile", "config/config.yaml", "bad.yaml", check=False)
+    assert result.returncode != 0
+    assert named in result.stdout + result.stderr

@@ -11,6 +11,7 @@ import re
 import subprocess
 
 import numpy as np
+import pandas as pd
 import pysam
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from chromexpr.bam import tagalign_to_bam
 from chromexpr.counting.fast import bam_bin_counts, overlap_counts, tagalign_bin_counts
 from chromexpr.errors import InputFormatError
-from chromexpr.genome.bins import BinLayout, write_bins_bed
+from chromexpr.genome.bins import BinLayout, bin_layout, scatter_bin_counts, write_bins_bed
 
 SIZES = {"chr1": 1_200, "chr2": 900, "chr3": 400}
 EDGE_STEP = 50  # bins and many reads sit on multiples of this, so edges coincide often
@@ -324,6 +325,13 @@ def test_an_empty_tagalign_is_an_input_format_error(tmp_path):
         tagalign_bin_counts(tagalign, layout_of([("chr1", 0, 100)]), SIZES, log=quiet)
 
 
+def test_a_tagalign_with_no_read_on_a_known_contig_is_an_error_not_zero_counts(tmp_path):
+    tagalign = tmp_path / "reads.tagAlign.gz"
+    write_tagalign(tagalign, [("1", 0, 36, "+"), ("2", 100, 136, "-")])  # Ensembl names
+    with pytest.raises(InputFormatError, match=r"no read left after the contig filter.*1: 1"):
+        tagalign_bin_counts(tagalign, layout_of([("chr1", 0, 100)]), SIZES, log=quiet)
+
+
 def test_a_truncated_bam_is_an_input_format_error(tmp_path):
     bam = tmp_path / "reads.bam"
     write_bam(bam, [("chr1", start, "36M", 0, 60) for start in range(0, 1_100, 2)])
@@ -331,3 +339,38 @@ def test_a_truncated_bam_is_an_input_format_error(tmp_path):
     bam.write_bytes(data[: len(data) // 2])
     with pytest.raises(InputFormatError, match="reads.bam"):
         bam_bin_counts(bam, layout_of([("chr1", 0, 1_200)]), log=quiet)
+
+
+@pytest.mark.bedtools
+def test_windows_running_off_a_chromosome_count_the_same_in_every_engine(tmp_path):
+    # chr3 is 400 bp: one gene's window runs off its end, another's off its start.
+    genes = pd.DataFrame(
+        {
+            "gene_id": ["G_END", "G_START"],
+            "symbol": ["a", "b"],
+            "chrom": ["chr3", "chr3"],
+            "tss": [380, 30],
+            "strand": ["+", "-"],
+        }
+    )
+    layout = bin_layout(genes, SIZES, window=200, bin_size=50)
+    reads = [("chr3", start, start + 36, "+") for start in range(0, 364, 7)]
+    reads += [("chr3", 364, 400, "-"), ("chr3", 380, 416, "+")]  # the last runs past the end
+    tagalign = tmp_path / "reads.tagAlign.gz"
+    write_tagalign(tagalign, [("chr1", 0, 36, "+"), *reads])
+    sizes = tmp_path / "chrom.sizes"
+    write_chrom_sizes(sizes)
+    tagalign_to_bam(tagalign, sizes, tmp_path / "reads.bam", log=quiet)
+    by_engine = {
+        "tagalign": tagalign_bin_counts(tagalign, layout, SIZES, log=quiet)[0],
+        "bam": bam_bin_counts(tmp_path / "reads.bam", layout, log=quiet),
+        "multicov": multicov(tmp_path / "reads.bam", layout, tmp_path),
+    }
+    matrices = {name: scatter_bin_counts(layout, counts) for name, counts in by_engine.items()}
+    np.testing.assert_array_equal(matrices["tagalign"], matrices["multicov"])
+    np.testing.assert_array_equal(matrices["bam"], matrices["multicov"])
+    counts = matrices["tagalign"]  # [genes, bins]: bins start at TSS - 200, 50 bp each
+    assert counts[0, 5:].tolist() == [0, 0, 0]  # [430, 580) lies past the end of chr3
+    assert counts[0, 4] == 3  # [380, 400), clipped: reads from 350, 357 and [364, 400)
+    assert counts[1, :3].tolist() == [0, 0, 0]  # [-170, -20) lies before the start
+    assert counts[1, 3] == 5  # [0, 30), clipped: reads from 0, 7, 14, 21 and 28

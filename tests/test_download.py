@@ -1,8 +1,10 @@
 """Downloads over a real loopback HTTP server."""
 
 import gzip
+import hashlib
 import http.server
 import threading
+import time
 
 import pytest
 
@@ -10,6 +12,10 @@ from chromexpr.download import download
 from chromexpr.errors import DownloadError
 
 PAYLOAD = gzip.compress(b"chr1\t10\t46\tN\t1000\t+\n" * 1000, mtime=0)
+# Scripted faults in place of an HTTP status.
+STALL, DROP, DROP_CHUNKED = "stall", "drop", "drop-chunked"
+SERVES_RANGES, WRONG_RANGE = "serves-ranges", "wrong-range"
+STALL_SECONDS = 1.0
 
 
 class Server:
@@ -18,23 +24,77 @@ class Server:
     def __init__(self):
         self.script: dict[str, list[tuple[int, bytes]]] = {}
         self.requests: list[str] = []
+        self.ranges: list[str | None] = []  # the Range header of each request
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 outer.requests.append(self.path)
+                outer.ranges.append(self.headers.get("Range"))
                 status, body = outer.script[self.path].pop(0)
+                if status == STALL:
+                    time.sleep(STALL_SECONDS)  # longer than the client's time-out
+                    return
+                if status in (DROP, DROP_CHUNKED):
+                    self.drop_mid_transfer(body, chunked=status == DROP_CHUNKED)
+                    return
+                if status == SERVES_RANGES:
+                    self.serve_ranges(body)
+                    return
+                if status == WRONG_RANGE:  # the first 10 bytes, whatever was asked for
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes 0-9/{len(body)}")
+                    self.send_header("Content-Length", "10")
+                    self.end_headers()
+                    self.wfile.write(body[:10])
+                    return
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def drop_mid_transfer(self, body, chunked):
+                """Announce the whole body, send half of it, then close the connection."""
+                self.send_response(200)
+                self.send_header("ETag", etag(body))
+                if chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                half = body[: len(body) // 2]
+                if chunked:
+                    half = f"{len(half):x}\r\n".encode() + half + b"\r\n"
+                self.wfile.write(half)
+                self.wfile.flush()
+                self.close_connection = True
+
+            def serve_ranges(self, body):
+                """Honour ``Range`` while ``If-Range`` still names this body, as Apache does."""
+                wanted = self.headers.get("Range", "")
+                start = 0
+                if wanted and self.headers.get("If-Range") == etag(body):
+                    start = int(wanted.removeprefix("bytes=").removesuffix("-"))
+                self.send_response(206 if start else 200)
+                self.send_header("ETag", etag(body))
+                if start:
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                self.send_header("Content-Length", str(len(body) - start))
+                self.end_headers()
+                self.wfile.write(body[start:])
 
             def log_message(self, *args):
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+
+def etag(body: bytes) -> str:
+    return f'"{hashlib.sha256(body).hexdigest()[:16]}"'
 
 
 @pytest.fixture
@@ -114,3 +174,77 @@ def test_absolute_file_url_is_read(tmp_path):
 def test_missing_local_file_names_the_url(tmp_path):
     with pytest.raises(DownloadError, match="file:nowhere/x.gz: no such file"):
         fetch("file:nowhere/x.gz", tmp_path / "x.gz")
+
+
+def test_a_time_out_is_retried_then_succeeds(server, tmp_path):
+    server.script["/x.gz"] = [(STALL, b""), (200, PAYLOAD)]
+    fetch(f"{server.url}/x.gz", tmp_path / "x.gz", timeout_seconds=0.2)
+    assert (tmp_path / "x.gz").read_bytes() == PAYLOAD
+    assert len(server.requests) == 2
+
+
+def test_persistent_time_outs_fail_after_the_retries_naming_the_url(server, tmp_path):
+    server.script["/x.gz"] = [(STALL, b"")] * 2
+    with pytest.raises(DownloadError, match=r"x.gz: failed after 2 attempts: .*timed out"):
+        fetch(f"{server.url}/x.gz", tmp_path / "x.gz", retries=1, timeout_seconds=0.2)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fault", [DROP, DROP_CHUNKED])
+def test_a_dropped_connection_restarts_from_the_start_on_a_server_without_ranges(
+    server, tmp_path, fault
+):
+    server.script["/x.gz"] = [(fault, PAYLOAD), (200, PAYLOAD)]
+    fetch(f"{server.url}/x.gz", tmp_path / "x.gz")
+    assert (tmp_path / "x.gz").read_bytes() == PAYLOAD
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("fault", [DROP, DROP_CHUNKED])
+def test_connections_dropped_on_every_attempt_fail_and_leave_no_partial_file(
+    server, tmp_path, fault
+):
+    server.script["/x.gz"] = [(fault, PAYLOAD)] * 2
+    with pytest.raises(DownloadError, match="failed after 2 attempts"):
+        fetch(f"{server.url}/x.gz", tmp_path / "x.gz", retries=1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dropped_plain_text_download_is_caught_by_its_content_length(server, tmp_path):
+    text = b"ENSG1\t1\t100\t200\t1\tprotein_coding\tA\tdesc\n" * 200
+    server.script["/gene_info"] = [(DROP, text)] * 2
+    with pytest.raises(DownloadError, match="connection closed after"):
+        fetch(f"{server.url}/gene_info", tmp_path / "gene_info", retries=1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_download_killed_mid_transfer_leaves_only_a_hidden_part_file_that_a_rerun_removes(
+    server, tmp_path
+):
+    # What a kill -9 leaves: atomic_path's temporary file, never the final name.
+    stale = tmp_path / ".x.gz.k1ll3d00.part.gz"
+    stale.write_bytes(PAYLOAD[:100])
+    server.script["/x.gz"] = [(200, PAYLOAD)]
+    fetch(f"{server.url}/x.gz", tmp_path / "x.gz")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["x.gz"]
+
+
+def test_a_retry_after_a_dropped_connection_resumes_where_it_stopped(server, tmp_path):
+    server.script["/x.gz"] = [(DROP, PAYLOAD), (SERVES_RANGES, PAYLOAD)]
+    fetch(f"{server.url}/x.gz", tmp_path / "x.gz")
+    assert (tmp_path / "x.gz").read_bytes() == PAYLOAD
+    assert server.ranges == [None, f"bytes={len(PAYLOAD) // 2}-"]
+
+
+def test_a_file_changed_on_the_server_between_attempts_is_fetched_whole_again(server, tmp_path):
+    changed = gzip.compress(b"chr2\t10\t46\tN\t1000\t-\n" * 1000, mtime=0)
+    server.script["/x.gz"] = [(DROP, PAYLOAD), (SERVES_RANGES, changed)]
+    fetch(f"{server.url}/x.gz", tmp_path / "x.gz")
+    assert (tmp_path / "x.gz").read_bytes() == changed
+
+
+def test_a_part_of_the_file_other_than_the_one_asked_for_is_never_kept(server, tmp_path):
+    server.script["/x.gz"] = [(DROP, PAYLOAD), (WRONG_RANGE, PAYLOAD), (200, PAYLOAD)]
+    fetch(f"{server.url}/x.gz", tmp_path / "x.gz")
+    assert (tmp_path / "x.gz").read_bytes() == PAYLOAD
+    assert server.ranges == [None, f"bytes={len(PAYLOAD) // 2}-", None]

@@ -132,3 +132,18 @@ def test_published_gene_set_requires_rpkm_for_every_gene():
     )
     with pytest.raises(InputFormatError, match="ENSG1"):
         published_gene_table(published, annotation([]), set(), SIZES)
+
+
+def test_published_gene_on_a_contig_absent_from_the_chrom_sizes_is_an_error_not_a_drop():
+    # Dropping a row would shift the published 6601/6601/6600 split; the list must stay whole.
+    published = pd.DataFrame(
+        {"gene_id": ["ENSG1"], "symbol": ["a"], "chrom": ["chrUn_gl000220"], "tss_1based": [10]}
+    )
+    with pytest.raises(InputFormatError, match="published.tsv: chromosome chrUn_gl000220"):
+        published_gene_table(published, annotation([]), {"ENSG1"}, SIZES, source="published.tsv")
+
+
+def test_annotation_whose_genes_are_all_on_unknown_contigs_is_an_error_naming_the_cause():
+    table = annotation([("ENSG1", "a", "chrUn_x", 100, 200, "+"), ("ENSG2", "b", "7", 1, 9, "-")])
+    with pytest.raises(InputFormatError, match="all 2 genes are on contigs absent"):
+        annotation_gene_table(table, {"ENSG1", "ENSG2"}, SIZES, lambda _: None)

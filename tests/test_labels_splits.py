@@ -2,7 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chromexpr.labels import label_table, median_rpkm_labels
+from chromexpr.errors import InputFormatError
+from chromexpr.genome.tss import write_gene_table
+from chromexpr.labels import label_table, median_rpkm_labels, write_cell_labels
 from chromexpr.splits import contiguous_split, split_sizes
 
 
@@ -59,3 +61,18 @@ def test_split_weights_may_be_fractions_as_strings():
 def test_split_rejects_all_zero_weights():
     with pytest.raises(Exception, match="split"):
         split_sizes(9, {"train": 0, "valid": 0, "test": 0})
+
+
+def test_a_configured_cell_missing_from_the_rpkm_table_names_cell_key_and_file(tmp_path):
+    genes = pd.DataFrame(
+        {"gene_id": ["G1"], "symbol": ["a"], "chrom": ["chr1"], "tss": [100], "strand": ["+"]}
+    )
+    write_gene_table(genes, tmp_path / "genes.tsv")
+    (tmp_path / "rpkm.tsv").write_text("gene_id\tE000\tE003\nG1\t1\t2\n")
+    with pytest.raises(
+        InputFormatError, match=r"rpkm.tsv:1: cell types \['E099'\] of config key 'cells'"
+    ):
+        write_cell_labels(
+            tmp_path / "genes.tsv", tmp_path / "rpkm.tsv", ["E003", "E099"], tmp_path / "labels.tsv"
+        )
+    assert not (tmp_path / "labels.tsv").exists()

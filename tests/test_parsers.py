@@ -98,6 +98,19 @@ def test_rpkm_table_negative_value_names_gene_cell_and_line(tmp_path):
         read_rpkm_table(path, ["E003"])
 
 
+def test_rpkm_table_duplicate_gene_id_names_the_line(tmp_path):
+    path = write_gz(tmp_path / "rpkm.gz", "gene_id\tE003\nG1\t1\nG2\t2\nG1\t3\n")
+    with pytest.raises(InputFormatError, match=r"rpkm.gz:4: gene id G1 appears more than once"):
+        read_rpkm_table(path, ["E003"])
+
+
+@pytest.mark.parametrize("value", ["NaN", "", "NA", "n/a"])
+def test_rpkm_table_missing_value_names_gene_cell_and_line(tmp_path, value):
+    path = write_gz(tmp_path / "rpkm.gz", f"gene_id\tE003\tE004\nG1\t1\t2\nG2\t3\t{value}\n")
+    with pytest.raises(InputFormatError, match=r"rpkm.gz:3: gene G2 cell E004"):
+        read_rpkm_table(path, ["E003", "E004"])
+
+
 def test_tagalign_reads_are_parsed(tmp_path):
     path = write_gz(
         tmp_path / "r.tagAlign.gz", "chr1\t10\t46\tN\t1000\t+\nchr2\t5\t41\tN\t1000\t-\n"

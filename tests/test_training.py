@@ -1,6 +1,7 @@
 """The training harness: settings, one step, determinism, failures, checkpoint and outputs."""
 
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -394,3 +395,61 @@ def test_unknown_task_is_a_config_error():
     with pytest.raises(ConfigError) as error:
         TrainingSettings.from_config("deepchrome", {"recipe": "fast"}, task="ranking")
     assert error.value.key == "task"
+
+
+class ExhaustsMemory(torch.nn.Module):
+    """A model whose forward pass fails as a too-large batch does on a full GPU or host."""
+
+    def __init__(self, error: BaseException):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.error = error
+
+    def forward(self, counts):
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+        RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: not enough memory"),
+        MemoryError(),
+    ],
+    ids=["cuda", "cpu-allocator", "python"],
+)
+def test_out_of_memory_is_a_training_error_suggesting_the_batch_size(tmp_path, monkeypatch, error):
+    monkeypatch.setattr(
+        "chromexpr.training.build_model", lambda *args, **kwargs: ExhaustsMemory(error)
+    )
+    with pytest.raises(
+        TrainingError,
+        match=r"deepchrome on cell E999: out of memory.*training.batch_size \(now 8\)",
+    ):
+        train_cell(learnable_cell(), quick_settings(), tmp_path, log=lambda _: None)
+    assert not (tmp_path / "model.pt").exists()
+
+
+def test_other_runtime_errors_are_not_reported_as_out_of_memory(tmp_path, monkeypatch):
+    error = RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+    monkeypatch.setattr(
+        "chromexpr.training.build_model", lambda *args, **kwargs: ExhaustsMemory(error)
+    )
+    with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
+        train_cell(learnable_cell(), quick_settings(), tmp_path, log=lambda _: None)
+
+
+def test_every_checkpoint_load_in_the_code_is_weights_only(repo):
+    # A pickled checkpoint can run code when loaded; state_dicts need no pickle.
+    sources = [
+        *repo.glob("src/**/*.py"),
+        *repo.glob("workflow/**/*.py"),
+        *repo.glob("workflow/**/*.smk"),
+    ]
+    calls = [
+        (path.name, call)
+        for path in sources
+        for call in re.findall(r"torch\.load\([^)]*\)", path.read_text())
+    ]
+    assert calls, "no torch.load found: the scan is looking in the wrong place"
+    assert [(name, call) for name, call in calls if "weights_only=True" not in call] == []

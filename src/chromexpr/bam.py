@@ -56,7 +56,18 @@ def tagalign_to_bam(
         index = workdir / "reads.bam.bai"
         with atomic_path(bam, suffix=".bam") as tmp_bam:
             sort_prefix = str(workdir / "sort")
-            pysam.sort("-@", str(max(threads, 1)), "-T", sort_prefix, "-o", str(tmp_bam), unsorted)
+            # --no-PG: the command line holds temporary paths, which would make every run's BAM
+            # differ from the last; without it, the same reads give a byte-identical BAM.
+            pysam.sort(
+                "--no-PG",
+                "-@",
+                str(max(threads, 1)),
+                "-T",
+                sort_prefix,
+                "-o",
+                str(tmp_bam),
+                unsorted,
+            )
             pysam.index(str(tmp_bam), str(index))
         os.replace(index, str(bam) + ".bai")
     log(f"wrote {bam} ({report.reads_kept} reads)")

@@ -7,6 +7,7 @@ A ``file:`` URL may be absolute (``file:///data/x.gz``) or relative to the worki
 from __future__ import annotations
 
 import gzip
+import http.client
 import os
 import shutil
 import time
@@ -29,8 +30,11 @@ class _RetryableError(Exception):
     pass
 
 
-def _copy_stream(source, target, url: str, total: int | None, log: Callable[[str], None]) -> int:
-    written, next_report = 0, 0.1
+def _copy_stream(
+    source, target, url: str, done: int, total: int | None, log: Callable[[str], None]
+) -> int:
+    """Append ``source`` to ``target``; ``done`` bytes of ``total`` were there already."""
+    written, next_report = done, 0.1 * (1 + int(10 * done / total)) if total else 0.1
     while chunk := source.read(CHUNK_BYTES):
         target.write(chunk)
         written += len(chunk)
@@ -40,7 +44,25 @@ def _copy_stream(source, target, url: str, total: int | None, log: Callable[[str
     return written
 
 
-def _fetch_once(url: str, target: Path, timeout: float, log: Callable[[str], None]) -> None:
+def _resumes_at(response, offset: int) -> bool:
+    """Whether ``response`` is the part of the file from byte ``offset`` on (HTTP 206)."""
+    content_range = response.headers.get("Content-Range", "")
+    return response.status == 206 and content_range.startswith(f"bytes {offset}-")
+
+
+def _fetch_once(
+    url: str,
+    target: Path,
+    timeout: float,
+    log: Callable[[str], None],
+    validator: dict[str, str],
+) -> None:
+    """One attempt. Bytes already in ``target`` from an earlier attempt are resumed from.
+
+    The request asks for the rest of the file (``Range``) only while the file is unchanged
+    (``If-Range`` with the ETag or Last-Modified kept in ``validator`` by the first response);
+    a server that answers with the whole file (200) is simply read from the start again.
+    """
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme == "file":
         path = Path(urllib.parse.unquote(parsed.netloc + parsed.path))
@@ -52,23 +74,43 @@ def _fetch_once(url: str, target: Path, timeout: float, log: Callable[[str], Non
         raise DownloadError(
             url, f"unsupported URL scheme {parsed.scheme!r} (use http, https or file)"
         )
-    request = urllib.request.Request(url, headers={"User-Agent": "chromexpr"})
+    offset = target.stat().st_size if validator else 0
+    headers = {"User-Agent": "chromexpr"}
+    if offset:
+        headers.update({"Range": f"bytes={offset}-", "If-Range": next(iter(validator.values()))})
+    request = urllib.request.Request(url, headers=headers)
     try:
-        with (
-            urllib.request.urlopen(request, timeout=timeout) as response,
-            open(target, "wb") as out,
-        ):
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            if offset and _resumes_at(response, offset):
+                log(f"{url}: resuming after {offset / 1e6:.1f} MB")
+            elif response.status == 206:  # a part we did not ask for: never keep it as the file
+                validator.clear()
+                raise _RetryableError(
+                    f"unexpected partial content {response.headers.get('Content-Range')!r}"
+                )
+            else:
+                offset = 0
+                validator.clear()
+                for name in ("ETag", "Last-Modified"):
+                    if response.headers.get(name):
+                        validator[name] = response.headers[name]
+                        break
             length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            written = _copy_stream(response, out, url, total, log)
+            total = offset + int(length) if length and length.isdigit() else None
+            with open(target, "ab" if offset else "wb") as out:
+                written = _copy_stream(response, out, url, offset, total, log)
             if total is not None and written != total:
                 raise _RetryableError(f"connection closed after {written} of {total} bytes")
     except urllib.error.HTTPError as error:
         if error.code in _PERMANENT_HTTP:
             raise DownloadError(url, f"HTTP {error.code} {error.reason} (not retried)") from error
+        if error.code == 416:  # the range cannot be served: start from byte 0 next time
+            validator.clear()
         raise _RetryableError(f"HTTP {error.code} {error.reason}") from error
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
         raise _RetryableError(str(getattr(error, "reason", error))) from error
+    except http.client.HTTPException as error:  # IncompleteRead: a chunked body cut short
+        raise _RetryableError(f"connection dropped mid-transfer: {error!r}") from error
 
 
 def check_gzip_complete(path: str | os.PathLike[str], url: str) -> None:
@@ -96,28 +138,32 @@ def download(
     """Fetch ``url`` to ``destination``; nothing appears there unless the whole file arrived.
 
     Server errors (5xx), time-outs and dropped connections are retried ``retries`` times with
-    exponential backoff; permanent client errors (404) fail at once. ``expect_gzip`` (default:
-    the destination ends in ``.gz``) verifies the gzip stream end to end.
+    exponential backoff; a retry resumes where the last attempt stopped (HTTP ``Range``) when
+    the server supports it. Permanent client errors (404) fail at once. ``expect_gzip``
+    (default: the destination ends in ``.gz``) verifies the gzip stream end to end.
     """
     destination = Path(destination)
     if expect_gzip is None:
         expect_gzip = destination.suffix == ".gz"
     attempts = retries + 1
-    for attempt in range(1, attempts + 1):
-        try:
-            with atomic_path(destination, suffix=destination.suffix) as tmp:
-                log(f"downloading {url} (attempt {attempt}/{attempts})")
-                _fetch_once(url, tmp, timeout_seconds, log)
-                if tmp.stat().st_size == 0:
-                    raise DownloadError(url, "the file is empty")
-                if expect_gzip:
-                    check_gzip_complete(tmp, url)
-            log(f"wrote {destination} ({destination.stat().st_size / 1e6:.1f} MB)")
-            return destination
-        except _RetryableError as error:
-            if attempt == attempts:
-                raise DownloadError(url, f"failed after {attempts} attempts: {error}") from error
-            wait = backoff_seconds * 2 ** (attempt - 1)
-            log(f"{url}: {error}; retrying in {wait:.1f} s")
-            time.sleep(wait)
-    raise AssertionError("unreachable")
+    validator: dict[str, str] = {}  # ETag or Last-Modified of the file being fetched
+    with atomic_path(destination, suffix=destination.suffix) as tmp:
+        for attempt in range(1, attempts + 1):
+            log(f"downloading {url} (attempt {attempt}/{attempts})")
+            try:
+                _fetch_once(url, tmp, timeout_seconds, log, validator)
+                break
+            except _RetryableError as error:
+                if attempt == attempts:
+                    raise DownloadError(
+                        url, f"failed after {attempts} attempts: {error}"
+                    ) from error
+                wait = backoff_seconds * 2 ** (attempt - 1)
+                log(f"{url}: {error}; retrying in {wait:.1f} s")
+                time.sleep(wait)
+        if tmp.stat().st_size == 0:
+            raise DownloadError(url, "the file is empty")
+        if expect_gzip:
+            check_gzip_complete(tmp, url)
+    log(f"wrote {destination} ({destination.stat().st_size / 1e6:.1f} MB)")
+    return destination

@@ -388,6 +388,26 @@ def deterministic_algorithms(device: torch.device) -> Iterator[None]:
         torch.backends.cudnn.benchmark = previous[2]
 
 
+@contextlib.contextmanager
+def out_of_memory_advice(
+    name: str, settings: TrainingSettings, device: torch.device
+) -> Iterator[None]:
+    """Turn running out of GPU or CPU memory inside the block into a TrainingError with advice."""
+    try:
+        yield
+    except (torch.cuda.OutOfMemoryError, MemoryError, RuntimeError) as error:
+        message = str(error)
+        if not isinstance(error, torch.cuda.OutOfMemoryError | MemoryError) and not any(
+            phrase in message for phrase in ("out of memory", "not enough memory")
+        ):
+            raise
+        raise TrainingError(
+            f"{name}: out of memory on {device} ({type(error).__name__}: "
+            f"{message.splitlines()[0] if message else 'no details'}); lower training.batch_size "
+            f"(now {settings.batch_size}) or train on a device with more memory"
+        ) from error
+
+
 def check_labels(dataset: CellDataset, task: str = "classification") -> None:
     """TrainingError unless every split can be scored: both classes for classification (else its
     AUC is undefined), finite RPKM of at least two distinct values for regression."""
@@ -446,7 +466,7 @@ def train_cell(
     name = f"{settings.model} on cell {dataset.cell}"
     device = resolve_device(settings.device)
     check_labels(dataset, task)
-    with deterministic_algorithms(device):
+    with deterministic_algorithms(device), out_of_memory_advice(name, settings, device):
         seed_everything(settings.seed)
         _, n_marks, n_bins = dataset.counts.shape
         model = build_task_model(settings, n_marks, n_bins).to(device)

@@ -59,7 +59,8 @@ def bigwig_bin_means(
 ) -> np.ndarray:
     """Mean signal of ``bigwig`` per bin: [bed_lines] float32, in layout order.
 
-    Bins on a chromosome the bigWig does not have are 0, with a warning in the log.
+    Bins on a chromosome the bigWig does not have are 0, with a warning in the log; a bigWig
+    that has none of the bins' chromosomes is an error, not a matrix of zeros.
     """
     means = np.zeros(len(layout.start), dtype=np.float32)
     try:
@@ -70,7 +71,15 @@ def bigwig_bin_means(
         if not handle.isBigWig():
             raise InputFormatError(bigwig, "not a bigWig (a bigBed?)")
         chrom_lengths = handle.chroms()
-        for chrom in np.unique(layout.chrom):
+        bin_chroms = np.unique(layout.chrom)
+        if not set(bin_chroms) & set(chrom_lengths):  # e.g. Ensembl names (1, 2) against chr1
+            raise InputFormatError(
+                bigwig,
+                f"none of the bins' chromosomes ({', '.join(bin_chroms[:3])}, ...) is in the "
+                f"bigWig (it has {', '.join(list(chrom_lengths)[:3])}, ...): another assembly "
+                "or chromosome naming",
+            )
+        for chrom in bin_chroms:
             in_chrom = np.flatnonzero(layout.chrom == chrom)
             if chrom not in chrom_lengths:
                 log(f"warning: {bigwig} has no {chrom}; its {len(in_chrom)} bins are 0")

@@ -139,6 +139,10 @@ def tagalign_bin_counts(
         log(f"{tagalign}: {report.reads_total} reads parsed")
     if report.reads_total == 0:
         raise InputFormatError(tagalign, "no reads (empty tagAlign)")
+    if report.reads_kept == 0:  # e.g. Ensembl contig names (1, 2) against UCSC chrom sizes
+        raise InputFormatError(
+            tagalign, f"no read left after the contig filter: {report.summary()}"
+        )
     log(report.summary())
     read_starts = np.concatenate(start_parts)
     del start_parts  # the parts and the whole would otherwise be held twice at the peak

@@ -59,6 +59,12 @@ def annotation_gene_table(
         f"in both: {len(in_both)}"
     )
     genes = _drop_unknown_contigs(in_both, chrom_sizes, log)
+    if len(in_both) and genes.empty:
+        raise InputFormatError(
+            "gene table",
+            f"all {len(in_both)} genes are on contigs absent from the chrom sizes (e.g. "
+            f"{in_both['chrom'].iloc[0]}): the annotation and chrom_sizes name another assembly",
+        )
     table = genes.assign(tss=annotation_tss(genes))[GENE_TABLE_COLUMNS]
     return table.sort_values("gene_id", kind="stable").reset_index(drop=True)
 

@@ -26,7 +26,10 @@ def read_rpkm_table(path: str | os.PathLike[str], cells: Sequence[str]) -> pd.Da
     missing = [cell for cell in cells if cell not in table.columns]
     if missing:
         raise InputFormatError(
-            path, f"cell types {missing} have no column (available: {list(table.columns[1:])})", 1
+            path,
+            f"cell types {missing} of config key 'cells' have no column "
+            f"(available: {list(table.columns[1:])})",
+            1,
         )
     duplicated = table["gene_id"][table["gene_id"].duplicated()]
     if len(duplicated):
