@@ -105,6 +105,12 @@ def test_marks_need_at_least_one_mark_and_no_repeats(marks):
     [
         ("bins: {window: 5000, bin_size: 300}", "config key 'bins.bin_size'"),
         ("trainng: {epochs: 3}", "trainng"),
+        ("task: regression", "config key 'crosscell.enabled'"),
+        (
+            "models: [deepchrome, simplechrome]\ncrosscell: {enabled: true, models: [simplechrome]}",
+            "config key 'crosscell.models'",
+        ),
+        ("crosscell: {enabled: true, models: [linear]}", "config key 'crosscell.models'"),
     ],
 )
 def test_a_bad_config_stops_the_workflow_at_parse_time_naming_the_key(tmp_path, override, named):
