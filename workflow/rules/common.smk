@@ -9,6 +9,7 @@ MARKS = config["marks"]
 SPLIT_NAMES = ["train", "valid", "test"]
 MODELS = config["models"]
 CROSSCELL = config["crosscell"]
+INTERPRET = config["interpret"]
 
 
 wildcard_constraints:
@@ -39,6 +40,27 @@ def check_config():
 
 
 check_config()
+
+
+def check_interpret_config():
+    """Interpretation keys that must name configured models and cells."""
+    if not INTERPRET["enabled"]:
+        return
+    for key, values, known in (
+        ("interpret.models", INTERPRET["models"], MODELS),
+        ("interpret.cells", INTERPRET["cells"], CELLS),
+    ):
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"config key '{key}': {unknown} not among {known}")
+    classifier = INTERPRET["gan"]["classifier"]
+    if "gan" in INTERPRET["methods"] and classifier not in MODELS:
+        raise ValueError(
+            f"config key 'interpret.gan.classifier': {classifier} is not among models {MODELS}"
+        )
+
+
+check_interpret_config()
 
 
 def reads_url(wildcards):
@@ -186,4 +208,69 @@ def all_targets():
         + processed_exports()
         + ["results/tables/auc.tsv", "results/figures/auc.png"]
         + crosscell_targets()
+        + report_targets()
+        + interpret_targets()
     )
+
+
+def interpret_cells():
+    return INTERPRET["cells"] or CELLS
+
+
+def read_filter_reports():
+    """Contig filter reports exist only where BAMs are built from downloaded reads."""
+    if config["source"] != "raw" or count_source_kind() != "bam":
+        return []
+    return expand("results/qc/reads/{cell}-{mark}.json", cell=CELLS, mark=MARKS)
+
+
+def read_filter_report_keys():
+    """(cell, mark) of each report, in the order of read_filter_reports()."""
+    if not read_filter_reports():
+        return []
+    return [[cell, mark] for cell in CELLS for mark in MARKS]
+
+
+def gan_classifier(wildcards):
+    folder = f"results/models/{INTERPRET['gan']['classifier']}/{wildcards.cell}"
+    return {"model": f"{folder}/model.pt", "metrics": f"{folder}/metrics.json"}
+
+
+def report_targets():
+    """Data QC, training curves and HTML tables: cheap, always built for the report."""
+    return [
+        "results/tables/qc_reads.tsv",
+        "results/tables/qc_labels.tsv",
+        "results/figures/qc.png",
+        "results/figures/training_curves.png",
+        "results/report/auc_wide.html",
+        "results/report/qc_reads.html",
+        "results/report/qc_labels.html",
+    ]
+
+
+def interpret_targets():
+    if not INTERPRET["enabled"]:
+        return []
+    cells = interpret_cells()
+    methods = INTERPRET["methods"]
+    targets = []
+    if "optimisation" in methods:
+        targets += expand(
+            "results/figures/interpret/optimisation/{model}-{cell}.png",
+            model=INTERPRET["models"],
+            cell=cells,
+        )
+    if "gan" in methods:
+        targets += expand(
+            "results/figures/interpret/gan/{cell}-{figure}.png",
+            cell=cells,
+            figure=["profiles", "samples"],
+        )
+    if "attention" in methods and "attentivechrome" in MODELS:
+        targets += expand("results/figures/interpret/attention/{cell}.png", cell=cells)
+    if "profiles" in methods:
+        targets += expand("results/figures/interpret/profiles/{cell}.png", cell=cells)
+    if "tracks" in methods:
+        targets += expand("results/tracks/{cell}/{mark}.bw", cell=cells, mark=MARKS)
+    return targets

@@ -66,6 +66,8 @@ class GanSettings:
 
     @classmethod
     def from_config(cls, values: Mapping[str, Any]) -> GanSettings:
+        """Settings from ``interpret.gan`` (its ``classifier`` key names a model, not a setting)."""
+        values = {key: value for key, value in values.items() if key != "classifier"}
         unknown = set(values) - set(cls.__dataclass_fields__)
         if unknown:
             raise ConfigError(f"interpret.gan.{sorted(unknown)[0]}", "unknown key")
