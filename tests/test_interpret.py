@@ -267,3 +267,23 @@ def test_overlapping_windows_keep_the_first_gene_and_clip_at_the_chromosome_end(
     # Gene 1 contributes only its bins past gene 0's window, which ends at 6,000.
     assert covered[6_000] == dataset.counts[1, 0, 15]
     assert ends.max() == 10_000
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+def test_interpret_config_is_documented_and_rejects_typos(repo):
+    import yaml
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    schema = str(repo / "workflow/schemas/config.schema.yaml")
+    config = yaml.safe_load((repo / "config/config.yaml").read_text())
+    validate(config, schema)
+    assert config["interpret"]["gan"]["batch_size"] == 64  # a default filled in
+    assert GanSettings.from_config(config["interpret"]["gan"]).epochs == 200
+    optimisation = OptimisationSettings.from_config(config["interpret"]["optimisation"])
+    assert optimisation.steps == 300 and optimisation.start == "zero"
+    config["interpret"]["gan"]["epoch"] = 3
+    with pytest.raises(WorkflowError, match="epoch"):
+        validate(config, schema)

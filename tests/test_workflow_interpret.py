@@ -67,7 +67,9 @@ def test_profiles_qc_and_tracks_agree_with_the_dataset(workdir):
     profiles = pd.read_csv(workdir / "results/interpret/profiles/E003.tsv", sep="\t")
     high = profiles[(profiles["label"] == "high") & (profiles["mark"] == "H3K4me3")]
     expected = dataset.counts[dataset.labels == 1, 3].mean(axis=0)
-    assert high.sort_values("bin_offset")["mean_count"].to_numpy() == pytest.approx(expected, rel=1e-5)
+    assert high.sort_values("bin_offset")["mean_count"].to_numpy() == pytest.approx(
+        expected, rel=1e-5
+    )
 
     reads = pd.read_csv(workdir / "results/tables/qc_reads.tsv", sep="\t")
     report = json.loads((workdir / "results/qc/reads/E003-H3K4me3.json").read_text())
