@@ -287,3 +287,9 @@ def test_interpret_config_is_documented_and_rejects_typos(repo):
     config["interpret"]["gan"]["epoch"] = 3
     with pytest.raises(WorkflowError, match="epoch"):
         validate(config, schema)
+
+
+def test_tracks_of_genes_without_positions_are_refused_by_cell():
+    dataset = small_dataset(n_genes=3, chrom=[""] * 3, tss=[-1] * 3)
+    with pytest.raises(InputFormatError, match="E003.*without a position"):
+        bin_entries(dataset, 0, {"chr1": 10_000})

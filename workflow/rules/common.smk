@@ -271,6 +271,7 @@ def interpret_targets():
         targets += expand("results/figures/interpret/attention/{cell}.png", cell=cells)
     if "profiles" in methods:
         targets += expand("results/figures/interpret/profiles/{cell}.png", cell=cells)
-    if "tracks" in methods:
+    # The processed layout has no gene positions to draw tracks at.
+    if "tracks" in methods and config["source"] == "raw":
         targets += expand("results/tracks/{cell}/{mark}.bw", cell=cells, mark=MARKS)
     return targets

@@ -41,6 +41,10 @@ def bin_entries(
     if reverse_minus_strand:
         minus = dataset.strand == "-"
         counts[minus] = counts[minus, ::-1]
+    if (dataset.chrom == "").any() or (dataset.tss < 0).any():
+        raise InputFormatError(
+            dataset.cell, "genes without a position (processed source): no track can be drawn"
+        )
     entries = {}
     for chrom in np.unique(dataset.chrom):
         if chrom not in chrom_sizes:
