@@ -115,7 +115,7 @@ def test_trained_model_reloads_from_checkpoint_and_metrics(tmp_path):
 
 def test_gan_trains_a_few_epochs_and_samples_have_the_shape_and_range_of_counts():
     dataset = small_dataset()
-    settings = GanSettings(epochs=3, latent_size=8, batch_size=16, hidden_size=32)
+    settings = GanSettings(epochs=3, latent_size=8, batch_size=16, channels=8)
     train = dataset.mask("train")
     generator, history = train_gan(
         dataset.counts[train], dataset.labels[train], settings, log=lambda _: None
@@ -134,9 +134,7 @@ def test_gan_trains_a_few_epochs_and_samples_have_the_shape_and_range_of_counts(
 def test_gan_metrics_and_figures_are_written(tmp_path):
     dataset = small_dataset()
     classifier = TrainedModel(toy_one_output_model(), "toy", "log1p", 1)
-    settings = GanSettings(
-        epochs=2, latent_size=8, batch_size=16, hidden_size=32, samples_per_class=30
-    )
+    settings = GanSettings(epochs=2, latent_size=8, batch_size=16, channels=8, samples_per_class=30)
     names = ("metrics", "history", "samples", "profiles", "grid")
     suffix = {
         "metrics": "tsv",
@@ -281,7 +279,7 @@ def test_interpret_config_is_documented_and_rejects_typos(repo):
     config = yaml.safe_load((repo / "config/config.yaml").read_text())
     validate(config, schema)
     assert config["interpret"]["gan"]["batch_size"] == 64  # a default filled in
-    assert GanSettings.from_config(config["interpret"]["gan"]).epochs == 200
+    assert GanSettings.from_config(config["interpret"]["gan"]).epochs == 100
     optimisation = OptimisationSettings.from_config(config["interpret"]["optimisation"])
     assert optimisation.steps == 300 and optimisation.start == "zero"
     config["interpret"]["gan"]["epoch"] = 3

@@ -2,7 +2,8 @@
 
 The generator maps a latent vector and the expression class (0 low, 1 high) to a matrix
 [marks, bins]; the discriminator judges (matrix, class) pairs, the class entering both as a
-learned embedding concatenated to the input. Both are small multilayer perceptrons trained with
+learned embedding (concatenated to the latent vector; an extra input channel of the
+discriminator). Both are trained with
 the non-saturating GAN loss and Adam (lr 2e-4, betas 0.5, 0.999), on one cell type's training
 genes only.
 
@@ -21,8 +22,17 @@ below is computed in:
 - per class and mark, the 1-D Wasserstein distance between the generated and real distributions
   of total signal (counts summed over the bins), next to the real mean total for scale.
 
-Deviation from DeepChrome 2.0: its generator and discriminator are convolutional; these MLPs are
-small enough to train on CPU in about a minute per demo cell.
+Both networks are small 1-D convolutional networks along the bins, as in DeepChrome 2.0; they
+train on CPU in about a minute per demo cell (667 training genes, 100 epochs).
+
+Measured on demo cell E003 (100 epochs, seed 1, against 346 low and 320 high test genes): the
+classifier puts 100% of low and 92% of high samples in their class; generated mean totals per mark
+are 0.44-0.84 times the real ones (too little signal); mean-profile correlation is 0.63 for H3K4me3
+and 0.45 for H3K4me1 of high genes (marks with a shape around the TSS) and near 0 for the flat
+marks, whose real mean profile is flat plus noise. Generated mean profiles are spiky: part of the
+samples put high values in the same few bins (partial mode collapse). Tried and not kept:
+multilayer perceptrons (comparable numbers, less stable from 100 to 200 epochs) and a minibatch
+standard deviation channel in the discriminator (the high class collapsed).
 """
 
 from __future__ import annotations
@@ -51,16 +61,16 @@ N_CLASSES = 2
 class GanSettings:
     """The ``interpret.gan`` config mapping."""
 
-    epochs: int = 200
+    epochs: int = 100
     latent_size: int = 32
     batch_size: int = 64
     learning_rate: float = 2e-4
-    hidden_size: int = 256
+    channels: int = 64
     seed: int = 1
     samples_per_class: int = 500
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "latent_size", "batch_size", "hidden_size", "samples_per_class"):
+        for name in ("epochs", "latent_size", "batch_size", "channels", "samples_per_class"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"interpret.gan.{name}", "must be >= 1")
         if self.learning_rate <= 0:
@@ -78,45 +88,66 @@ class GanSettings:
 
 class Generator(nn.Module):
     """(latent [batch, latent], class [batch]) -> log1p signal [batch, marks, bins] in
-    [0, ceiling] per mark, where ``ceiling`` [marks] is the training data's largest log1p value."""
+    [0, ceiling] per mark, where ``ceiling`` [marks] is the training data's largest log1p value.
 
-    def __init__(self, n_marks: int, n_bins: int, latent_size: int, hidden_size: int) -> None:
+    A linear layer lays the latent vector and class embedding out over a quarter of the bins;
+    two upsampling + convolution stages bring it to full resolution, so neighbouring bins share
+    weights (histone signal is smooth along the window).
+    """
+
+    def __init__(self, n_marks: int, n_bins: int, latent_size: int, channels: int) -> None:
         super().__init__()
         self.shape = (n_marks, n_bins)
         self.register_buffer("ceiling", torch.ones(n_marks))
         self.class_embedding = nn.Embedding(N_CLASSES, latent_size)
+        self.channels, self.coarse_bins = channels, max((n_bins + 3) // 4, 1)
+        self.project = nn.Sequential(
+            nn.Linear(2 * latent_size, channels * self.coarse_bins), nn.LeakyReLU(0.2)
+        )
         self.network = nn.Sequential(
-            nn.Linear(2 * latent_size, hidden_size),
+            nn.Upsample(size=max((n_bins + 1) // 2, 1)),
+            nn.Conv1d(channels, channels, 5, padding=2),
             nn.LeakyReLU(0.2),
-            nn.Linear(hidden_size, 2 * hidden_size),
+            nn.Upsample(size=n_bins),
+            nn.Conv1d(channels, channels, 5, padding=2),
             nn.LeakyReLU(0.2),
-            nn.Linear(2 * hidden_size, n_marks * n_bins),
+            nn.Conv1d(channels, n_marks, 3, padding=1),
             nn.Sigmoid(),
         )
 
     def forward(self, latent: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         joined = torch.cat([latent, self.class_embedding(classes)], dim=1)
-        return self.network(joined).view(-1, *self.shape) * self.ceiling[:, None]
+        coarse = self.project(joined).view(-1, self.channels, self.coarse_bins)
+        return self.network(coarse) * self.ceiling[:, None]
 
 
 class Discriminator(nn.Module):
-    """(log1p signal [batch, marks, bins], class [batch]) -> real/fake logit [batch]."""
+    """(log1p signal [batch, marks, bins], class [batch]) -> real/fake logit [batch].
 
-    def __init__(self, n_marks: int, n_bins: int, hidden_size: int) -> None:
+    The class enters as an extra input channel (its embedding value repeated along the bins).
+    """
+
+    def __init__(self, n_marks: int, n_bins: int, channels: int) -> None:
         super().__init__()
-        self.class_embedding = nn.Embedding(N_CLASSES, 16)
-        self.network = nn.Sequential(
-            nn.Linear(n_marks * n_bins + 16, 2 * hidden_size),
+        self.class_embedding = nn.Embedding(N_CLASSES, 1)
+        self.features = nn.Sequential(
+            nn.Conv1d(n_marks + 1, channels, 5, padding=2),
             nn.LeakyReLU(0.2),
+            nn.Conv1d(channels, channels, 5, stride=2, padding=2),
+            nn.LeakyReLU(0.2),
+            nn.Conv1d(channels, channels, 5, stride=2, padding=2),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
             nn.Dropout(0.3),
-            nn.Linear(2 * hidden_size, hidden_size),
-            nn.LeakyReLU(0.2),
-            nn.Linear(hidden_size, 1),
         )
+        with torch.no_grad():
+            width = self.features(torch.zeros(1, n_marks + 1, n_bins)).shape[1]
+        self.classifier = nn.Linear(width, 1)
 
     def forward(self, signal: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
-        joined = torch.cat([signal.flatten(1), self.class_embedding(classes)], dim=1)
-        return self.network(joined)[:, 0]
+        label_channel = self.class_embedding(classes)[:, :, None].expand(-1, 1, signal.shape[2])
+        joined = torch.cat([signal, label_channel], dim=1)
+        return self.classifier(self.features(joined))[:, 0]
 
 
 def train_gan(
@@ -135,9 +166,9 @@ def train_gan(
     _, n_marks, n_bins = counts.shape
     real = torch.as_tensor(np.log1p(counts.astype(np.float32)))
     classes = torch.as_tensor(labels.astype(np.int64))
-    generator = Generator(n_marks, n_bins, settings.latent_size, settings.hidden_size)
+    generator = Generator(n_marks, n_bins, settings.latent_size, settings.channels)
     generator.ceiling.copy_(real.amax(dim=(0, 2)).clamp(min=1e-3))
-    discriminator = Discriminator(n_marks, n_bins, settings.hidden_size)
+    discriminator = Discriminator(n_marks, n_bins, settings.channels)
     betas = (0.5, 0.999)
     generator_optimiser = torch.optim.Adam(
         generator.parameters(), settings.learning_rate, betas=betas
