@@ -119,9 +119,8 @@ def plot_attention(
     bins_axis.set_xlabel("kb from TSS" if bin_offsets is not None else "bin")
     bins_axis.set_ylabel("mean bin attention")
     bins_axis.legend(fontsize="xx-small", ncol=2)
-    wide = mark_table.pivot(index="mark", columns="predicted_class", values="attention").reindex(
-        marks
-    )
+    wide = mark_table.pivot(index="mark", columns="predicted_class", values="attention")
+    wide = wide.reindex(index=marks, columns=[name for name in CLASS_NAMES if name in wide.columns])
     width = 0.8 / max(len(wide.columns), 1)
     for index, name in enumerate(wide.columns):
         marks_axis.bar(
@@ -129,6 +128,7 @@ def plot_attention(
             wide[name],
             width,
             label=f"predicted {name}",
+            color="tab:red" if name == "high" else "tab:blue",
         )
     marks_axis.set_xticks(np.arange(len(marks)), marks, rotation=45, ha="right")
     marks_axis.set_ylabel("mean mark attention")
