@@ -16,12 +16,14 @@ $(VENV)/.installed: $(PYTHON) pyproject.toml
 	$(PYTHON) -m pip install --quiet -e ".[dev]"  # dev includes the train extra
 	touch $@
 
-# bedtools and samtools from Debian packages, installed only where missing.
+# bedtools, samtools and chromium (renders the report in its test) from Debian packages,
+# installed only where missing.
 tools:
-	@if ! command -v bedtools >/dev/null || ! command -v samtools >/dev/null; then \
+	@if ! command -v bedtools >/dev/null || ! command -v samtools >/dev/null \
+		|| ! command -v chromium >/dev/null; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bedtools samtools; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bedtools samtools chromium; \
 	fi
 
 setup: tools $(VENV)/.installed

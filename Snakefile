@@ -20,6 +20,8 @@ include: "workflow/rules/datasets.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/crosscell.smk"
+include: "workflow/rules/interpret.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

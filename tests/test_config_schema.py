@@ -111,6 +111,10 @@ def test_marks_need_at_least_one_mark_and_no_repeats(marks):
             "config key 'crosscell.models'",
         ),
         ("crosscell: {enabled: true, models: [linear]}", "config key 'crosscell.models'"),
+        (
+            "models: [deepchrome, simplechrome]\ninterpret: {enabled: true, models: [simplechrome]}",
+            "config key 'interpret.models'",
+        ),
     ],
 )
 def test_a_bad_config_stops_the_workflow_at_parse_time_naming_the_key(tmp_path, override, named):

@@ -21,6 +21,7 @@ SMALL_DEMO = """
 cells: [E003, E004]
 demo: {enabled: true, seed: 5, n_genes: 600}
 training: {recipe: fast, epochs: 12, seed: 1}
+interpret: {enabled: false}  # tested in test_workflow_interpret.py
 """
 AUC_FLOOR = 0.70
 

@@ -101,3 +101,28 @@ def save_figure(figure: Figure, out_png: Path, out_svg: Path) -> None:
             figure.savefig(tmp, format="png", dpi=150, metadata={"Software": None})
         with atomic_path(out_svg) as tmp:
             figure.savefig(tmp, format="svg", metadata={"Date": None})
+
+
+def plot_training_curves(histories: dict[tuple[str, str], Path], out_png: Path) -> None:
+    """Validation AUC per epoch (``history.tsv``) of every (model, cell): one panel per model,
+    one line per cell, the kept (best) epoch marked with a dot."""
+    models = sorted({model for model, _ in histories})
+    figure = Figure(figsize=(5.0 * len(models), 3.8), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, len(models), squeeze=False)[0]
+    for axis, model in zip(axes, models, strict=True):
+        for (name, cell), path in sorted(histories.items()):
+            if name != model:
+                continue
+            history = pd.read_csv(path, sep="\t")
+            (line,) = axis.plot(history["epoch"], history["valid_auc"], label=cell)
+            best = history.loc[history["valid_auc"].idxmax()]
+            axis.plot(best["epoch"], best["valid_auc"], "o", color=line.get_color())
+        axis.set_title(model)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel("validation AUC")
+        axis.grid(alpha=0.3)
+        if len(axis.get_lines()) <= 24:
+            axis.legend(fontsize="x-small", ncol=2)
+    with atomic_path(out_png) as tmp:
+        figure.savefig(tmp, format="png", dpi=130, metadata={"Software": None})

@@ -16,6 +16,9 @@ TASKS = (
 TASK_FOLDERS = {"classification": "models", "regression": "regression"}
 # Models that return attention weights (chromexpr.models: an attention() method).
 ATTENTION_MODELS = ["attentivechrome"]
+# Models that read each gene's neighbours too (chromexpr.models: reads_neighbours).
+NEIGHBOUR_MODELS = ["simplechrome", "simplechrome_self"]
+INTERPRET = config["interpret"]
 
 
 wildcard_constraints:
@@ -61,7 +64,7 @@ def check_crosscell_config():
             f"config key 'crosscell.models': {unknown} not among the trained models {MODELS}"
         )
     pooling = set(CROSSCELL["experiments"]) - {"pairwise"}
-    neighbour_models = [m for m in CROSSCELL["models"] if m.startswith("simplechrome")]
+    neighbour_models = [m for m in CROSSCELL["models"] if m in NEIGHBOUR_MODELS]
     if pooling and neighbour_models:
         raise ValueError(
             f"config key 'crosscell.models': {neighbour_models} read neighbouring genes, "
@@ -71,6 +74,36 @@ def check_crosscell_config():
 
 
 check_config()
+
+
+def check_interpret_config():
+    """Interpretation keys that must name configured models and cells."""
+    if not INTERPRET["enabled"]:
+        return
+    for key, values, known in (
+        ("interpret.models", INTERPRET["models"], MODELS),
+        ("interpret.cells", INTERPRET["cells"], CELLS),
+    ):
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"config key '{key}': {unknown} not among {known}")
+    per_gene = sorted(set(INTERPRET["models"]) & set(NEIGHBOUR_MODELS))
+    if per_gene:
+        raise ValueError(
+            f"config key 'interpret.models': {per_gene} read neighbouring genes; maps and "
+            "attention are drawn for models of one gene's marks x bins"
+        )
+    classifier = INTERPRET["gan"]["classifier"]
+    if "gan" in INTERPRET["methods"] and (
+        classifier not in MODELS or classifier in NEIGHBOUR_MODELS
+    ):
+        raise ValueError(
+            f"config key 'interpret.gan.classifier': {classifier} must be one of the models "
+            f"{MODELS} that reads one gene's marks x bins"
+        )
+
+
+check_interpret_config()
 
 
 def reads_url(wildcards):
@@ -258,4 +291,70 @@ def all_targets():
         + processed_exports()
         + task_targets()
         + crosscell_targets()
+        + report_targets()
+        + interpret_targets()
     )
+
+
+def interpret_cells():
+    return INTERPRET["cells"] or CELLS
+
+
+def read_filter_reports():
+    """Contig filter reports exist only where BAMs are built from downloaded reads."""
+    if config["source"] != "raw" or count_source_kind() != "bam":
+        return []
+    return expand("results/qc/reads/{cell}-{mark}.json", cell=CELLS, mark=MARKS)
+
+
+def read_filter_report_keys():
+    """(cell, mark) of each report, in the order of read_filter_reports()."""
+    if not read_filter_reports():
+        return []
+    return [[cell, mark] for cell in CELLS for mark in MARKS]
+
+
+def gan_classifier(wildcards):
+    folder = f"results/models/{INTERPRET['gan']['classifier']}/{wildcards.cell}"
+    return {"model": f"{folder}/model.pt", "metrics": f"{folder}/metrics.json"}
+
+
+def report_targets():
+    """Data QC, training curves and HTML tables: cheap, always built for the report."""
+    return [
+        "results/tables/qc_reads.tsv",
+        "results/tables/qc_labels.tsv",
+        "results/figures/qc.png",
+        "results/figures/training_curves.png",
+        "results/report/auc_wide.html",
+        "results/report/qc_reads.html",
+        "results/report/qc_labels.html",
+    ]
+
+
+def interpret_targets():
+    if not INTERPRET["enabled"]:
+        return []
+    cells = interpret_cells()
+    methods = INTERPRET["methods"]
+    targets = []
+    if "optimisation" in methods:
+        targets += expand(
+            "results/figures/interpret/optimisation/{model}-{cell}.png",
+            model=INTERPRET["models"],
+            cell=cells,
+        )
+    if "gan" in methods:
+        targets += expand(
+            "results/figures/interpret/gan/{cell}-{figure}.png",
+            cell=cells,
+            figure=["profiles", "samples"],
+        )
+    if "attention" in methods and "attentivechrome" in MODELS:
+        targets += expand("results/figures/interpret/attention/{cell}.png", cell=cells)
+    if "profiles" in methods:
+        targets += expand("results/figures/interpret/profiles/{cell}.png", cell=cells)
+    # The processed layout has no gene positions to draw tracks at.
+    if "tracks" in methods and config["source"] == "raw":
+        targets += expand("results/tracks/{cell}/{mark}.bw", cell=cells, mark=MARKS)
+    return targets

@@ -1,0 +1,13 @@
+"""Interpretation of the data and of trained models, one module per method.
+
+- ``optimisation``: class optimisation maps (DeepChrome): the input a trained model scores
+  highest for a class, by projected gradient ascent;
+- ``gan``: a class-conditional GAN (after DeepChrome 2.0) that generates histone-signal
+  matrices, measured against the real genes and a trained classifier;
+- ``attention``: AttentiveChrome's bin- and mark-level attention, averaged per predicted class;
+- ``profiles``: mean counts per bin and mark of high and low genes;
+- ``tracks``: the binned counts as bigWig tracks for a genome browser;
+- ``qc``: the data QC tables (reads per file, contig filtering, reads in TSS windows, labels).
+
+``trained`` reloads a per-cell model from its checkpoint; ``outputs`` writes figures and tables reproducibly.
+"""

@@ -1,0 +1,72 @@
+"""Signal profiles: mean counts per bin and mark of high and low genes of one cell type.
+
+All genes of the dataset (every split) count: the profile describes the data, not a model.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from chromexpr.dataset import CellDataset
+from chromexpr.interpret.outputs import bin_axis_kb, new_figure, save_png, write_tsv
+
+CLASS_NAMES = ("low", "high")
+
+
+def signal_profiles(dataset: CellDataset) -> pd.DataFrame:
+    """``label, mark, bin_offset, mean_count, n_genes``: one row per class, mark and bin."""
+    rows = []
+    for target_class, name in enumerate(CLASS_NAMES):
+        chosen = dataset.labels == target_class
+        means = dataset.counts[chosen].astype(np.float64).mean(axis=0) if chosen.any() else None
+        for index, mark in enumerate(dataset.marks):
+            for column, offset in enumerate(dataset.bin_offsets):
+                rows.append(
+                    {
+                        "label": name,
+                        "mark": str(mark),
+                        "bin_offset": int(offset),
+                        "mean_count": float(means[index, column]) if means is not None else np.nan,
+                        "n_genes": int(chosen.sum()),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def plot_profiles(path: str | os.PathLike[str], table: pd.DataFrame, title: str) -> None:
+    """One panel per mark: mean count per bin of high (red) and low (blue) genes."""
+    marks = list(dict.fromkeys(table["mark"]))
+    offsets = np.sort(table["bin_offset"].unique())
+    bin_size = int(offsets[1] - offsets[0]) if len(offsets) > 1 else 1
+    figure = new_figure(3.0 * len(marks), 3.2)
+    axes = figure.subplots(1, len(marks), squeeze=False)[0]
+    for axis, mark in zip(axes, marks, strict=True):
+        for name, colour in (("high", "tab:red"), ("low", "tab:blue")):
+            rows = table[(table["mark"] == mark) & (table["label"] == name)].sort_values(
+                "bin_offset"
+            )
+            n_genes = int(rows["n_genes"].iloc[0]) if len(rows) else 0
+            axis.plot(
+                bin_axis_kb(rows["bin_offset"].to_numpy(), bin_size),
+                rows["mean_count"],
+                color=colour,
+                label=f"{name} ({n_genes} genes)",
+            )
+        axis.set_title(mark, fontsize="medium")
+        axis.set_xlabel("kb from TSS")
+    axes[0].set_ylabel("mean count per bin")
+    axes[-1].legend(fontsize="x-small")
+    figure.suptitle(title)
+    save_png(figure, path)
+
+
+def run_profiles(
+    dataset: CellDataset, out_tsv: str | os.PathLike[str], out_png: str | os.PathLike[str]
+) -> pd.DataFrame:
+    table = signal_profiles(dataset)
+    write_tsv(table, out_tsv)
+    plot_profiles(out_png, table, f"cell {dataset.cell}: mean signal of high and low genes")
+    return table

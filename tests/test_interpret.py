@@ -1,0 +1,293 @@
+"""Interpretation methods on small datasets and toy models built in the tests."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyBigWig
+import pytest
+import torch
+from torch import nn
+
+from chromexpr.dataset import CellDataset
+from chromexpr.errors import InputFormatError
+from chromexpr.interpret.attention import load_attention, run_attention, summarise_attention
+from chromexpr.interpret.gan import GanSettings, generate_counts, run_gan, train_gan
+from chromexpr.interpret.optimisation import (
+    OptimisationSettings,
+    class_optimisation_maps,
+    class_score,
+)
+from chromexpr.interpret.profiles import signal_profiles
+from chromexpr.interpret.qc import label_balance, reads_table
+from chromexpr.interpret.tracks import bin_entries, write_tracks
+from chromexpr.interpret.trained import TrainedModel, load_trained_model
+from chromexpr.models import build_model
+
+MARKS = ["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]
+
+
+def small_dataset(n_genes=60, n_bins=20, bin_size=100, seed=0, chrom=None, tss=None, strand=None):
+    """A cell whose high genes carry more H3K4me3 near the TSS, split in thirds."""
+    generator = np.random.default_rng(seed)
+    labels = (np.arange(n_genes) % 2).astype(np.int8)
+    counts = generator.poisson(2.0, size=(n_genes, len(MARKS), n_bins)).astype(np.int32)
+    counts[labels == 1, 3, n_bins // 2 - 2 : n_bins // 2 + 2] += 8
+    split = np.array(["train", "valid", "test"])[np.arange(n_genes) * 3 // n_genes]
+    return CellDataset(
+        cell="E003",
+        gene_ids=np.array([f"ENSG{i:011d}" for i in range(n_genes)]),
+        symbols=np.array([f"G{i}" for i in range(n_genes)]),
+        chrom=np.array(chrom if chrom is not None else ["chr1"] * n_genes),
+        tss=np.array(tss if tss is not None else 50_000 + 10_000 * np.arange(n_genes)),
+        strand=np.array(strand if strand is not None else ["+"] * n_genes),
+        counts=counts,
+        labels=labels,
+        rpkm=labels.astype(float) * 10,
+        split=split,
+        marks=np.array(MARKS),
+        bin_offsets=np.arange(-n_bins // 2, n_bins // 2) * bin_size,
+    )
+
+
+def toy_one_output_model(n_bins=20):
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Flatten(), nn.Linear(len(MARKS) * n_bins, 16), nn.ReLU(), nn.Linear(16, 1)
+    ).eval()
+
+
+# --- optimisation maps --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("start", ["zero", "mean"])
+def test_optimisation_raises_both_class_scores_of_deepchrome_and_stays_non_negative(start):
+    torch.manual_seed(0)
+    model = build_model("deepchrome", len(MARKS), 100)
+    inputs = small_dataset(n_bins=100).features("train").astype(np.float32)
+    settings = OptimisationSettings(l2_lambda=0.01, steps=40, learning_rate=0.1, start=start)
+    result = class_optimisation_maps(model, inputs, settings, log=lambda _: None)
+    assert result["maps"].shape == (2, len(MARKS), 100)
+    assert result["maps"].min() >= 0
+    assert (result["scores"][:, -1] > result["scores"][:, 0]).all(), result["scores"][:, [0, -1]]
+    with torch.no_grad():  # the recorded final score is the model's score of the returned map
+        logits = model(torch.as_tensor(result["maps"]))
+    assert logits[0, 0].item() == pytest.approx(result["scores"][0, -1], rel=1e-4, abs=1e-5)
+    assert logits[1, 1].item() == pytest.approx(result["scores"][1, -1], rel=1e-4, abs=1e-5)
+
+
+def test_optimisation_of_a_one_output_model_pushes_its_logit_both_ways():
+    model = toy_one_output_model()
+    inputs = small_dataset().features("train").astype(np.float32)
+    settings = OptimisationSettings(l2_lambda=0.05, steps=60, learning_rate=0.1, start="mean")
+    result = class_optimisation_maps(model, inputs, settings, log=lambda _: None)
+    assert result["maps"].min() >= 0
+    with torch.no_grad():
+        start_logit = model(torch.as_tensor(result["start"])[None])[0, 0].item()
+        logits = model(torch.as_tensor(result["maps"]))[:, 0]
+    assert logits[1].item() > start_logit > logits[0].item()
+
+
+def test_class_score_of_one_output_is_the_signed_logit():
+    outputs = torch.tensor([[1.5], [-2.0]])
+    assert class_score(outputs, 1).tolist() == [1.5, -2.0]
+    assert class_score(outputs, 0).tolist() == [-1.5, 2.0]
+    assert class_score(torch.tensor([[0.1, 0.7]]), 0).tolist() == pytest.approx([0.1])
+
+
+def test_trained_model_reloads_from_checkpoint_and_metrics(tmp_path):
+    torch.manual_seed(3)
+    model = build_model("deepchrome", len(MARKS), 100, dropout=0.2)
+    torch.save(model.state_dict(), tmp_path / "model.pt")
+    settings = {"model": "deepchrome", "input_transform": "log1p", "model_params": {"dropout": 0.2}}
+    (tmp_path / "metrics.json").write_text(json.dumps({"settings": settings}))
+    trained = load_trained_model(tmp_path, len(MARKS), 100)
+    assert trained.n_outputs == 2 and trained.input_transform == "log1p"
+    counts = small_dataset(n_bins=100).counts[:4]
+    expected = torch.softmax(
+        model.eval()(torch.log1p(torch.as_tensor(counts, dtype=torch.float32))), 1
+    )
+    assert torch.allclose(trained.class_probabilities(trained.inputs(counts)), expected, atol=1e-6)
+
+
+# --- conditional GAN ----------------------------------------------------------------------------
+
+
+def test_gan_trains_a_few_epochs_and_samples_have_the_shape_and_range_of_counts():
+    dataset = small_dataset()
+    settings = GanSettings(epochs=3, latent_size=8, batch_size=16, channels=8)
+    train = dataset.mask("train")
+    generator, history = train_gan(
+        dataset.counts[train], dataset.labels[train], settings, log=lambda _: None
+    )
+    assert list(history["epoch"]) == [1, 2, 3]
+    assert np.isfinite(history[["discriminator_loss", "generator_loss"]].to_numpy()).all()
+    for target_class in (0, 1):
+        samples = generate_counts(generator, target_class, 7, seed=1)
+        assert samples.shape == (7, len(MARKS), 20)
+        assert np.isfinite(samples).all() and samples.min() >= 0
+        assert samples.max() < 10 * dataset.counts.max()  # counts, not an exploded scale
+    again = generate_counts(generator, 1, 7, seed=1)
+    assert np.array_equal(again, generate_counts(generator, 1, 7, seed=1))
+
+
+def test_gan_metrics_and_figures_are_written(tmp_path):
+    dataset = small_dataset()
+    classifier = TrainedModel(toy_one_output_model(), "toy", "log1p", 1)
+    settings = GanSettings(epochs=2, latent_size=8, batch_size=16, channels=8, samples_per_class=30)
+    names = ("metrics", "history", "samples", "profiles", "grid")
+    suffix = {
+        "metrics": "tsv",
+        "history": "tsv",
+        "samples": "npz",
+        "profiles": "png",
+        "grid": "png",
+    }
+    outputs = {name: tmp_path / f"{name}.{suffix[name]}" for name in names}
+    metrics = run_gan(dataset, classifier, settings, outputs, log=lambda _: None)
+    assert len(metrics) == 2 * len(MARKS)
+    assert set(metrics["class"]) == {"low", "high"}
+    assert metrics["classifier_agreement"].between(0, 1).all()
+    assert (metrics["wasserstein_total"] >= 0).all() and metrics["wasserstein_total"].notna().all()
+    assert metrics["profile_correlation"].between(-1, 1).all()
+    assert pd.read_csv(outputs["metrics"], sep="\t").shape == metrics.shape
+    with np.load(outputs["samples"]) as samples:
+        assert samples["high"].shape == (30, len(MARKS), 20)
+    assert outputs["profiles"].stat().st_size > 0 and outputs["grid"].stat().st_size > 0
+
+
+# --- attention ----------------------------------------------------------------------------------
+
+
+def write_attention(path, n_genes=12, n_bins=20, seed=0):
+    generator = np.random.default_rng(seed)
+    bins = generator.random((n_genes, len(MARKS), n_bins))
+    marks = generator.random((n_genes, len(MARKS)))
+    np.savez(
+        path,
+        gene_ids=np.array([f"g{i}" for i in range(n_genes)]),
+        bins=bins / bins.sum(axis=2, keepdims=True),
+        marks=marks / marks.sum(axis=1, keepdims=True),
+        probability=np.linspace(0.05, 0.95, n_genes),
+        label=np.arange(n_genes) % 2,
+        mark_names=np.array(MARKS),
+    )
+    return marks / marks.sum(axis=1, keepdims=True)
+
+
+def test_attention_is_averaged_per_predicted_class(tmp_path):
+    marks = write_attention(tmp_path / "attention.npz")
+    attention = load_attention(tmp_path / "attention.npz")
+    bin_table, mark_table = summarise_attention(attention)
+    high = np.linspace(0.05, 0.95, 12) >= 0.5
+    expected = marks[high].mean(axis=0)
+    observed = mark_table[mark_table["predicted_class"] == "high"].set_index("mark")["attention"]
+    assert observed.reindex(MARKS).to_numpy() == pytest.approx(expected)
+    assert (mark_table.groupby("predicted_class")["attention"].sum()).to_numpy() == pytest.approx(1)
+    per_mark = bin_table.groupby(["predicted_class", "mark"])["attention"].sum()
+    assert per_mark.to_numpy() == pytest.approx(1)  # each mark's bin attention still sums to 1
+    run_attention(
+        tmp_path / "attention.npz", tmp_path / "b.tsv", tmp_path / "m.tsv", tmp_path / "a.png", "t"
+    )
+    assert (tmp_path / "a.png").stat().st_size > 0
+
+
+def test_attention_archive_without_a_key_is_rejected_by_name(tmp_path):
+    np.savez(tmp_path / "bad.npz", bins=np.zeros((2, 5, 3)))
+    with pytest.raises(InputFormatError, match="bad.npz.*missing"):
+        load_attention(tmp_path / "bad.npz")
+
+
+# --- signal profiles and QC ---------------------------------------------------------------------
+
+
+def test_signal_profiles_are_the_class_means_per_bin():
+    dataset = small_dataset()
+    table = signal_profiles(dataset)
+    assert len(table) == 2 * len(MARKS) * 20
+    row = table[
+        (table["label"] == "high") & (table["mark"] == "H3K4me3") & (table["bin_offset"] == 0)
+    ]
+    expected = dataset.counts[dataset.labels == 1, 3, 10].mean()
+    assert row["mean_count"].item() == pytest.approx(expected)
+    assert row["n_genes"].item() == 30
+
+
+def test_qc_tables_report_reads_windows_and_label_balance(tmp_path):
+    dataset = small_dataset()
+    report = tmp_path / "E003-H3K4me3.json"
+    report.write_text(
+        json.dumps(
+            {
+                "reads_total": 100_000,
+                "reads_kept": 99_000,
+                "dropped_unknown_contig": {"chrEBV": 900},
+                "dropped_beyond_end": 100,
+            }
+        )
+    )
+    reads = reads_table([dataset], {("E003", "H3K4me3"): report}).set_index("mark")
+    assert reads.loc["H3K4me3", "fraction_dropped"] == pytest.approx(0.01)
+    in_windows = dataset.counts[:, 3].sum()
+    assert reads.loc["H3K4me3", "fraction_in_windows"] == pytest.approx(in_windows / 99_000)
+    assert np.isnan(reads.loc["H3K27me3", "fraction_in_windows"])  # no report for that file
+    balance = label_balance([dataset]).set_index("split")
+    assert balance.loc["all", "fraction_high"] == 0.5
+    assert balance.loc[["train", "valid", "test"], "n_genes"].sum() == 60
+
+
+# --- bigWig tracks ------------------------------------------------------------------------------
+
+
+def test_bigwig_tracks_read_back_equal_to_the_counts(tmp_path):
+    chrom = ["chr1"] * 3 + ["chr2"] * 3
+    tss = [5_000, 20_000, 40_000, 3_000, 30_000, 60_000]
+    dataset = small_dataset(n_genes=6, chrom=chrom, tss=tss, strand=["+", "-"] * 3)
+    sizes = {"chr1": 1_000_000, "chr2": 500_000, "chr3": 10}
+    paths = [tmp_path / f"{mark}.bw" for mark in MARKS]
+    write_tracks(dataset, sizes, paths)
+    for index, path in enumerate(paths):
+        with pyBigWig.open(str(path)) as bigwig:
+            assert bigwig.chroms() == {"chr1": 1_000_000, "chr2": 500_000}
+            for gene in range(6):
+                start = tss[gene] - 1000
+                values = bigwig.stats(chrom[gene], start, start + 2000, type="mean", nBins=20)
+                assert values == pytest.approx(dataset.counts[gene, index].tolist())
+
+
+def test_overlapping_windows_keep_the_first_gene_and_clip_at_the_chromosome_end():
+    # Gene 1's window starts 500 bp inside gene 0's; gene 2's runs past the end of chr1.
+    dataset = small_dataset(n_genes=3, chrom=["chr1"] * 3, tss=[5_000, 5_500, 9_700])
+    starts, ends, values = bin_entries(dataset, 0, {"chr1": 10_000})["chr1"]
+    assert (starts[1:] >= ends[:-1]).all()  # no overlap, sorted
+    covered = dict(zip(starts.tolist(), values.tolist(), strict=True))
+    assert [covered[4_000 + 100 * b] for b in range(20)] == dataset.counts[0, 0].tolist()
+    # Gene 1 contributes only its bins past gene 0's window, which ends at 6,000.
+    assert covered[6_000] == dataset.counts[1, 0, 15]
+    assert ends.max() == 10_000
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+def test_interpret_config_is_documented_and_rejects_typos(repo):
+    import yaml
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    schema = str(repo / "workflow/schemas/config.schema.yaml")
+    config = yaml.safe_load((repo / "config/config.yaml").read_text())
+    validate(config, schema)
+    assert config["interpret"]["gan"]["batch_size"] == 64  # a default filled in
+    assert GanSettings.from_config(config["interpret"]["gan"]).epochs == 100
+    optimisation = OptimisationSettings.from_config(config["interpret"]["optimisation"])
+    assert optimisation.steps == 300 and optimisation.start == "zero"
+    config["interpret"]["gan"]["epoch"] = 3
+    with pytest.raises(WorkflowError, match="epoch"):
+        validate(config, schema)
+
+
+def test_tracks_of_genes_without_positions_are_refused_by_cell():
+    dataset = small_dataset(n_genes=3, chrom=[""] * 3, tss=[-1] * 3)
+    with pytest.raises(InputFormatError, match="E003.*without a position"):
+        bin_entries(dataset, 0, {"chr1": 10_000})

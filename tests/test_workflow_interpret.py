@@ -1,0 +1,180 @@
+"""Interpretation, data QC and the report on a tiny demo: one Snakemake run for all of them."""
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pyBigWig
+import pytest
+
+from chromexpr.dataset import CellDataset
+
+from .workflow_helpers import copy_workflow, snakemake
+
+pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
+
+CELLS = ("E003", "E004")
+TINY_DEMO = """
+cells: [E003, E004]
+demo: {enabled: true, seed: 5, n_genes: 300}
+training: {recipe: fast, epochs: 2, seed: 1}
+crosscell: {enabled: false}
+interpret:
+  enabled: true
+  optimisation: {steps: 20}
+  gan: {epochs: 5, samples_per_class: 50}
+"""
+CATEGORIES = ("Data QC", "Per-cell AUC", "Models", "Interpretation")
+
+
+def run(workdir, *arguments):
+    return snakemake(workdir, *arguments, "--configfile", "config/config.yaml", "tiny.yaml")
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("interpret"))
+    (workdir / "tiny.yaml").write_text(TINY_DEMO)
+    run(workdir)
+    run(workdir, "--report", "report.html")
+    return workdir
+
+
+def test_optimisation_maps_raise_the_class_scores_and_are_non_negative(workdir):
+    for cell in CELLS:
+        with np.load(workdir / f"results/interpret/optimisation/deepchrome/{cell}.npz") as maps:
+            assert maps["maps"].shape == (2, 5, 100) and maps["maps"].min() >= 0
+            assert (maps["scores"][:, -1] > maps["scores"][:, 0]).all()
+            assert maps["classes"].tolist() == ["low", "high"]
+        assert (workdir / f"results/figures/interpret/optimisation/deepchrome-{cell}.png").exists()
+
+
+def test_gan_measures_every_class_and_mark(workdir):
+    metrics = pd.read_csv(workdir / "results/interpret/gan/E003/metrics.tsv", sep="\t")
+    assert len(metrics) == 10 and set(metrics["class"]) == {"low", "high"}
+    assert metrics["classifier_agreement"].between(0, 1).all()
+    assert (metrics["wasserstein_total"] >= 0).all()
+    with np.load(workdir / "results/interpret/gan/E003/samples.npz") as samples:
+        assert samples["low"].shape == (50, 5, 100) and samples["low"].min() >= 0
+
+
+def test_profiles_qc_and_tracks_agree_with_the_dataset(workdir):
+    dataset = CellDataset.load(workdir / "results/datasets/E003.npz")
+    profiles = pd.read_csv(workdir / "results/interpret/profiles/E003.tsv", sep="\t")
+    high = profiles[(profiles["label"] == "high") & (profiles["mark"] == "H3K4me3")]
+    expected = dataset.counts[dataset.labels == 1, 3].mean(axis=0)
+    assert high.sort_values("bin_offset")["mean_count"].to_numpy() == pytest.approx(
+        expected, rel=1e-5
+    )
+
+    reads = pd.read_csv(workdir / "results/tables/qc_reads.tsv", sep="\t")
+    report = json.loads((workdir / "results/qc/reads/E003-H3K4me3.json").read_text())
+    row = reads[(reads["cell"] == "E003") & (reads["mark"] == "H3K4me3")].iloc[0]
+    assert row["reads_total"] == report["reads_total"] and row["reads_kept"] == report["reads_kept"]
+    assert 0 < row["fraction_in_windows"] < 1
+    labels = pd.read_csv(workdir / "results/tables/qc_labels.tsv", sep="\t")
+    assert set(labels["cell"]) == set(CELLS)
+
+    # The leftmost window of chr1 overlaps no earlier one: its bins read back as its counts.
+    on_chr1 = np.flatnonzero(dataset.chrom == "chr1")
+    first = on_chr1[np.argmin(dataset.tss[on_chr1])]
+    start = int(dataset.tss[first] + dataset.bin_offsets[0])
+    with pyBigWig.open(str(workdir / "results/tracks/E003/H3K4me3.bw")) as bigwig:
+        values = bigwig.stats("chr1", start, start + 10_000, type="mean", nBins=100)
+    assert values == pytest.approx(dataset.counts[first, 3].tolist())
+
+
+def test_attention_rule_summarises_an_attention_archive(workdir):
+    folder = workdir / "results/models/attentivechrome/E003"
+    folder.mkdir(parents=True)
+    generator = np.random.default_rng(0)
+    bins, marks = generator.random((20, 5, 100)), generator.random((20, 5))
+    np.savez(
+        folder / "attention.npz",
+        gene_ids=np.array([f"g{i}" for i in range(20)]),
+        bins=bins / bins.sum(axis=2, keepdims=True),
+        marks=marks / marks.sum(axis=1, keepdims=True),
+        probability=np.linspace(0, 1, 20),
+        label=np.arange(20) % 2,
+        mark_names=np.array(["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]),
+    )
+    run(workdir, "results/figures/interpret/attention/E003.png")
+    table = pd.read_csv(workdir / "results/interpret/attention/E003/marks.tsv", sep="\t")
+    assert table.groupby("predicted_class")["attention"].sum().to_numpy() == pytest.approx(1)
+
+
+def test_report_is_one_self_contained_html_file_with_every_category(workdir):
+    page = (workdir / "report.html").read_text()
+    assert page.lstrip().lower().startswith("<!doctype html")
+    assert not re.search(r"<(script|link|img)[^>]*(src|href)=\"https?:", page)
+    for category in CATEGORIES:
+        assert f'"{category}"' in page
+    for figure in ("qc.png", "training_curves.png", "deepchrome-E003.png", "E003-profiles.png"):
+        assert figure in page
+
+
+# Clicks as a user would (menu links by text, view buttons by row), then marks the body.
+CLICK_DRIVER = """<script>
+const clicks = CLICKS;
+function click(step) {
+  if (step.startsWith("view:")) {
+    const row = [...document.querySelectorAll("tr")].find(r => r.textContent.trim() === step.slice(5));
+    row.querySelector("a[iconname=eye]").click();
+  } else {
+    [...document.querySelectorAll("a")].find(a => a.textContent.trim() === step).click();
+  }
+}
+function next(i) {
+  if (i === clicks.length) { document.body.setAttribute("data-clicked", "all"); return; }
+  click(clicks[i]);
+  setTimeout(() => next(i + 1), 300);
+}
+setTimeout(() => next(0), 300);
+</script>"""
+
+
+def rendered_dom(report, clicks):
+    """The DOM of ``report`` after clicking, in order, menu links by text and result rows'
+    view buttons by path ("view:<path>"), as headless Chromium renders it."""
+    driver = CLICK_DRIVER.replace("CLICKS", json.dumps(clicks))
+    page = report.read_text()
+    driven = report.with_name("driven.html")
+    end = page.rfind("</body>")
+    driven.write_text(page[:end] + driver + page[end:])
+    result = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            driven.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result.stdout
+
+
+@pytest.mark.skipif(
+    shutil.which("chromium") is None,
+    reason="Debian's chromium is not installed (make tools installs it); the report is not rendered",
+)
+def test_report_renders_in_headless_chromium_and_shows_the_auc_table(workdir):
+    dom = rendered_dom(
+        workdir / "report.html", ["Per-cell AUC", "view:results/report/auc_wide.html"]
+    )
+    assert 'data-clicked="all"' in dom  # the report's scripts ran and every click found its target
+    assert 'id="loading-screen" style="display: none;"' in dom
+    frame = re.search(r'<iframe src="data:text/html;[^"]*base64,([^"]+)"', dom)
+    assert frame, "the AUC table is not displayed"
+    table = base64.b64decode(frame.group(1)).decode()
+    auc = pd.read_csv(workdir / "results/tables/auc_wide.tsv", sep="\t").set_index("cell")
+    for cell in CELLS:
+        assert re.search(rf"<td>{cell}</td>\s*<td>{auc.loc[cell, 'deepchrome']:.3f}</td>", table)

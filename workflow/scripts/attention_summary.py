@@ -1,0 +1,17 @@
+"""AttentiveChrome's attention of one cell type, averaged per predicted class; tables + figure."""
+
+from chromexpr.dataset import CellDataset
+from chromexpr.interpret.attention import run_attention
+from chromexpr.logs import step_log
+
+with step_log(snakemake.log[0]) as log:
+    dataset = CellDataset.load(snakemake.input.dataset)
+    run_attention(
+        snakemake.input.attention,
+        snakemake.output.bins,
+        snakemake.output.marks,
+        snakemake.output.png,
+        f"AttentiveChrome, cell {snakemake.wildcards.cell}: attention by predicted class",
+        bin_offsets=dataset.bin_offsets,
+        log=log,
+    )
