@@ -19,6 +19,7 @@ model_params: {{simplechrome: {{pretrain_epochs: 2}}, simplechrome_self: {{pretr
 task: both
 training: {{recipe: fast, epochs: 1, seed: 1}}
 crosscell: {{enabled: false}}
+interpret: {{enabled: true, methods: [attention], models: [attentivechrome]}}
 export_processed: false
 """
 
@@ -64,3 +65,9 @@ def test_attentivechrome_writes_its_attention_weights_for_every_test_gene(zoo):
         assert list(attention["gene_ids"]) == list(predictions["gene_id"])
         np.testing.assert_allclose(attention["bins"].sum(axis=2), 1, rtol=1e-5)
         np.testing.assert_allclose(attention["marks"].sum(axis=1), 1, rtol=1e-5)
+
+
+def test_attention_summary_is_drawn_from_the_real_attention_weights(zoo):
+    marks = pd.read_csv(zoo / "results/interpret/attention/E003/marks.tsv", sep="\t")
+    assert len(marks) > 0
+    assert (zoo / "results/figures/interpret/attention/E003.png").stat().st_size > 0
