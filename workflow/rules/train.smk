@@ -11,6 +11,8 @@ rule train_model:
     conda:
         "../../envs/train.yaml"
     threads: training_threads
+    resources:
+        gpu=TRAINING_GPUS,
     params:
         training=config["training"],
         model_params=model_params,
