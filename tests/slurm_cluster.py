@@ -1,8 +1,8 @@
 """A real single-node SLURM cluster (munged, slurmctld, slurmd) in a temporary folder.
 
 Debian's ``slurm-wlm`` and ``munge`` provide the daemons (``make tools`` installs them). The cluster
-uses its own munge key and socket, its own ports and state folders, and no accounting, cgroups or
-systemd, so it runs next to anything else on the machine and leaves nothing behind: ``stop``
+uses its own munge key and socket, its own ports and state folders, no accounting, cgroups or
+systemd, and two count-only GPUs, so it runs next to anything else on the machine and leaves nothing behind: ``stop``
 terminates the daemons it started, by pid. Clients find it through ``SLURM_CONF`` (``environ``).
 """
 
@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DAEMONS = ("munged", "slurmctld", "slurmd")
-CLIENTS = ("sbatch", "squeue", "sinfo", "scontrol", "srun")
+CLIENTS = ("sbatch", "squeue", "sinfo", "scontrol", "srun", "scancel")
+GPU_FILES = ("/dev/null", "/dev/zero")
+GPUS = len(GPU_FILES)
 
 
 def missing_binaries() -> list[str]:
@@ -72,7 +74,17 @@ class SlurmCluster:
     @property
     def environ(self) -> dict[str, str]:
         """The environment of a client of this cluster (sbatch, squeue, Snakemake)."""
-        return {**os.environ, "SLURM_CONF": str(self.conf)}
+        path = f"{self.root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+        return {**os.environ, "SLURM_CONF": str(self.conf), "PATH": path}
+
+    def write_srun_shim(self) -> None:
+        """An ``srun`` that finds this cluster: the Snakemake job step drops every ``SLURM_*``
+        variable, SLURM_CONF included, before calling srun (a real cluster's configuration lives
+        at the default path or comes from DNS, neither of which a test should touch)."""
+        shim = self.root / "bin/srun"
+        shim.parent.mkdir(exist_ok=True)
+        shim.write_text(f'#!/bin/sh\nSLURM_CONF="{self.conf}" exec "{_which("srun")}" "$@"\n')
+        shim.chmod(0o755)
 
     def write_config(self) -> None:
         state = self.root / "state"
@@ -84,6 +96,11 @@ class SlurmCluster:
         node = node_line()
         self.node = node.split()[0].split("=", 1)[1]
         ctld_port, d_port = _free_ports(2)
+        # Count-only GPUs (no device files): jobs can request --gpus and are scheduled on them
+        # as on a GPU node, while training finds no CUDA device and runs on the CPU.
+        (self.root / "gres.conf").write_text(
+            "".join(f"NodeName={self.node} Name=gpu File={device}\n" for device in GPU_FILES)
+        )
         self.conf.write_text(
             f"""ClusterName=chromexpr-test
 SlurmctldHost={self.node}(127.0.0.1)
@@ -98,8 +115,6 @@ StateSaveLocation={state}/ctld
 SlurmdSpoolDir={state}/d
 SlurmctldPidFile={self.root}/slurmctld.pid
 SlurmdPidFile={self.root}/slurmd.pid
-SlurmctldLogFile={self.root}/log/slurmctld.log
-SlurmdLogFile={self.root}/log/slurmd.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
@@ -114,13 +129,15 @@ MinJobAge=600
 SlurmdTimeout=60
 InactiveLimit=0
 KillWait=5
-{node} NodeAddr=127.0.0.1 State=UNKNOWN
+GresTypes=gpu
+{node} Gres=gpu:{GPUS} NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
 """
         )
 
     def start(self, timeout: float = 60) -> None:
         self.write_config()
+        self.write_srun_shim()
         munge = self.root / "munge"
         self._spawn(
             "munged",
@@ -166,6 +183,9 @@ PartitionName=debug Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
             env=self.environ,
             timeout=30,
         )
+
+    def scontrol(self, *arguments: str) -> str:
+        return self._run("scontrol", *arguments).stdout
 
     def _controller_answers(self) -> bool:
         return self._run("scontrol", "ping").stdout.count("UP") > 0
