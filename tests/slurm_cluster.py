@@ -2,8 +2,9 @@
 
 Debian's ``slurm-wlm`` and ``munge`` provide the daemons (``make tools`` installs them). The cluster
 uses its own munge key and socket, its own ports and state folders, no accounting, cgroups or
-systemd, and two count-only GPUs, so it runs next to anything else on the machine and leaves nothing behind: ``stop``
-terminates the daemons it started, by pid. Clients find it through ``SLURM_CONF`` (``environ``).
+systemd, and two stand-in GPUs, so it runs next to anything else on the machine and leaves
+nothing behind: ``stop`` terminates the daemons it started, by pid. Clients find it through
+``SLURM_CONF`` (``environ``).
 """
 
 import os
@@ -96,8 +97,8 @@ class SlurmCluster:
         node = node_line()
         self.node = node.split()[0].split("=", 1)[1]
         ctld_port, d_port = _free_ports(2)
-        # Count-only GPUs (no device files): jobs can request --gpus and are scheduled on them
-        # as on a GPU node, while training finds no CUDA device and runs on the CPU.
+        # Stand-in GPUs (/dev/null, /dev/zero as the device files): jobs request --gpus and are
+        # scheduled on them as on a GPU node, while training finds no CUDA device (CPU).
         (self.root / "gres.conf").write_text(
             "".join(f"NodeName={self.node} Name=gpu File={device}\n" for device in GPU_FILES)
         )
