@@ -16,14 +16,28 @@ $(VENV)/.installed: $(PYTHON) pyproject.toml
 	$(PYTHON) -m pip install --quiet -e ".[dev]"  # dev includes the train extra
 	touch $@
 
-# bedtools, samtools and chromium (renders the report in its test) from Debian packages,
-# installed only where missing.
+# bedtools, samtools and chromium (renders the report in its test) from Debian packages, installed
+# only where missing; slurm-wlm and munge too, for the single-node SLURM cluster test
+# (tests/test_slurm.py skips where they cannot be had). Idempotent: apt-get runs (update once,
+# then install) only when something is missing.
 tools:
-	@if ! command -v bedtools >/dev/null || ! command -v samtools >/dev/null \
-		|| ! command -v chromium >/dev/null; then \
+	@missing=""; \
+	command -v bedtools >/dev/null || missing="$$missing bedtools"; \
+	command -v samtools >/dev/null || missing="$$missing samtools"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	cluster=""; \
+	PATH="$$PATH:/usr/sbin:/sbin" command -v slurmctld >/dev/null || cluster="slurm-wlm"; \
+	PATH="$$PATH:/usr/sbin:/sbin" command -v munged >/dev/null || cluster="$$cluster munge"; \
+	if [ -n "$$missing$$cluster" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bedtools samtools chromium; \
+		$$SUDO apt-get update -qq || exit 1; \
+		if [ -n "$$missing" ]; then \
+			DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing || exit 1; \
+		fi; \
+		if [ -n "$$cluster" ]; then \
+			DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$cluster \
+				|| echo "note: could not install $$cluster; the SLURM cluster test will skip"; \
+		fi; \
 	fi
 
 setup: tools $(VENV)/.installed

@@ -2,6 +2,8 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
+from chromexpr.gpus import visible_devices
+
 validate(config, "../schemas/config.schema.yaml")
 
 CELLS = config["cells"]
@@ -203,6 +205,14 @@ def training_threads(wildcards):
     ):
         return 1
     return 2
+
+
+# A training job takes one unit of the gpu resource where it will train on CUDA here; 0 on
+# machines without a visible NVIDIA GPU or with training.device cpu (the SLURM profile sets
+# its own value per job).
+TRAINING_GPUS = int(
+    config["training"].get("device", "auto") != "cpu" and len(visible_devices()) > 0
+)
 
 
 def trained_metrics(task="classification"):

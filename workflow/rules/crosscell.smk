@@ -11,6 +11,8 @@ rule train_normalised_model:
     conda:
         "../../envs/train.yaml"
     threads: training_threads
+    resources:
+        gpu=TRAINING_GPUS,
     params:
         training=config["training"],
         model_params=model_params,
@@ -29,6 +31,8 @@ rule crosscell_pairwise:
     conda:
         "../../envs/train.yaml"
     threads: 2
+    resources:
+        gpu=TRAINING_GPUS,
     params:
         cells=CELLS,
         training=config["training"],
@@ -47,6 +51,8 @@ rule crosscell_leave_one_out:
     conda:
         "../../envs/train.yaml"
     threads: training_threads
+    resources:
+        gpu=TRAINING_GPUS,
     params:
         cells=CELLS,
         training=config["training"],
@@ -65,6 +71,8 @@ rule crosscell_pooled:
     conda:
         "../../envs/train.yaml"
     threads: training_threads
+    resources:
+        gpu=TRAINING_GPUS,
     params:
         cells=CELLS,
         training=config["training"],

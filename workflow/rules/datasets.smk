@@ -24,7 +24,7 @@ else:
     rule assemble_dataset:
         input:
             genes="results/genes/genes.tsv",
-            labels="results/labels/labels.tsv",
+            labels="results/labels/{cell}.tsv",
             split="results/splits/split.tsv",
             counts=mark_counts,
         output:

@@ -1,3 +1,13 @@
+# Downloads (and the demo's local mirror) run where Snakemake runs, not as cluster jobs: compute
+# nodes often have no internet.
+localrules:
+    demo_mirror,
+    download_reads,
+    download_rpkm,
+    download_annotation,
+    download_signal,
+
+
 rule download_reads:
     input:
         mirror=demo_mirror_reads,

@@ -3,13 +3,14 @@ rule labels:
         genes="results/genes/genes.tsv",
         rpkm="resources/remc/57epigenomes.RPKM.pc.gz",
     output:
-        "results/labels/labels.tsv",
+        "results/labels/{cell}.tsv",
     log:
-        "logs/labels/labels.log",
+        "logs/labels/{cell}.log",
     conda:
         "../../envs/prep.yaml"
     params:
-        cells=CELLS,
+        # one file per cell type: adding a cell type leaves the others' labels untouched
+        cells=lambda wildcards: [wildcards.cell],
     script:
         "../scripts/labels.py"
 

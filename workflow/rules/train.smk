@@ -18,6 +18,8 @@ rule train_model:
     conda:
         "../../envs/train.yaml"
     threads: training_threads
+    resources:
+        gpu=TRAINING_GPUS,
     params:
         task=task_of_folder,
         training=config["training"],

@@ -6,12 +6,16 @@ import torch
 
 from chromexpr.crosscell import pooled
 from chromexpr.dataset import CellDataset
+from chromexpr.gpus import claim_gpu
 from chromexpr.logs import step_log
 from chromexpr.training import TrainingSettings
 
 torch.set_num_threads(snakemake.threads)
 cells = snakemake.params.cells
-with step_log(snakemake.log[0]) as log:
+with (
+    step_log(snakemake.log[0]) as log,
+    claim_gpu(snakemake.params.training.get("device", "auto"), log=log),
+):
     pooled(
         snakemake.wildcards.model,
         {

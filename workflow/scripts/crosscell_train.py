@@ -6,11 +6,15 @@ import torch
 
 from chromexpr.crosscell import train_normalised_cell
 from chromexpr.dataset import CellDataset
+from chromexpr.gpus import claim_gpu
 from chromexpr.logs import step_log
 from chromexpr.training import TrainingSettings
 
 torch.set_num_threads(snakemake.threads)
-with step_log(snakemake.log[0]) as log:
+with (
+    step_log(snakemake.log[0]) as log,
+    claim_gpu(snakemake.params.training.get("device", "auto"), log=log),
+):
     train_normalised_cell(
         CellDataset.load(snakemake.input[0]),
         TrainingSettings.from_config(

@@ -5,11 +5,15 @@ from pathlib import Path
 import torch
 
 from chromexpr.dataset import CellDataset
+from chromexpr.gpus import claim_gpu
 from chromexpr.logs import step_log
 from chromexpr.training import TrainingSettings, train_cell
 
 torch.set_num_threads(snakemake.threads)
-with step_log(snakemake.log[0]) as log:
+with (
+    step_log(snakemake.log[0]) as log,
+    claim_gpu(snakemake.params.training.get("device", "auto"), log=log),
+):
     settings = TrainingSettings.from_config(
         snakemake.wildcards.model,
         snakemake.params.training,

@@ -1,0 +1,157 @@
+"""Rerunning one cell type, adding one, changing a hyperparameter, and resuming a killed run."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from .workflow_helpers import copy_workflow, snakemake
+
+pytestmark = [pytest.mark.workflow]
+
+MIRROR = """
+cells: [E003, E004, E005]
+demo: {enabled: true, seed: 11, n_genes: 300}
+"""
+# The demo's files served from a fixed folder (as REMC serves its files): adding a cell type to
+# the config then adds downloads, not a regenerated mirror.
+SMALL = """
+cells: [E003, E004]
+demo: {enabled: false}
+urls:
+  reads: "file:mirror/{cell}-{mark}.tagAlign.gz"
+  rpkm: "file:mirror/57epigenomes.RPKM.pc.gz"
+  annotation: "file:mirror/Ensembl_v65.Gencode_v10.ENSG.gene_info"
+bam: false
+export_processed: false
+training: {recipe: fast, epochs: 6, seed: 1}
+crosscell: {enabled: false}
+"""
+TRAINED = "results/models/deepchrome/{cell}/metrics.json"
+AUC_COLUMNS = ["cell", "model", "test_auc", "valid_auc", "train_auc", "best_epoch", "epochs_run"]
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """Snakemake's 'Job stats' table of a dry run: rule -> job count (no 'total')."""
+    if "Nothing to be done" in output:
+        return {}
+    table = output.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {
+        match[1]: int(match[2]) for match in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)
+    }
+
+
+def planned_cells(output: str) -> set[str]:
+    """The cell wildcard values of the jobs a dry run lists."""
+    return set(re.findall(r"^\s+wildcards:.*\bcell=(\w+)", output, re.MULTILINE))
+
+
+def run(workdir, *arguments, check=True):
+    result = snakemake(
+        workdir, *arguments, "--configfile", "config/config.yaml", "small.yaml", check=check
+    )
+    return result.stdout + result.stderr
+
+
+def make_workdir(tmp_path_factory, name, mirror):
+    workdir = copy_workflow(tmp_path_factory.mktemp(name))
+    (workdir / "mirror").symlink_to(mirror)
+    (workdir / "small.yaml").write_text(SMALL)
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("mirror"))
+    (workdir / "mirror.yaml").write_text(MIRROR)
+    snakemake(
+        workdir,
+        "resources/demo-mirror/57epigenomes.RPKM.pc.gz",
+        "--configfile",
+        "config/config.yaml",
+        "mirror.yaml",
+    )
+    return workdir / "resources/demo-mirror"
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, mirror):
+    """A complete, uninterrupted run of the small config."""
+    workdir = make_workdir(tmp_path_factory, "finished", mirror)
+    run(workdir)
+    assert planned_jobs(run(workdir, "--dry-run")) == {}
+    return workdir
+
+
+def test_forcerun_on_one_cells_model_retrains_only_that_cell(finished):
+    output = run(finished, "--dry-run", "--forcerun", TRAINED.format(cell="E003"))
+    assert planned_jobs(output) == {"train_model": 1, "auc_tables": 1, "auc_plot": 1, "all": 1}
+    assert planned_cells(output) == {"E003"}
+
+
+def test_adding_a_cell_type_runs_only_that_cells_jobs(finished):
+    added = SMALL.replace("cells: [E003, E004]", "cells: [E003, E004, E005]")
+    (finished / "added.yaml").write_text(added)
+    result = snakemake(finished, "--dry-run", "--configfile", "config/config.yaml", "added.yaml")
+    output = result.stdout + result.stderr
+    per_cell = {"download_reads": 5, "labels": 1, "count_reads": 5, "assemble_dataset": 1}
+    assert planned_jobs(output) == {
+        **per_cell,
+        "train_model": 1,
+        "auc_tables": 1,
+        "auc_plot": 1,
+        "all": 1,
+    }
+    assert planned_cells(output) == {"E005"}
+
+
+def test_changing_a_model_hyperparameter_reruns_only_that_models_training(finished):
+    (finished / "dropout.yaml").write_text("model_params: {deepchrome: {dropout: 0.3}}\n")
+    arguments = ["--configfile", "config/config.yaml", "small.yaml", "dropout.yaml"]
+    output = snakemake(finished, "--dry-run", *arguments).stdout
+    assert planned_jobs(output) == {"train_model": 2, "auc_tables": 1, "auc_plot": 1, "all": 1}
+    # The trigger is the rule's params (the hyperparameters), not a file.
+    reasons = re.findall(r"^\s+reason: (.*)$", output, re.MULTILINE)
+    assert sum("Params have changed" in reason and "dropout" in reason for reason in reasons) == 2
+    assert planned_cells(output) == {"E003", "E004"}
+
+
+def test_a_killed_run_resumes_and_redoes_only_unfinished_jobs(tmp_path_factory, mirror, finished):
+    workdir = make_workdir(tmp_path_factory, "killed", mirror)
+    command = [sys.executable, "-m", "snakemake", "--cores", "2"]
+    command += ["--configfile", "config/config.yaml", "small.yaml"]
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    started = workdir / "logs/train/deepchrome"
+    deadline = time.monotonic() + 300
+    try:
+        while not (started.is_dir() and any(started.iterdir())):
+            assert process.poll() is None, "the run finished before a training job started"
+            assert time.monotonic() < deadline, "no training job started within 300 s"
+            time.sleep(0.1)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # Snakemake and its running jobs
+        process.wait()
+    assert not (workdir / "results/tables/auc.tsv").exists()
+    plan = planned_jobs(run(workdir, "--dry-run"))
+    # Everything before training finished and is kept; only training and tables remain.
+    assert set(plan) <= {"train_model", "auc_tables", "auc_plot", "all"}
+    assert 1 <= plan["train_model"] <= 2
+    run(workdir, "--unlock")  # a killed Snakemake leaves its lock behind
+    run(workdir)
+    resumed = pd.read_csv(workdir / "results/tables/auc.tsv", sep="\t")
+    uninterrupted = pd.read_csv(finished / "results/tables/auc.tsv", sep="\t")
+    pd.testing.assert_frame_equal(resumed[AUC_COLUMNS], uninterrupted[AUC_COLUMNS])
+    for cell in ("E003", "E004"):
+        name = f"results/models/deepchrome/{cell}/predictions.tsv"
+        assert (workdir / name).read_text() == (finished / name).read_text()
