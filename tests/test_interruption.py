@@ -30,6 +30,7 @@ demo: {enabled: true, seed: 3, n_genes: 300}
 bam: false
 export_processed: false
 crosscell: {enabled: false}
+interpret: {enabled: false}
 training: {recipe: published, epochs: 25, seed: 1, device: cpu}
 """
 TARGET = "results/models/deepchrome/E003/metrics.json"
@@ -106,7 +107,7 @@ def test_kill_9_during_counting_then_training_reruns_to_identical_results(refere
     assert_outputs_present_are_complete(workdir, reference)
     snakemake(workdir, "--unlock", *CONFIG)
 
-    train_log = workdir / "logs/train/deepchrome/E003.log"
+    train_log = workdir / "logs/train/models/deepchrome/E003.log"
     run_until_then_kill(
         workdir,
         lambda: train_log.exists() and "epoch 2/" in train_log.read_text(),

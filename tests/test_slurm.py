@@ -20,6 +20,7 @@ bam: false
 export_processed: false
 training: {recipe: fast, epochs: 2, seed: 1}
 crosscell: {enabled: false}
+interpret: {enabled: false}
 """
 # The rules that run on the cluster; downloads and the demo mirror are localrules.
 CLUSTER_RULES = {"gene_table", "tss_bins", "labels", "split", "count_reads"}
@@ -102,7 +103,10 @@ def test_training_jobs_were_granted_a_gpu_by_slurm(cluster, slurm_run):
     for log in (workdir / ".snakemake/slurm_logs/rule_count_reads").rglob("*.log"):
         assert "gpu" not in cluster.scontrol("show", "job", log.stem)
     for cell in ("E003", "E004"):
-        assert "GPU placement" not in (workdir / f"logs/train/deepchrome/{cell}.log").read_text()
+        assert (
+            "GPU placement"
+            not in (workdir / f"logs/train/models/deepchrome/{cell}.log").read_text()
+        )
 
 
 def test_auc_table_matches_a_local_run(slurm_run, local_run):

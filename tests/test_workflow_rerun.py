@@ -29,10 +29,22 @@ urls:
   annotation: "file:mirror/Ensembl_v65.Gencode_v10.ENSG.gene_info"
 bam: false
 export_processed: false
+models: [deepchrome, linear]
 training: {recipe: fast, epochs: 6, seed: 1}
 crosscell: {enabled: false}
+interpret: {enabled: false}
 """
 TRAINED = "results/models/deepchrome/{cell}/metrics.json"
+# What retraining any model on any cell also redoes: the tables and figures over every model.
+SUMMARIES = {
+    "auc_tables": 1,
+    "auc_plot": 1,
+    "model_plot": 1,
+    "training_curves": 1,
+    "auc_table_html": 1,
+    "all": 1,
+}
+QC = {"data_qc": 1, "qc_tables_html": 1}
 AUC_COLUMNS = ["cell", "model", "test_auc", "valid_auc", "train_auc", "best_epoch", "epochs_run"]
 
 
@@ -90,7 +102,7 @@ def finished(tmp_path_factory, mirror):
 
 def test_forcerun_on_one_cells_model_retrains_only_that_cell(finished):
     output = run(finished, "--dry-run", "--forcerun", TRAINED.format(cell="E003"))
-    assert planned_jobs(output) == {"train_model": 1, "auc_tables": 1, "auc_plot": 1, "all": 1}
+    assert planned_jobs(output) == {"train_model": 1, **SUMMARIES}
     assert planned_cells(output) == {"E003"}
 
 
@@ -100,13 +112,8 @@ def test_adding_a_cell_type_runs_only_that_cells_jobs(finished):
     result = snakemake(finished, "--dry-run", "--configfile", "config/config.yaml", "added.yaml")
     output = result.stdout + result.stderr
     per_cell = {"download_reads": 5, "labels": 1, "count_reads": 5, "assemble_dataset": 1}
-    assert planned_jobs(output) == {
-        **per_cell,
-        "train_model": 1,
-        "auc_tables": 1,
-        "auc_plot": 1,
-        "all": 1,
-    }
+    # Both models on the new cell; the QC of labels covers every cell, so it is redone too.
+    assert planned_jobs(output) == {**per_cell, "train_model": 2, **SUMMARIES, **QC}
     assert planned_cells(output) == {"E005"}
 
 
@@ -114,11 +121,13 @@ def test_changing_a_model_hyperparameter_reruns_only_that_models_training(finish
     (finished / "dropout.yaml").write_text("model_params: {deepchrome: {dropout: 0.3}}\n")
     arguments = ["--configfile", "config/config.yaml", "small.yaml", "dropout.yaml"]
     output = snakemake(finished, "--dry-run", *arguments).stdout
-    assert planned_jobs(output) == {"train_model": 2, "auc_tables": 1, "auc_plot": 1, "all": 1}
+    # deepchrome on both cells; linear, whose hyperparameters did not change, is not retrained.
+    assert planned_jobs(output) == {"train_model": 2, **SUMMARIES}
     # The trigger is the rule's params (the hyperparameters), not a file.
     reasons = re.findall(r"^\s+reason: (.*)$", output, re.MULTILINE)
     assert sum("Params have changed" in reason and "dropout" in reason for reason in reasons) == 2
     assert planned_cells(output) == {"E003", "E004"}
+    assert set(re.findall(r"^\s+wildcards:.*\bmodel=(\w+)", output, re.MULTILINE)) == {"deepchrome"}
 
 
 def test_a_killed_run_resumes_and_redoes_only_unfinished_jobs(tmp_path_factory, mirror, finished):
@@ -132,7 +141,7 @@ def test_a_killed_run_resumes_and_redoes_only_unfinished_jobs(tmp_path_factory, 
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    started = workdir / "logs/train/deepchrome"
+    started = workdir / "logs/train/models/deepchrome"
     deadline = time.monotonic() + 300
     try:
         while not (started.is_dir() and any(started.iterdir())):
