@@ -401,10 +401,48 @@ def train_cell(
                 break
 
         model.load_state_dict(best_state)
-        probabilities = {
-            split: predict_probabilities(model, features[split], device, EVALUATION_BATCH_SIZE)
-            for split in SPLITS
-        }
+        return write_cell_outputs(
+            dataset,
+            settings,
+            model,
+            features,
+            labels,
+            history,
+            best_epoch,
+            device,
+            out_dir,
+            started,
+            log,
+        )
+
+
+def write_cell_outputs(
+    dataset: CellDataset,
+    settings: TrainingSettings,
+    model: nn.Module,
+    features: Mapping[str, torch.Tensor],
+    labels: Mapping[str, np.ndarray],
+    history: list[tuple[int, float, float, float]],
+    best_epoch: int,
+    device: torch.device,
+    out_dir: Path,
+    started: float,
+    log: Callable[[str], None] = print_flush,
+    extra_metrics: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Score ``model`` (holding the kept epoch's weights) on every split and write the cell's files.
+
+    Shared by ``train_cell`` and the side-by-side trainer (``chromexpr.batched``), so both write
+    the same ``model.pt``, ``history.tsv``, ``predictions.tsv``, ``attention.npz`` (models with an
+    ``attention`` method) and ``metrics.json`` (returned; ``extra_metrics`` are added to it).
+    ``history`` rows are (epoch, mean training loss, validation AUC, seconds); ``started`` is the
+    ``time.perf_counter()`` of the run's start.
+    """
+    name = f"{settings.model} on cell {dataset.cell}"
+    probabilities = {
+        split: predict_probabilities(model, features[split], device, EVALUATION_BATCH_SIZE)
+        for split in SPLITS
+    }
     aucs = {split: auc(labels[split], probabilities[split]) for split in SPLITS}
     metrics: dict[str, Any] = {
         "cell": dataset.cell,
@@ -417,12 +455,13 @@ def train_cell(
         "epochs_run": len(history),
         "wall_seconds": round(time.perf_counter() - started, 3),
         "device": device.type,
-        "n_parameters": n_parameters,
+        "n_parameters": count_parameters(model),
         "config_hash": settings.config_hash(),
         "n_train": len(labels["train"]),
         "n_valid": len(labels["valid"]),
         "n_test": len(labels["test"]),
         "settings": asdict(settings),
+        **(extra_metrics or {}),
     }
     log(
         f"{name}: best epoch {best_epoch}; AUC train {aucs['train']:.4f} "
@@ -430,6 +469,7 @@ def train_cell(
     )
 
     out_dir = Path(out_dir)
+    best_state = {key: value.detach().cpu().clone() for key, value in model.state_dict().items()}
     with atomic_path(out_dir / "model.pt") as tmp:
         torch.save(best_state, tmp)
     _write_tsv(
@@ -441,19 +481,63 @@ def train_cell(
         ],
     )
     test_mask = dataset.mask("test")
+    test_genes = dataset.gene_ids[test_mask]
     _write_tsv(
         out_dir / "predictions.tsv",
         ("gene_id", "label", "probability"),
         [
             (gene, int(label), f"{probability:.9g}")
             for gene, label, probability in zip(
-                dataset.gene_ids[test_mask], labels["test"], probabilities["test"], strict=True
+                test_genes, labels["test"], probabilities["test"], strict=True
             )
         ],
     )
+    if hasattr(model, "attention"):
+        _write_attention(
+            out_dir / "attention.npz",
+            model,
+            features["test"],
+            test_genes,
+            labels["test"],
+            probabilities["test"],
+            dataset.marks,
+        )
     with atomic_path(out_dir / "metrics.json") as tmp:
         tmp.write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
+
+
+def _write_attention(
+    path: Path,
+    model: nn.Module,
+    features: torch.Tensor,
+    gene_ids: np.ndarray,
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    mark_names: np.ndarray,
+) -> None:
+    """``attention.npz`` of the test genes: the model's bin and mark attention, in eval mode."""
+    was_training = model.training
+    model.eval()
+    chunks: dict[str, list[np.ndarray]] = {"bins": [], "marks": []}
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(features), EVALUATION_BATCH_SIZE):
+                weights = model.attention(features[start : start + EVALUATION_BATCH_SIZE])
+                for key in chunks:
+                    chunks[key].append(weights[key].float().cpu().numpy())
+    finally:
+        model.train(was_training)
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(
+            handle,
+            gene_ids=np.asarray(gene_ids).astype(str),
+            bins=np.concatenate(chunks["bins"]),
+            marks=np.concatenate(chunks["marks"]),
+            probability=np.asarray(probabilities, dtype=np.float64),
+            label=np.asarray(labels),
+            mark_names=np.asarray(mark_names).astype(str),
+        )
 
 
 def _write_tsv(path: Path, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
