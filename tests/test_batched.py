@@ -2,11 +2,12 @@
 
 import json
 from dataclasses import replace
+from types import SimpleNamespace
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch
+from torch.func import stack_module_state
 
 from chromexpr.batched import StackedOptimizer, train_side_by_side
 from chromexpr.errors import TrainingError
@@ -47,7 +48,7 @@ def load(folder):
     }
 
 
-def assert_same_runs(single, side_by_side):
+def assert_same_runs(single, side_by_side, k=K):
     for key, value in single["state"].items():
         torch.testing.assert_close(side_by_side["state"][key], value, rtol=1e-4, atol=1e-5)
     ignored = {"wall_seconds", "side_by_side"}
@@ -58,7 +59,7 @@ def assert_same_runs(single, side_by_side):
             assert side_by_side["metrics"][key] == pytest.approx(value, abs=1e-4), key
         else:
             assert side_by_side["metrics"][key] == value, key
-    assert side_by_side["metrics"]["side_by_side"] == K
+    assert side_by_side["metrics"]["side_by_side"] == k
     pd.testing.assert_frame_equal(
         single["history"].drop(columns="seconds"),
         side_by_side["history"].drop(columns="seconds"),
@@ -92,3 +93,100 @@ def test_side_by_side_equals_separate_train_cell_runs(tmp_path, recipe, override
         assert_same_runs(
             load(tmp_path / "single" / dataset.cell), load(tmp_path / "side" / dataset.cell)
         )
+
+
+def test_unequal_sizes_batches_epochs_and_patience_match_separate_runs(tmp_path):
+    """Padding (30 vs 40 training genes, batches 8 vs 5) and stopped models are masked out."""
+    datasets = [replace(learnable_cell(60, seed=0), cell="E900"), learnable_cell(80, seed=1)]
+    settings = [
+        settings_for("fast", 1, epochs=2, batch_size=8),
+        settings_for("fast", 2, epochs=4, batch_size=5, patience=1),
+    ]
+    for dataset, setting in zip(datasets, settings, strict=True):
+        train_cell(dataset, setting, tmp_path / "single" / dataset.cell, log=lambda _: None)
+    train_side_by_side(
+        datasets, settings, [tmp_path / "side" / d.cell for d in datasets], log=lambda _: None
+    )
+    for dataset in datasets:
+        assert_same_runs(
+            load(tmp_path / "single" / dataset.cell), load(tmp_path / "side" / dataset.cell), k=2
+        )
+    stopped = json.loads((tmp_path / "side" / datasets[1].cell / "metrics.json").read_text())
+    assert stopped["epochs_run"] < 4  # patience stopped it before its 4 epochs
+
+
+def test_sgd_momentum_and_weight_decay_match_separate_runs(tmp_path):
+    datasets = cells(2)
+    settings = [
+        replace(settings_for("published", seed, epochs=2), momentum=0.9, weight_decay=1e-3)
+        for seed in (4, 5)
+    ]
+    settings[1] = replace(settings[1], momentum=0.0, learning_rate=3e-4)
+    for dataset, setting in zip(datasets, settings, strict=True):
+        train_cell(dataset, setting, tmp_path / "single" / dataset.cell, log=lambda _: None)
+    train_side_by_side(
+        datasets, settings, [tmp_path / "side" / d.cell for d in datasets], log=lambda _: None
+    )
+    for dataset in datasets:
+        assert_same_runs(
+            load(tmp_path / "single" / dataset.cell), load(tmp_path / "side" / dataset.cell), k=2
+        )
+
+
+def test_gradient_clipping_is_clip_grad_norm_per_model():
+    torch.manual_seed(0)
+    models = [torch.nn.Linear(4, 3) for _ in range(3)]
+    clips = [0.1, None, 100.0]
+    settings = [
+        SimpleNamespace(
+            optimizer="sgd",
+            learning_rate=0.1,
+            lr_decay=0.0,
+            momentum=0.0,
+            weight_decay=0.0,
+            grad_clip=clip,
+        )
+        for clip in clips
+    ]
+    params, _ = stack_module_state(models)
+    params = {name: value.detach().clone() for name, value in params.items()}
+    grads = {name: torch.randn_like(value) for name, value in params.items()}
+    StackedOptimizer(params, settings, torch.device("cpu")).step(
+        grads, torch.ones(3, dtype=torch.bool), []
+    )
+    for index, (model, clip) in enumerate(zip(models, clips, strict=True)):
+        for name, parameter in model.named_parameters():
+            parameter.grad = grads[name][index].clone()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        torch.optim.SGD(model.parameters(), lr=0.1).step()
+        for name, parameter in model.named_parameters():
+            torch.testing.assert_close(params[name][index], parameter.detach())
+
+
+def test_with_dropout_each_model_draws_its_own_masks_reproducibly(tmp_path):
+    """Two copies of one run (same seed, same cell) diverge only through their dropout masks."""
+    dataset = learnable_cell()
+    settings = TrainingSettings.from_config(
+        "deepchrome", {"recipe": "fast", "epochs": 1, "batch_size": 8, "device": "cpu"}
+    )
+    states = []
+    for run in ("a", "b"):
+        folders = [tmp_path / run / "one", tmp_path / run / "two"]
+        train_side_by_side([dataset, dataset], [settings, settings], folders, log=lambda _: None)
+        states.append([torch.load(f / "model.pt", weights_only=True) for f in folders])
+    first, second = states[0]
+    assert not torch.equal(first["classifier.2.weight"], second["classifier.2.weight"])
+    for again, before in zip(states[1], states[0], strict=True):
+        for key, value in before.items():
+            assert torch.equal(again[key], value), key
+
+
+def test_models_of_different_architectures_cannot_share_a_group(tmp_path):
+    datasets = cells(2)
+    settings = [
+        settings_for("fast", 1),
+        TrainingSettings.from_config("deepchrome", {"recipe": "fast"}, {"dropout": 0.5}),
+    ]
+    with pytest.raises(TrainingError, match="model_params"):
+        train_side_by_side(datasets, settings, [tmp_path / "a", tmp_path / "b"])
