@@ -302,7 +302,7 @@ def train_side_by_side(
         params = {name: value.detach() for name, value in params.items()}
         template = copy.deepcopy(members[0].model).to("meta").train()
         optimizer = StackedOptimizer(params, settings, device)
-        step_grads = _vectorised_grad(template)
+        step_grads = vectorised_grad(template)
         n_parameters = count_parameters(members[0].model)
         log(
             f"side by side: {k} x {settings[0].model} ({n_parameters:,} parameters each), "
@@ -340,7 +340,7 @@ def train_side_by_side(
     return metrics
 
 
-def _vectorised_grad(template: nn.Module) -> Callable[..., tuple[dict, torch.Tensor]]:
+def vectorised_grad(template: nn.Module) -> Callable[..., tuple[dict, torch.Tensor]]:
     """(params, buffers, inputs [K, B, ...], labels [K, B], weights [K, B]) -> (grads, loss sums).
 
     Each model's loss is the weighted mean of its samples' losses (the weights are 1 for real

@@ -105,6 +105,9 @@ OVERRIDABLE = (
     "seed",
     "device",
 )
+# Keys of the config's ``training:`` that choose how the workflow runs the training, not what is
+# trained: ``from_config`` accepts and ignores them (``side_by_side``: see ``chromexpr.batched``).
+WORKFLOW_KEYS = ("side_by_side",)
 OPTIMIZERS = ("sgd", "adam")
 INPUT_TRANSFORMS = ("raw", "log1p")
 DEVICES = ("auto", "cpu", "cuda")
@@ -170,7 +173,7 @@ class TrainingSettings:
 
         ``model_params`` are the model's constructor hyperparameters (published values by default).
         """
-        unknown = set(training) - {"recipe", *OVERRIDABLE}
+        unknown = set(training) - {"recipe", *OVERRIDABLE, *WORKFLOW_KEYS}
         if unknown:
             key = sorted(unknown)[0]
             raise ConfigError(f"training.{key}", f"unknown key; known: {['recipe', *OVERRIDABLE]}")

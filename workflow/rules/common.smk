@@ -127,6 +127,27 @@ def training_threads(wildcards):
     return 2
 
 
+def side_by_side():
+    """Whether each model trains on all cells in one job (training.side_by_side)."""
+    choice = config["training"].get("side_by_side", "auto")
+    if choice != "auto":
+        return choice
+    training = config["training"]
+    device = training.get("device", "auto")
+    if training.get("recipe", "fast") != "published" or device == "cpu":
+        return False
+    if device == "cuda":
+        return True
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def cell_files(name):
+    """One model's file ``name`` for every cell, in config order."""
+    return expand("results/models/{{model}}/{cell}/{name}", cell=CELLS, name=name)
+
+
 def trained_metrics():
     return expand(
         "results/models/{model}/{cell}/metrics.json", model=MODELS, cell=CELLS
