@@ -5,8 +5,9 @@ from histone modifications", Bioinformatics 32(17):i639-i648, doi:10.1093/bioinf
 
 Faithful to the published Lua Torch code: 5 marks x 100 bins of raw counts, one temporal
 convolution (50 filters, width 10), ReLU, max-pooling (width 5), dropout 0.5, then a 625-125-2
-perceptron; 644,177 parameters. The default initialisation of PyTorch's ``Conv1d`` and ``Linear``
-draws from the same uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) as Torch7's.
+perceptron; 644,177 parameters (126 fewer with ``n_outputs=1``: one logit, or a regression
+output). The default initialisation of PyTorch's ``Conv1d`` and ``Linear`` draws from the same
+uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) as Torch7's.
 
 Deviations, none of which changes the function the network computes:
 
@@ -26,12 +27,13 @@ from torch import nn
 
 
 class DeepChromeCNN(nn.Module):
-    """Input [batch, marks, bins] of counts; output [batch, 2] logits (class 1 = high expression)."""
+    """Input [batch, marks, bins] of counts; output [batch, n_outputs] (2: logits low, high)."""
 
     def __init__(
         self,
         n_marks: int = 5,
         n_bins: int = 100,
+        n_outputs: int = 2,
         n_filters: int = 50,
         kernel_size: int = 10,
         pool_size: int = 5,
@@ -55,7 +57,7 @@ class DeepChromeCNN(nn.Module):
         for hidden in hidden_sizes:
             layers += [nn.Linear(width, hidden), nn.ReLU()]
             width = hidden
-        layers.append(nn.Linear(width, 2))
+        layers.append(nn.Linear(width, n_outputs))
         self.classifier = nn.Sequential(*layers)
 
     def forward(self, counts: torch.Tensor) -> torch.Tensor:
