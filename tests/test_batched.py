@@ -1,5 +1,6 @@
 """Side-by-side training: the same models as separate train_cell runs, and the same files."""
 
+import copy
 import json
 from dataclasses import replace
 from types import SimpleNamespace
@@ -9,8 +10,15 @@ import pytest
 import torch
 from torch.func import stack_module_state
 
-from chromexpr.batched import StackedOptimizer, train_side_by_side
+from chromexpr.batched import (
+    StackedOptimizer,
+    per_sample_loss,
+    train_side_by_side,
+    vectorised_grad,
+)
 from chromexpr.errors import TrainingError
+from chromexpr.models import build_model
+from chromexpr.stacked import stacked_forward
 from chromexpr.training import TrainingSettings, train_cell
 
 from .test_training import learnable_cell
@@ -190,3 +198,34 @@ def test_models_of_different_architectures_cannot_share_a_group(tmp_path):
     ]
     with pytest.raises(TrainingError, match="model_params"):
         train_side_by_side(datasets, settings, [tmp_path / "a", tmp_path / "b"])
+
+
+@pytest.mark.filterwarnings("ignore:There is a performance drop:UserWarning")
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [("deepchrome", {"dropout": 0.0}), ("attentivechrome", {"n_outputs": 1, "bin_hidden_size": 8})],
+)
+def test_stacked_forward_and_gradients_equal_each_models_own(name, params):
+    torch.manual_seed(0)
+    n_bins = 30
+    models = [build_model(name, 5, n_bins, **params) for _ in range(3)]
+    stacked, buffers = stack_module_state(models)
+    stacked = {key: value.detach() for key, value in stacked.items()}
+    template = copy.deepcopy(models[0]).to("meta").train()
+    forward = stacked_forward(template)
+    inputs = torch.poisson(torch.full((3, 4, 5, n_bins), 2.0))
+    labels = torch.randint(0, 2, (3, 4))
+    weights = torch.tensor([[1.0] * 4, [1.0] * 4, [1.0, 1.0, 0.0, 0.0]])
+    outputs = forward(stacked, buffers, inputs)
+    grads, totals = vectorised_grad(template)(stacked, buffers, inputs, labels, weights)
+    vmapped, _ = vectorised_grad(template, use_vmap=True)(stacked, buffers, inputs, labels, weights)
+    for index, model in enumerate(models):
+        used = weights[index] > 0
+        own = model(inputs[index])
+        torch.testing.assert_close(outputs[index], own, rtol=1e-5, atol=1e-5)
+        loss = per_sample_loss(own[used], labels[index][used]).mean()
+        names = [key for key, _ in model.named_parameters()]
+        own_grads = torch.autograd.grad(loss, list(model.parameters()))
+        for key, value in zip(names, own_grads, strict=True):
+            torch.testing.assert_close(grads[key][index], value, rtol=1e-4, atol=1e-6)
+            torch.testing.assert_close(vmapped[key][index], value, rtol=1e-4, atol=1e-6)

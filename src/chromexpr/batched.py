@@ -54,6 +54,7 @@ from chromexpr.dataset import SPLITS, CellDataset
 from chromexpr.errors import TrainingError
 from chromexpr.evaluation import auc, predict_probabilities
 from chromexpr.models import build_model, count_parameters
+from chromexpr.stacked import stacked_forward
 from chromexpr.training import (
     EVALUATION_BATCH_SIZE,
     TrainingSettings,
@@ -93,12 +94,15 @@ def grad_clip(settings: TrainingSettings) -> float | None:
 
 
 def per_sample_loss(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Loss [batch] of each sample: cross-entropy of 2 logits, BCE-with-logits of 1."""
+    """Loss [...] of each sample of outputs [..., n_outputs]: cross-entropy of 2 logits, BCE of 1."""
     if outputs.shape[-1] == 1:
         return F.binary_cross_entropy_with_logits(
             outputs[..., 0], labels.to(outputs.dtype), reduction="none"
         )
-    return F.cross_entropy(outputs, labels, reduction="none")
+    flat = F.cross_entropy(
+        outputs.reshape(-1, outputs.shape[-1]), labels.reshape(-1), reduction="none"
+    )
+    return flat.view(labels.shape)
 
 
 class StackedOptimizer:
@@ -340,12 +344,36 @@ def train_side_by_side(
     return metrics
 
 
-def vectorised_grad(template: nn.Module) -> Callable[..., tuple[dict, torch.Tensor]]:
+def vectorised_grad(
+    template: nn.Module, use_vmap: bool = False
+) -> Callable[..., tuple[dict, torch.Tensor]]:
     """(params, buffers, inputs [K, B, ...], labels [K, B], weights [K, B]) -> (grads, loss sums).
 
     Each model's loss is the weighted mean of its samples' losses (the weights are 1 for real
-    genes, 0 for padding), its gradient that of ``train_epoch``'s mean loss.
+    genes, 0 for padding), its gradient that of ``train_epoch``'s mean loss. Uses the stacked
+    forward of ``chromexpr.stacked`` with autograd where the architecture has one (faster), else
+    (or with ``use_vmap``) ``vmap(grad(functional_call))`` with per-model randomness.
     """
+    forward = None if use_vmap else stacked_forward(template)
+    if forward is not None:
+
+        def stacked(
+            params: dict[str, torch.Tensor],
+            buffers: dict[str, torch.Tensor],
+            inputs: torch.Tensor,
+            labels: torch.Tensor,
+            weights: torch.Tensor,
+        ) -> tuple[dict, torch.Tensor]:
+            leaves = {name: value.detach().requires_grad_() for name, value in params.items()}
+            with torch.enable_grad():
+                totals = (per_sample_loss(forward(leaves, buffers, inputs), labels) * weights).sum(
+                    1
+                )
+                mean = (totals / weights.sum(1).clamp(min=1)).sum()
+                grads = torch.autograd.grad(mean, list(leaves.values()))
+            return dict(zip(leaves, grads, strict=True)), totals.detach()
+
+        return stacked
 
     def loss(
         params: dict[str, torch.Tensor],
