@@ -54,7 +54,7 @@ from chromexpr.dataset import SPLITS, CellDataset
 from chromexpr.errors import TrainingError
 from chromexpr.evaluation import auc, predict_probabilities
 from chromexpr.models import build_model, count_parameters
-from chromexpr.stacked import stacked_forward
+from chromexpr.stacked import fusable_parameters, stacked_forward
 from chromexpr.training import (
     EVALUATION_BATCH_SIZE,
     TrainingSettings,
@@ -140,6 +140,14 @@ class StackedOptimizer:
         self.any_clipping = any(c is not None for c in clips)
         self.any_weight_decay = any(s.weight_decay for s in settings)
         self.any_momentum = any(s.momentum for s in settings)
+        # Plain SGD (the published recipe): the update is -lr * gradient, which the stacked
+        # linear layers apply in their backward pass without storing the gradient.
+        self.fusable = (
+            self.kind == "sgd"
+            and not self.any_momentum
+            and not self.any_weight_decay
+            and not self.any_clipping
+        )
         # Steps each model has taken: its decay's t and Adam's bias-correction step.
         self.steps = torch.zeros(len(settings), dtype=torch.float64, device=device)
         zeros = {name: torch.zeros_like(value) for name, value in params.items()}
@@ -149,11 +157,17 @@ class StackedOptimizer:
         elif self.any_momentum:
             self.buffer = zeros
 
+    def rate(self, active: torch.Tensor) -> torch.Tensor:
+        """This step's plain-SGD rate [K] float32: the decayed learning rate, 0 where idle."""
+        lr = self.learning_rate / (1 + self.steps * self.lr_decay)
+        return (lr * active.to(torch.float64)).to(torch.float32)
+
     def step(self, grads: dict[str, torch.Tensor], active: torch.Tensor, idle: list[int]) -> None:
         """One optimiser step of the ``active`` [K] models with their gradients [K, ...].
 
         ``idle`` lists the models that take no step (``~active``, as Python ints): their
         parameters and optimiser state are put back after the update, which runs on all K.
+        Parameters missing from ``grads`` were already updated (fused plain SGD, see ``rate``).
         """
         with torch.no_grad():
             saved = self._save(idle)
@@ -197,6 +211,8 @@ class StackedOptimizer:
 
     def _sgd(self, grads: dict[str, torch.Tensor], lr: torch.Tensor) -> None:
         for name, param in self.params.items():
+            if name not in grads:
+                continue
             update = grads[name]
             if self.any_weight_decay:
                 update = update.addcmul(_expand(self.weight_decay, param), param)
@@ -205,7 +221,8 @@ class StackedOptimizer:
                 buffer = self.buffer[name]
                 buffer.mul_(_expand(self.momentum, buffer)).add_(update)
                 update = buffer
-            param.addcmul_(update, _expand(-lr, param))
+            # As [K, n]: a [K, 1] factor broadcasts far faster than a [K, 1, 1, ...] one.
+            param.view(len(lr), -1).addcmul_(update.reshape(len(lr), -1), -lr[:, None])
 
     def _adam(self, grads: dict[str, torch.Tensor], lr: torch.Tensor) -> None:
         beta1, beta2 = ADAM_BETAS
@@ -347,8 +364,10 @@ def train_side_by_side(
 def vectorised_grad(
     template: nn.Module, use_vmap: bool = False
 ) -> Callable[..., tuple[dict, torch.Tensor]]:
-    """(params, buffers, inputs [K, B, ...], labels [K, B], weights [K, B]) -> (grads, loss sums).
+    """(params, buffers, inputs [K, B, ...], labels [K, B], weights [K, B], rate) -> (grads, sums).
 
+    With ``rate`` ([K], plain SGD; see ``StackedOptimizer.rate``) the stacked linear layers
+    update their own parameters in the backward pass, which then have no gradient returned.
     Each model's loss is the weighted mean of its samples' losses (the weights are 1 for real
     genes, 0 for padding), its gradient that of ``train_epoch``'s mean loss. Uses the stacked
     forward of ``chromexpr.stacked`` with autograd where the architecture has one (faster), else
@@ -356,6 +375,7 @@ def vectorised_grad(
     """
     forward = None if use_vmap else stacked_forward(template)
     if forward is not None:
+        fused_names = fusable_parameters(template)
 
         def stacked(
             params: dict[str, torch.Tensor],
@@ -363,15 +383,20 @@ def vectorised_grad(
             inputs: torch.Tensor,
             labels: torch.Tensor,
             weights: torch.Tensor,
+            rate: torch.Tensor | None = None,
         ) -> tuple[dict, torch.Tensor]:
-            leaves = {name: value.detach().requires_grad_() for name, value in params.items()}
+            fused = fused_names if rate is not None else set()
+            leaves = {
+                name: value if name in fused else value.detach().requires_grad_()
+                for name, value in params.items()
+            }
             with torch.enable_grad():
-                totals = (per_sample_loss(forward(leaves, buffers, inputs), labels) * weights).sum(
-                    1
-                )
+                outputs = forward(leaves, buffers, inputs, rate)
+                totals = (per_sample_loss(outputs, labels) * weights).sum(1)
                 mean = (totals / weights.sum(1).clamp(min=1)).sum()
-                grads = torch.autograd.grad(mean, list(leaves.values()))
-            return dict(zip(leaves, grads, strict=True)), totals.detach()
+                trained = [name for name in leaves if name not in fused]
+                grads = torch.autograd.grad(mean, [leaves[name] for name in trained])
+            return dict(zip(trained, grads, strict=True)), totals.detach()
 
         return stacked
 
@@ -386,7 +411,19 @@ def vectorised_grad(
         total = (per_sample_loss(outputs, labels) * weights).sum()
         return total / weights.sum().clamp(min=1), total.detach()
 
-    return vmap(grad(loss, has_aux=True), randomness="different")
+    vectorised = vmap(grad(loss, has_aux=True), randomness="different")
+
+    def vmapped(
+        params: dict[str, torch.Tensor],
+        buffers: dict[str, torch.Tensor],
+        inputs: torch.Tensor,
+        labels: torch.Tensor,
+        weights: torch.Tensor,
+        rate: torch.Tensor | None = None,
+    ) -> tuple[dict, torch.Tensor]:
+        return vectorised(params, buffers, inputs, labels, weights)
+
+    return vmapped
 
 
 def _train_epoch(
@@ -419,8 +456,9 @@ def _train_epoch(
     idle = [(~column).nonzero().flatten().tolist() for column in actives.T.cpu()]
     loss_sum = torch.zeros(len(members), device=device)
     for step in range(n_steps):
+        rate = optimizer.rate(actives[:, step]) if optimizer.fusable else None
         grads, loss = step_grads(
-            params, buffers, inputs_[:, step], labels_[:, step], weights_[:, step]
+            params, buffers, inputs_[:, step], labels_[:, step], weights_[:, step], rate
         )
         optimizer.step(grads, actives[:, step], idle[step])
         loss_sum += loss

@@ -12,8 +12,12 @@ parameters stacked along a leading K axis (``torch.func.stack_module_state`` nam
   the K mark-level ones as one recurrence each, written with batched matmuls (PyTorch's gate
   order i, f, g, o), the attention as batched einsums.
 
-Every forward takes (params, buffers, inputs [K, batch, marks, bins]) and returns
-[K, batch, n_outputs]; tests check it against each model's own ``forward``.
+Every forward takes (params, buffers, inputs [K, batch, marks, bins], rate) and returns
+[K, batch, n_outputs]; tests check it against each model's own ``forward``. With ``rate`` (a
+plain-SGD learning rate [K], 0 for a model that takes no step) the linear layers of the
+``Sequential`` models apply their SGD update inside the backward pass (W -= rate * dW as one
+in-place ``baddbmm``): the gradient of the largest layer is never stored, read back and added,
+which for batch 1 saves most of a step's memory traffic.
 """
 
 from __future__ import annotations
@@ -56,12 +60,57 @@ def _sequential_supported(block: nn.Sequential) -> bool:
     return True
 
 
-def _deepchrome(template: DeepChromeCNN, params: Params, buffers: Params, x: torch.Tensor):
-    h = _sequential(template.features, "features", params, x)
-    return _sequential(template.classifier, "classifier", params, h)
+def fusable_parameters(template: nn.Module) -> set[str]:
+    """Names of the parameters a stacked forward updates itself when given a plain-SGD rate."""
+    if isinstance(template, DeepChromeCNN) and stacked_forward(template) is not None:
+        return {
+            f"{prefix}.{name}.{kind}"
+            for prefix in ("features", "classifier")
+            for name, module in getattr(template, prefix).named_children()
+            if isinstance(module, nn.Linear) and module.bias is not None
+            for kind in ("weight", "bias")
+        }
+    return set()
 
 
-def _sequential(block: nn.Sequential, prefix: str, params: Params, h: torch.Tensor):
+def _deepchrome(
+    template: DeepChromeCNN,
+    params: Params,
+    buffers: Params,
+    x: torch.Tensor,
+    rate: torch.Tensor | None = None,
+):
+    h = _sequential(template.features, "features", params, x, rate)
+    return _sequential(template.classifier, "classifier", params, h, rate)
+
+
+class _SGDLinear(torch.autograd.Function):
+    """K linear layers whose backward applies plain SGD to their weights and biases in place."""
+
+    @staticmethod
+    def forward(ctx, h, weight, bias, rate):
+        ctx.save_for_backward(h, weight, rate)
+        ctx.bias = bias
+        return torch.baddbmm(bias[:, None, :], h, weight.transpose(1, 2))
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        h, weight, rate = ctx.saved_tensors
+        grad_h = torch.bmm(grad_out, weight)  # with the weights before the update
+        step = grad_out * -rate[:, None, None]
+        with torch.no_grad():
+            weight.baddbmm_(step.transpose(1, 2), h)
+            ctx.bias.add_(step.sum(dim=1))
+        return grad_h, None, None, None
+
+
+def _sequential(
+    block: nn.Sequential,
+    prefix: str,
+    params: Params,
+    h: torch.Tensor,
+    rate: torch.Tensor | None = None,
+):
     """``block`` on h [K, batch, ...] with the K models' parameters ``params``."""
     k, batch = h.shape[:2]
     for name, module in block.named_children():
@@ -81,6 +130,9 @@ def _sequential(block: nn.Sequential, prefix: str, params: Params, h: torch.Tens
             h = out.view(batch, k, weight.shape[1], out.shape[-1]).transpose(0, 1)
         elif isinstance(module, nn.Linear):
             weight, bias = params[f"{key}.weight"], params.get(f"{key}.bias")
+            if rate is not None and bias is not None:
+                h = _SGDLinear.apply(h, weight, bias, rate)
+                continue
             h = (
                 torch.bmm(h, weight.transpose(1, 2))
                 if bias is None
@@ -107,7 +159,13 @@ def _sequential(block: nn.Sequential, prefix: str, params: Params, h: torch.Tens
     return h
 
 
-def _attentivechrome(template: AttentiveChrome, params: Params, buffers: Params, x: torch.Tensor):
+def _attentivechrome(
+    template: AttentiveChrome,
+    params: Params,
+    buffers: Params,
+    x: torch.Tensor,
+    rate: torch.Tensor | None = None,
+):
     k, batch, n_marks, n_bins = x.shape
     # Bin level: K x marks encoders, each a bidirectional LSTM over the bins of one mark.
     prefixes = [f"bin_encoders.{mark}" for mark in range(n_marks)]
