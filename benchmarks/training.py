@@ -35,10 +35,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from chromexpr.batched import StackedOptimizer, vectorised_grad
+from chromexpr.batched import StackedOptimizer, side_by_side_step, vectorised_grad
 from chromexpr.dataset import CellDataset
 from chromexpr.evaluation import predict_probabilities
-from chromexpr.models import build_model
+from chromexpr.models import build_model, model_class
 from chromexpr.training import (
     EVALUATION_BATCH_SIZE,
     RECIPES,
@@ -183,6 +183,21 @@ def _median_chunk_seconds(step: object, n_steps: int, chunk_steps: int) -> float
     return statistics.median(seconds[1:])
 
 
+def side_by_side_settings(model_name: str, recipe: str) -> TrainingSettings:
+    """``recipe``; ``model`` takes the model's ``PUBLISHED_RECIPE`` batch, rate and epochs on top
+    of ``fast`` (Adam), with two outputs (the harness's cross-entropy loss) and no clipping.
+    """
+    if recipe != "model":
+        return TrainingSettings.from_config(model_name, {"recipe": recipe, "device": "cpu"})
+    published = getattr(model_class(model_name), "PUBLISHED_RECIPE", {})
+    overrides = {
+        key: published[key] for key in ("batch_size", "learning_rate", "epochs") if key in published
+    }
+    return TrainingSettings.from_config(
+        model_name, {"recipe": "fast", "device": "cpu", **overrides}, {"n_outputs": 2}
+    )
+
+
 def side_by_side_epoch(
     model_name: str, recipe: str, k: int, n_genes: int, n_steps: int
 ) -> tuple[float, float, float]:
@@ -191,18 +206,18 @@ def side_by_side_epoch(
     The standard figure is k times one model's epoch with ``train_epoch``; the side-by-side one
     is the vectorised step of ``chromexpr.batched`` over k models, each with its own gene order.
     """
-    settings = TrainingSettings.from_config(model_name, {"recipe": recipe, "device": "cpu"})
+    settings = side_by_side_settings(model_name, recipe)
     batch = settings.batch_size
     dataset = synthetic_cell(n_genes, 0, 0)
     features = torch.as_tensor(dataset.counts, dtype=torch.float32)
     labels = torch.as_tensor(dataset.labels, dtype=torch.int64)
     steps_per_epoch = math.ceil(n_genes / batch)
     chunk_steps = CHUNK_STEPS if k == 1 else max(5, min(CHUNK_STEPS, n_steps // 4))
-    genes = (n_steps // chunk_steps + 2) * chunk_steps * batch
+    genes = (max(3, n_steps // chunk_steps) + 1) * chunk_steps * batch  # every timed step
 
     # Standard loop: one model; the k models of a group would run one after another.
     seed_everything(settings.seed)
-    model = build_model(model_name, len(MARKS), N_BINS)
+    model = build_model(model_name, len(MARKS), N_BINS, **settings.model_params)
     optimizer = make_optimizer(model, settings)
     order = torch.randint(n_genes, (genes,))
     standard = _median_chunk_seconds(
@@ -223,7 +238,9 @@ def side_by_side_epoch(
     valid_seconds = time.perf_counter() - started
 
     # Side by side: k models stacked, each its own order, one vectorised step for all.
-    models = [build_model(model_name, len(MARKS), N_BINS) for _ in range(k)]
+    models = [
+        build_model(model_name, len(MARKS), N_BINS, **settings.model_params) for _ in range(k)
+    ]
     params, buffers = torch.func.stack_module_state(models)
     params = {name: value.detach() for name, value in params.items()}
     stacked_optimizer = StackedOptimizer(params, [settings] * k, torch.device("cpu"))
@@ -232,12 +249,12 @@ def side_by_side_epoch(
     weights = torch.ones(k, batch)
     active = torch.ones(k, dtype=torch.bool)
 
-    def side_by_side_step(step: int) -> None:
+    def one_step(step: int) -> None:
         index = orders[:, step]
-        grads, _ = step_grads(params, buffers, features[index], labels[index], weights)
-        stacked_optimizer.step(grads, active, [])
+        batch = (features[index], labels[index], weights)
+        side_by_side_step(step_grads, stacked_optimizer, params, buffers, batch, active, [])
 
-    side = _median_chunk_seconds(side_by_side_step, n_steps, chunk_steps)
+    side = _median_chunk_seconds(one_step, n_steps, chunk_steps)
     return (
         k * standard * steps_per_epoch / chunk_steps,
         side * steps_per_epoch / chunk_steps,
@@ -248,9 +265,11 @@ def side_by_side_epoch(
 def benchmark_side_by_side(
     model_name: str, recipe: str, ks: list[int], n_genes: int, n_steps: int
 ) -> None:
-    epochs = RECIPES[recipe]["epochs"]
+    settings = side_by_side_settings(model_name, recipe)
+    epochs = settings.epochs
     print(
-        f"{model_name}, recipe {recipe} (batch {RECIPES[recipe]['batch_size']}, {epochs} epochs), "
+        f"{model_name}, recipe {recipe} ({settings.optimizer}, batch {settings.batch_size}, "
+        f"{epochs} epochs), "
         f"{n_genes} training + {n_genes} validation genes per cell, CPU; "
         f"load average {_load()} at start"
     )
@@ -302,7 +321,11 @@ def main() -> None:
         help="compare the standard loop with side-by-side training of K models instead",
     )
     parser.add_argument("--model", default="deepchrome", help="model for --side-by-side")
-    parser.add_argument("--recipe", default="published", help="recipe for --side-by-side")
+    parser.add_argument(
+        "--recipe",
+        default="published",
+        help="recipe for --side-by-side: published, fast, or model (the model's PUBLISHED_RECIPE)",
+    )
     parser.add_argument(
         "--k", type=int, nargs="+", default=[1, 8, 56], help="models side by side (1 8 56)"
     )

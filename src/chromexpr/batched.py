@@ -456,14 +456,38 @@ def _train_epoch(
     idle = [(~column).nonzero().flatten().tolist() for column in actives.T.cpu()]
     loss_sum = torch.zeros(len(members), device=device)
     for step in range(n_steps):
-        rate = optimizer.rate(actives[:, step]) if optimizer.fusable else None
-        grads, loss = step_grads(
-            params, buffers, inputs_[:, step], labels_[:, step], weights_[:, step], rate
+        loss = side_by_side_step(
+            step_grads,
+            optimizer,
+            params,
+            buffers,
+            (inputs_[:, step], labels_[:, step], weights_[:, step]),
+            actives[:, step],
+            idle[step],
         )
-        optimizer.step(grads, actives[:, step], idle[step])
         loss_sum += loss
     counts = weights_.sum(dim=(1, 2))
     return torch.where(counts > 0, loss_sum / counts.clamp(min=1), torch.nan).cpu()
+
+
+def side_by_side_step(
+    step_grads: Callable[..., tuple[dict, torch.Tensor]],
+    optimizer: StackedOptimizer,
+    params: dict[str, torch.Tensor],
+    buffers: dict[str, torch.Tensor],
+    batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    active: torch.Tensor,
+    idle: list[int],
+) -> torch.Tensor:
+    """One step of the K models on ``batch`` (inputs [K, B, ...], labels, weights [K, B]).
+
+    Returns each model's summed loss [K]. ``active`` [K] / ``idle`` as for
+    ``StackedOptimizer.step``.
+    """
+    rate = optimizer.rate(active) if optimizer.fusable else None
+    grads, loss = step_grads(params, buffers, *batch, rate)
+    optimizer.step(grads, active, idle)
+    return loss
 
 
 def _step_layout(

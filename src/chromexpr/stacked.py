@@ -212,8 +212,10 @@ def _bidirectional_lstm(sequences: torch.Tensor, weights: list[torch.Tensor]) ->
     c = sequences.new_zeros(2 * groups, batch, hidden)
     w_hh_t = w_hh.transpose(1, 2)
     states = []
-    for step in range(steps):
-        gates = torch.baddbmm(projected[:, :, step], h, w_hh_t)
+    # unbind, not projected[:, :, step]: one backward for all steps instead of one full-size
+    # zero tensor per step.
+    for inputs in projected.unbind(2):
+        gates = torch.baddbmm(inputs, h, w_hh_t)
         i, f, g, o = gates.chunk(4, dim=-1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h = torch.sigmoid(o) * torch.tanh(c)
