@@ -3,9 +3,10 @@
 ``train_side_by_side`` trains one model per (dataset, settings) pair - one per cell type, seed or
 hyperparameter setting - with the K models' parameters stacked along a leading axis
 (``torch.func.stack_module_state``) and every step's forward and backward vectorised over the K
-models (``torch.func.grad`` of ``torch.func.functional_call`` under ``torch.func.vmap``, whose
-batching rules turn the convolutions into grouped ones and the linear layers into batched matmuls).
-Batch-1 SGD for K models is one K-sample step.
+models: the stacked forwards of ``chromexpr.stacked`` (grouped convolutions, batched matmuls,
+batched LSTM recurrences; for plain SGD the linear layers apply their update inside the backward
+pass) where the architecture has one, else ``torch.func.grad`` of ``functional_call`` under
+``torch.func.vmap``. Batch-1 SGD for K models is one K-sample step.
 
 Each model is trained exactly as ``chromexpr.training.train_cell`` trains it alone:
 
@@ -26,12 +27,13 @@ outputs of each model are written by ``chromexpr.training.write_cell_outputs``, 
 ``side_by_side`` (K) and ``wall_seconds`` is the whole group's.
 
 Dropout: a single run draws its dropout masks from torch's global generator, interleaved with
-nothing else, so the masks depend on the seed. Side by side, ``vmap(randomness="different")``
-draws an independent mask per model from the global generator (seeded deterministically), so
-each model still gets its own masks and a run is reproducible, but the masks are not the single
-run's. Reproducing them would need a generator per model and a dropout call per model per step
-(a Python loop over K, the overhead this trainer removes) and would tie the results to the CPU
-kernel's order of random draws. Runs with dropout are therefore statistically, not bitwise,
+nothing else, so the masks depend on the seed. Side by side, one dropout call over the stacked
+activations [K, batch, ...] (or ``vmap(randomness="different")``) draws an independent mask per
+model from the global generator (seeded with the first model's seed), so each model still gets
+its own masks and a run is reproducible, but the masks are not the single run's. Reproducing
+them would need a generator per model and a dropout call per model per step (a Python loop over
+K, the overhead this trainer removes) and would tie the results to the CPU kernel's order of
+random draws. Runs with dropout are therefore statistically, not bitwise,
 equivalent to ``train_cell``; with dropout 0 they match it to float tolerance (tested).
 """
 

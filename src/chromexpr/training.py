@@ -107,7 +107,7 @@ OVERRIDABLE = (
 )
 # Keys of the config's ``training:`` that choose how the workflow runs the training, not what is
 # trained: ``from_config`` accepts and ignores them (``side_by_side``: see ``chromexpr.batched``).
-WORKFLOW_KEYS = ("side_by_side",)
+WORKFLOW_KEYS = ("side_by_side", "side_by_side_group_size")
 OPTIMIZERS = ("sgd", "adam")
 INPUT_TRANSFORMS = ("raw", "log1p")
 DEVICES = ("auto", "cpu", "cuda")

@@ -143,9 +143,15 @@ def side_by_side():
     return torch.cuda.is_available()
 
 
-def cell_files(name):
-    """One model's file ``name`` for every cell, in config order."""
-    return expand("results/models/{{model}}/{cell}/{name}", cell=CELLS, name=name)
+def side_by_side_groups():
+    """The cells in groups of training.side_by_side_group_size (null: one group), config order."""
+    size = config["training"].get("side_by_side_group_size") or len(CELLS)
+    return [CELLS[start : start + size] for start in range(0, len(CELLS), size)]
+
+
+def cell_files(name, cells):
+    """One model's file ``name`` for each of ``cells``, in that order."""
+    return expand("results/models/{{model}}/{cell}/{name}", cell=cells, name=name)
 
 
 def trained_metrics():
