@@ -5,6 +5,7 @@ import json
 from dataclasses import replace
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -229,3 +230,24 @@ def test_stacked_forward_and_gradients_equal_each_models_own(name, params):
         for key, value in zip(names, own_grads, strict=True):
             torch.testing.assert_close(grads[key][index], value, rtol=1e-4, atol=1e-6)
             torch.testing.assert_close(vmapped[key][index], value, rtol=1e-4, atol=1e-6)
+
+
+def test_attention_models_train_side_by_side_and_write_attention(tmp_path):
+    datasets = cells(2)
+    settings = TrainingSettings.from_config(
+        "attentivechrome",
+        {"recipe": "fast", "epochs": 1, "batch_size": 8, "device": "cpu"},
+        {"n_outputs": 2, "bin_hidden_size": 4},
+    )
+    folders = [tmp_path / dataset.cell for dataset in datasets]
+    train_side_by_side(datasets, [settings] * 2, folders, log=lambda _: None)
+    for dataset, folder in zip(datasets, folders, strict=True):
+        attention = np.load(folder / "attention.npz")
+        n_test = int(dataset.mask("test").sum())
+        assert attention["bins"].shape == (n_test, 5, 100)
+        assert attention["marks"].shape == (n_test, 5)
+        np.testing.assert_allclose(attention["bins"].sum(axis=2), 1, rtol=1e-5)
+        predictions = pd.read_csv(folder / "predictions.tsv", sep="\t")
+        assert attention["gene_ids"].tolist() == predictions["gene_id"].tolist()
+        np.testing.assert_allclose(attention["probability"], predictions["probability"], rtol=1e-6)
+        assert attention["mark_names"].tolist() == dataset.marks.tolist()
