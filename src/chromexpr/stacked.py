@@ -84,6 +84,17 @@ def _deepchrome(
     return _sequential(template.classifier, "classifier", params, h, rate)
 
 
+def _linear(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """K linear layers: h [K, batch, in], weight [K, out, in], bias [K, out] -> [K, batch, out].
+
+    As weight @ h^T: for small batches about twice as fast on CPU as h @ weight^T, which reads
+    the weights transposed.
+    """
+    if bias is None:
+        return torch.bmm(weight, h.transpose(1, 2)).transpose(1, 2)
+    return torch.baddbmm(bias[:, :, None], weight, h.transpose(1, 2)).transpose(1, 2)
+
+
 class _SGDLinear(torch.autograd.Function):
     """K linear layers whose backward applies plain SGD to their weights and biases in place."""
 
@@ -91,7 +102,7 @@ class _SGDLinear(torch.autograd.Function):
     def forward(ctx, h, weight, bias, rate):
         ctx.save_for_backward(h, weight, rate)
         ctx.bias = bias
-        return torch.baddbmm(bias[:, None, :], h, weight.transpose(1, 2))
+        return _linear(h, weight, bias)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -133,11 +144,7 @@ def _sequential(
             if rate is not None and bias is not None:
                 h = _SGDLinear.apply(h, weight, bias, rate)
                 continue
-            h = (
-                torch.bmm(h, weight.transpose(1, 2))
-                if bias is None
-                else torch.baddbmm(bias[:, None, :], h, weight.transpose(1, 2))
-            )
+            h = _linear(h, weight, bias)
         elif isinstance(module, nn.ReLU):
             h = F.relu(h)
         elif isinstance(module, nn.MaxPool1d):
