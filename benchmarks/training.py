@@ -8,14 +8,25 @@ split).
 ``--compare-auc`` instead trains every recipe with ``train_cell`` on a synthetic demo-like cell and
 prints the AUCs: the measurement behind the ``fast`` recipe.
 
+``--side-by-side`` compares, for K = 1, 8, 56 models (``--k``) of ``--model`` under ``--recipe``,
+the standard one-model loop (``train_epoch``, K models one after another) with the side-by-side
+trainer (``chromexpr.batched``: one vectorised step for the K models): seconds per epoch of K
+models, the speed-up, and the projected time of the recipe for 56 cells in groups of K. Both are
+timed over the same steps in chunks (median chunk extrapolated to an epoch); validation scoring
+(per model in both) is added to both. The load average is printed: on a shared machine the
+figures are inflated.
+
     .venv/bin/python benchmarks/training.py --threads 2
     .venv/bin/python benchmarks/training.py --threads 1 --compare-auc --genes 1000 --data-seed 0
+    .venv/bin/python benchmarks/training.py --threads 1 --side-by-side --recipe published
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import math
+import os
 import statistics
 import tempfile
 import time
@@ -24,9 +35,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from chromexpr.batched import StackedOptimizer, side_by_side_step, vectorised_grad
 from chromexpr.dataset import CellDataset
 from chromexpr.evaluation import predict_probabilities
-from chromexpr.models import build_model
+from chromexpr.models import build_model, model_class
 from chromexpr.training import (
     EVALUATION_BATCH_SIZE,
     RECIPES,
@@ -159,6 +171,129 @@ def compare_auc(n_genes: int, data_seed: int) -> None:
         )
 
 
+def _median_chunk_seconds(step: object, n_steps: int, chunk_steps: int) -> float:
+    """Median seconds of ``chunk_steps`` calls of ``step(i)``, over ``n_steps`` (one warm-up chunk)."""
+    n_chunks = max(3, n_steps // chunk_steps)
+    seconds = []
+    for chunk in range(n_chunks + 1):
+        started = time.perf_counter()
+        for offset in range(chunk_steps):
+            step(chunk * chunk_steps + offset)
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds[1:])
+
+
+def side_by_side_settings(model_name: str, recipe: str) -> TrainingSettings:
+    """``recipe``; ``model`` takes the model's ``PUBLISHED_RECIPE`` batch, rate and epochs on top
+    of ``fast`` (Adam), with two outputs (the harness's cross-entropy loss) and no clipping.
+    """
+    if recipe != "model":
+        return TrainingSettings.from_config(model_name, {"recipe": recipe, "device": "cpu"})
+    published = getattr(model_class(model_name), "PUBLISHED_RECIPE", {})
+    overrides = {
+        key: published[key] for key in ("batch_size", "learning_rate", "epochs") if key in published
+    }
+    return TrainingSettings.from_config(
+        model_name, {"recipe": "fast", "device": "cpu", **overrides}, {"n_outputs": 2}
+    )
+
+
+def side_by_side_epoch(
+    model_name: str, recipe: str, k: int, n_genes: int, n_steps: int
+) -> tuple[float, float, float]:
+    """(standard s/epoch of k models, side-by-side s/epoch of k models, validation s of k models).
+
+    The standard figure is k times one model's epoch with ``train_epoch``; the side-by-side one
+    is the vectorised step of ``chromexpr.batched`` over k models, each with its own gene order.
+    """
+    settings = side_by_side_settings(model_name, recipe)
+    batch = settings.batch_size
+    dataset = synthetic_cell(n_genes, 0, 0)
+    features = torch.as_tensor(dataset.counts, dtype=torch.float32)
+    labels = torch.as_tensor(dataset.labels, dtype=torch.int64)
+    steps_per_epoch = math.ceil(n_genes / batch)
+    chunk_steps = CHUNK_STEPS if k == 1 else max(5, min(CHUNK_STEPS, n_steps // 4))
+    genes = (max(3, n_steps // chunk_steps) + 1) * chunk_steps * batch  # every timed step
+
+    # Standard loop: one model; the k models of a group would run one after another.
+    seed_everything(settings.seed)
+    model = build_model(model_name, len(MARKS), N_BINS, **settings.model_params)
+    optimizer = make_optimizer(model, settings)
+    order = torch.randint(n_genes, (genes,))
+    standard = _median_chunk_seconds(
+        lambda step: train_epoch(
+            model,
+            optimizer,
+            features,
+            labels,
+            order[step * batch : (step + 1) * batch],
+            settings,
+            step,
+        ),
+        n_steps,
+        chunk_steps,
+    )
+    started = time.perf_counter()
+    predict_probabilities(model, features, "cpu", EVALUATION_BATCH_SIZE)
+    valid_seconds = time.perf_counter() - started
+
+    # Side by side: k models stacked, each its own order, one vectorised step for all.
+    models = [
+        build_model(model_name, len(MARKS), N_BINS, **settings.model_params) for _ in range(k)
+    ]
+    params, buffers = torch.func.stack_module_state(models)
+    params = {name: value.detach() for name, value in params.items()}
+    stacked_optimizer = StackedOptimizer(params, [settings] * k, torch.device("cpu"))
+    step_grads = vectorised_grad(copy.deepcopy(models[0]).to("meta").train())
+    orders = torch.randint(n_genes, (k, genes // batch, batch))
+    weights = torch.ones(k, batch)
+    active = torch.ones(k, dtype=torch.bool)
+
+    def one_step(step: int) -> None:
+        index = orders[:, step]
+        batch = (features[index], labels[index], weights)
+        side_by_side_step(step_grads, stacked_optimizer, params, buffers, batch, active, [])
+
+    side = _median_chunk_seconds(one_step, n_steps, chunk_steps)
+    return (
+        k * standard * steps_per_epoch / chunk_steps,
+        side * steps_per_epoch / chunk_steps,
+        k * valid_seconds,
+    )
+
+
+def benchmark_side_by_side(
+    model_name: str, recipe: str, ks: list[int], n_genes: int, n_steps: int
+) -> None:
+    settings = side_by_side_settings(model_name, recipe)
+    epochs = settings.epochs
+    print(
+        f"{model_name}, recipe {recipe} ({settings.optimizer}, batch {settings.batch_size}, "
+        f"{epochs} epochs), "
+        f"{n_genes} training + {n_genes} validation genes per cell, CPU; "
+        f"load average {_load()} at start"
+    )
+    print(
+        f"{'K':>3} {'standard s/epoch':>16} {'side-by-side':>12} {'valid s':>7} {'speed-up':>8} "
+        f"{f'{N_CELLS} cells, standard':>18} {f'{N_CELLS} cells, side by side':>22}  load"
+    )
+    for k in ks:
+        standard, side, valid = side_by_side_epoch(model_name, recipe, k, n_genes, n_steps)
+        groups = math.ceil(N_CELLS / k)
+        per_group = N_CELLS / k
+        print(
+            f"{k:>3} {standard + valid:>16.1f} {side + valid:>12.1f} {valid:>7.1f} "
+            f"{(standard + valid) / (side + valid):>7.1f}x "
+            f"{_duration(per_group * epochs * (standard + valid)):>18} "
+            f"{_duration(groups * epochs * (side + valid)):>22}  {_load()}",
+            flush=True,
+        )
+
+
+def _load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def _duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
@@ -180,11 +315,27 @@ def main() -> None:
     parser.add_argument(
         "--data-seed", type=int, default=0, help="seed of the synthetic cell for --compare-auc"
     )
+    parser.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="compare the standard loop with side-by-side training of K models instead",
+    )
+    parser.add_argument("--model", default="deepchrome", help="model for --side-by-side")
+    parser.add_argument(
+        "--recipe",
+        default="published",
+        help="recipe for --side-by-side: published, fast, or model (the model's PUBLISHED_RECIPE)",
+    )
+    parser.add_argument(
+        "--k", type=int, nargs="+", default=[1, 8, 56], help="models side by side (1 8 56)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     if args.compare_auc:
         compare_auc(args.genes, args.data_seed)
+    elif args.side_by_side:
+        benchmark_side_by_side(args.model, args.recipe, args.k, args.genes, args.steps)
     else:
         benchmark_speed(args.genes, args.steps)
 

@@ -120,6 +120,9 @@ OVERRIDABLE = (
     "device",
     "grad_clip",
 )
+# Keys of the config's ``training:`` that choose how the workflow runs the training, not what is
+# trained: ``from_config`` accepts and ignores them (``side_by_side``: see ``chromexpr.batched``).
+WORKFLOW_KEYS = ("side_by_side", "side_by_side_group_size")
 OPTIMIZERS = ("sgd", "adam")
 INPUT_TRANSFORMS = ("raw", "log1p")
 DEVICES = ("auto", "cpu", "cuda")
@@ -196,7 +199,7 @@ class TrainingSettings:
 
         ``model_params`` are the model's constructor hyperparameters (published values by default).
         """
-        unknown = set(training) - {"recipe", *OVERRIDABLE}
+        unknown = set(training) - {"recipe", *OVERRIDABLE, *WORKFLOW_KEYS}
         if unknown:
             key = sorted(unknown)[0]
             raise ConfigError(f"training.{key}", f"unknown key; known: {['recipe', *OVERRIDABLE]}")
@@ -534,13 +537,51 @@ def train_cell(
                 break
 
         model.load_state_dict(best_state)
-        scores = {
-            split: scores_from_outputs(
-                predict_outputs(model, features[split], device, EVALUATION_BATCH_SIZE), task
-            )
-            for split in SPLITS
-        }
-        attention = _test_attention(model, features["test"], device)
+        return write_cell_outputs(
+            dataset,
+            settings,
+            model,
+            features,
+            targets,
+            history,
+            best_epoch,
+            device,
+            out_dir,
+            started,
+            log,
+        )
+
+
+def write_cell_outputs(
+    dataset: CellDataset,
+    settings: TrainingSettings,
+    model: nn.Module,
+    features: Mapping[str, torch.Tensor],
+    targets: Mapping[str, np.ndarray],
+    history: list[tuple[int, float, float, float]],
+    best_epoch: int,
+    device: torch.device,
+    out_dir: Path,
+    started: float,
+    log: Callable[[str], None] = print_flush,
+    extra_metrics: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Score ``model`` (holding the kept epoch's weights) on every split and write the cell's files.
+
+    Shared by ``train_cell`` and the side-by-side trainer (``chromexpr.batched``), so both write
+    the same files (``write_training_outputs``) and return the same ``metrics.json`` content
+    (``extra_metrics`` added). ``features`` and ``targets`` are the model's inputs and the task's
+    targets per split; ``history`` rows are (epoch, mean training loss, validation score,
+    seconds); ``started`` is the ``time.perf_counter()`` of the run's start.
+    """
+    task = settings.task
+    scores = {
+        split: scores_from_outputs(
+            predict_outputs(model, features[split], device, EVALUATION_BATCH_SIZE), task
+        )
+        for split in SPLITS
+    }
+    attention = _test_attention(model, features["test"], device)
     metrics: dict[str, Any] = {
         "cell": dataset.cell,
         "model": settings.model,
@@ -556,20 +597,22 @@ def train_cell(
             "wall_seconds": round(time.perf_counter() - started, 3),
             "seconds_per_epoch": round(sum(row[3] for row in history) / len(history), 4),
             "device": device.type,
-            "n_parameters": n_parameters,
+            "n_parameters": count_parameters(model),
             "config_hash": settings.config_hash(),
             "n_train": len(targets["train"]),
             "n_valid": len(targets["valid"]),
             "n_test": len(targets["test"]),
             "settings": asdict(settings),
+            **(extra_metrics or {}),
         }
     )
     log(
-        f"{name}: best epoch {best_epoch}; "
+        f"{settings.model} on cell {dataset.cell}: best epoch {best_epoch}; "
         + ", ".join(
             f"{key} {value:.4f}" for key, value in metrics.items() if key.startswith(SPLITS)
         )
     )
+    best_state = {key: value.detach().cpu().clone() for key, value in model.state_dict().items()}
     write_training_outputs(
         Path(out_dir), dataset, settings, best_state, history, scores["test"], attention, metrics
     )

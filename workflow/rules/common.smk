@@ -179,9 +179,14 @@ def processed_exports():
     )
 
 
-def models_regex(attention):
-    """The configured models with (or without) attention weights, as a wildcard pattern."""
-    chosen = [m for m in MODELS if (m in ATTENTION_MODELS) == attention]
+def models_regex(attention, together=False):
+    """The configured models with (or without) attention weights, trained side by side or one
+    cell per job (together), as a wildcard pattern."""
+    chosen = [
+        m
+        for m in MODELS
+        if (m in ATTENTION_MODELS) == attention and (m in SIDE_BY_SIDE_MODELS) == together
+    ]
     # A pattern that matches nothing when no configured model falls in the group.
     return "|".join(chosen) if chosen else "(?!)"
 
@@ -213,6 +218,54 @@ def training_threads(wildcards):
 TRAINING_GPUS = int(
     config["training"].get("device", "auto") != "cpu" and len(visible_devices()) > 0
 )
+
+
+def side_by_side():
+    """Whether each model trains on all cells in one job (training.side_by_side)."""
+    choice = config["training"].get("side_by_side", "auto")
+    if choice != "auto":
+        return choice
+    training = config["training"]
+    device = training.get("device", "auto")
+    if training.get("recipe", "fast") != "published" or device == "cpu":
+        return False
+    return device == "cuda" or len(visible_devices()) > 0
+
+
+def side_by_side_groups():
+    """The cells in groups of training.side_by_side_group_size (null: one group), config order."""
+    size = config["training"].get("side_by_side_group_size") or len(CELLS)
+    return [CELLS[start : start + size] for start in range(0, len(CELLS), size)]
+
+
+# Models trained side by side when that is on: all but those that read neighbouring genes (a
+# pretrained, frozen autoencoder the side-by-side trainer does not stack).
+SIDE_BY_SIDE_MODELS = (
+    [m for m in MODELS if m not in NEIGHBOUR_MODELS] if side_by_side() else []
+)
+
+
+def side_by_side_jobs():
+    """(group number, cells, attention models or not) of each side-by-side job kind."""
+    if not SIDE_BY_SIDE_MODELS:
+        return []
+    return [
+        (group, cells, attention)
+        for group, cells in enumerate(side_by_side_groups())
+        for attention in (False, True)
+    ]
+
+
+def side_by_side_outputs(cells, attention):
+    """Each cell's files of one model (attention.npz too for attention models), by kind."""
+    names = ["model.pt", "metrics.json", "history.tsv", "predictions.tsv"]
+    names += ["attention.npz"] if attention else []
+    return {
+        name.split(".")[0]: expand(
+            "results/{{task_folder}}/{{model}}/{cell}/{name}", cell=cells, name=name
+        )
+        for name in names
+    }
 
 
 def trained_metrics(task="classification"):

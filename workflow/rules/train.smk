@@ -1,6 +1,7 @@
 # One model on one cell type: results/models/... (classification) or results/regression/...
-# Models with attention weights (ATTENTION_MODELS) also write attention.npz, so they have
-# their own copy of the training step with that extra output.
+# Models with attention weights (ATTENTION_MODELS) also write attention.npz. With
+# training.side_by_side on, each model trains on a group of cells in one job instead
+# (SIDE_BY_SIDE_MODELS; chromexpr.batched), writing the same per-cell files.
 
 
 rule train_model:
@@ -37,3 +38,29 @@ use rule train_model as train_attention_model with:
         attention="results/{task_folder}/{model}/{cell}/attention.npz",
     wildcard_constraints:
         model=models_regex(attention=True),
+
+
+for group, group_cells, attention in side_by_side_jobs():
+
+    rule:
+        name:
+            f"train_side_by_side_{group}" + ("_attention" if attention else "")
+        input:
+            expand("results/datasets/{cell}.npz", cell=group_cells),
+        output:
+            **side_by_side_outputs(group_cells, attention),
+        log:
+            f"logs/train/{{task_folder}}/{{model}}/side-by-side-{group}.log",
+        wildcard_constraints:
+            model=models_regex(attention=attention, together=True),
+        conda:
+            "../../envs/train.yaml"
+        threads: training_threads
+        resources:
+            gpu=TRAINING_GPUS,
+        params:
+            task=task_of_folder,
+            training=config["training"],
+            model_params=model_params,
+        script:
+            "../scripts/train_side_by_side.py"

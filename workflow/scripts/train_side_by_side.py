@@ -1,0 +1,29 @@
+"""Train one model on a group of cell types in one job, the cells' models side by side."""
+
+from pathlib import Path
+
+import torch
+
+from chromexpr.batched import train_side_by_side
+from chromexpr.dataset import CellDataset
+from chromexpr.gpus import claim_gpu
+from chromexpr.logs import step_log
+from chromexpr.training import TrainingSettings
+
+torch.set_num_threads(snakemake.threads)
+with (
+    step_log(snakemake.log[0]) as log,
+    claim_gpu(snakemake.params.training.get("device", "auto"), log=log),
+):
+    settings = TrainingSettings.from_config(
+        snakemake.wildcards.model,
+        snakemake.params.training,
+        snakemake.params.model_params,
+        task=snakemake.params.task,
+    )
+    train_side_by_side(
+        [CellDataset.load(path) for path in snakemake.input],
+        [settings] * len(snakemake.input),
+        [Path(path).parent for path in snakemake.output.metrics],
+        log=log,
+    )
