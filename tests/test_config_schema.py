@@ -27,6 +27,19 @@ def test_remc_config_is_valid():
     assert len(config["cells"]) == 56 and config["gene_set"] == "published"
 
 
+def test_zoo_overlay_names_every_registered_model_and_is_valid():
+    from snakemake.utils import update_config
+
+    from chromexpr.models import MODELS
+
+    config = demo_config()
+    zoo = yaml.safe_load((REPO / "config/zoo.yaml").read_text())
+    update_config(config, zoo)
+    validate(config, SCHEMA)
+    assert sorted(config["models"]) == sorted(MODELS)
+    assert config["interpret"]["enabled"] and "attentivechrome" in config["interpret"]["models"]
+
+
 def test_unknown_top_level_key_is_rejected_by_name():
     config = demo_config()
     config["cell"] = ["E003"]
