@@ -46,7 +46,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -61,6 +60,7 @@ from chromexpr.training import (
     EVALUATION_BATCH_SIZE,
     TrainingSettings,
     build_task_model,
+    check_finite,
     check_labels,
     deterministic_algorithms,
     model_inputs,
@@ -545,16 +545,7 @@ def _validate(
             predict_outputs(member.model, member.features["valid"], device, EVALUATION_BATCH_SIZE),
             settings.task,
         )
-        if not math.isfinite(loss) or not np.all(np.isfinite(probabilities)):
-            what = (
-                f"the loss became {loss}"
-                if not math.isfinite(loss)
-                else "validation predictions became NaN/inf"
-            )
-            raise TrainingError(
-                f"{member.name} (side by side): {what} in epoch {epoch}; "
-                "check the counts for NaN/inf or lower training.learning_rate"
-            )
+        check_finite(f"{member.name} (side by side)", epoch, loss, probabilities)
         valid_auc = selection_score(member.labels["valid"], probabilities, settings.task)
         metric = "Pearson r" if settings.task == "regression" else "AUC"
         if valid_auc > member.best_auc:

@@ -434,6 +434,21 @@ def check_labels(dataset: CellDataset, task: str = "classification") -> None:
             )
 
 
+def check_finite(name: str, epoch: int, loss: float, valid_scores: np.ndarray) -> None:
+    """TrainingError naming model, cell and epoch when the loss or a validation score is NaN/inf."""
+    if math.isfinite(loss) and np.all(np.isfinite(valid_scores)):
+        return
+    what = (
+        f"the loss became {loss}"
+        if not math.isfinite(loss)
+        else "validation predictions became NaN/inf"
+    )
+    raise TrainingError(
+        f"{name}: {what} in epoch {epoch}; "
+        "check the counts for NaN/inf or lower training.learning_rate"
+    )
+
+
 def selection_score(targets: np.ndarray, scores: np.ndarray, task: str) -> float:
     """The validation figure the best epoch maximises: AUC, or Pearson r for regression."""
     if task == "regression":
@@ -507,16 +522,7 @@ def train_cell(
             valid_scores = scores_from_outputs(
                 predict_outputs(model, features["valid"], device, EVALUATION_BATCH_SIZE), task
             )
-            if not math.isfinite(loss) or not np.all(np.isfinite(valid_scores)):
-                what = (
-                    f"the loss became {loss}"
-                    if not math.isfinite(loss)
-                    else "validation predictions became NaN/inf"
-                )
-                raise TrainingError(
-                    f"{name}: {what} in epoch {epoch}; "
-                    "check the counts for NaN/inf or lower training.learning_rate"
-                )
+            check_finite(name, epoch, loss, valid_scores)
             valid_score = selection_score(targets["valid"], valid_scores, task)
             if valid_score > best_score:
                 best_score, best_epoch = valid_score, epoch
