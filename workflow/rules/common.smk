@@ -185,7 +185,8 @@ def models_regex(attention, together=False):
     chosen = [
         m
         for m in MODELS
-        if (m in ATTENTION_MODELS) == attention and (m in SIDE_BY_SIDE_MODELS) == together
+        if (m in ATTENTION_MODELS) == attention
+        and (m in SIDE_BY_SIDE_MODELS) == together
     ]
     # A pattern that matches nothing when no configured model falls in the group.
     return "|".join(chosen) if chosen else "(?!)"
