@@ -71,3 +71,16 @@ def test_attention_summary_is_drawn_from_the_real_attention_weights(zoo):
     marks = pd.read_csv(zoo / "results/interpret/attention/E003/marks.tsv", sep="\t")
     assert len(marks) > 0
     assert (zoo / "results/figures/interpret/attention/E003.png").stat().st_size > 0
+
+
+def test_regression_alone_trains_no_classifier(tmp_path):
+    workdir = copy_workflow(tmp_path / "regression")
+    (workdir / "regression.yaml").write_text(
+        "task: regression\ncrosscell: {enabled: false}\ninterpret: {enabled: false}\n"
+    )
+    result = snakemake(
+        workdir, "--dry-run", "--configfile", "config/config.yaml", "regression.yaml"
+    )
+    assert "results/regression/deepchrome/E003/metrics.json" in result.stdout
+    assert "results/models/" not in result.stdout
+    assert "training_curves" not in result.stdout and "auc_tables" not in result.stdout
