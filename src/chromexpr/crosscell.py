@@ -33,8 +33,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from torch import nn
 
 from chromexpr.atomic import atomic_path
@@ -43,7 +41,7 @@ from chromexpr.errors import ChromexprError, InputFormatError
 from chromexpr.evaluation import auc, predict_probabilities
 from chromexpr.models import model_class
 from chromexpr.normalisation import normalise
-from chromexpr.plots import save_figure
+from chromexpr.plots import new_figure, save_figure
 from chromexpr.training import (
     EVALUATION_BATCH_SIZE,
     TrainingSettings,
@@ -631,8 +629,7 @@ def plot_transfer_heatmap(matrix: pd.DataFrame, out_png: Path, out_svg: Path, ti
     values = matrix.loc[order, order].to_numpy(dtype=float)
     n_cells = len(order)
     side = max(4.0, 1.5 + 0.2 * n_cells)
-    figure = Figure(figsize=(side + 1.2, side), layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = new_figure(side + 1.2, side)
     axes = figure.add_subplot()
     # Transfer AUCs can fall below chance; the scale starts at 0.5 unless one does.
     lowest = min(0.5, math.floor(float(values.min()) * 20) / 20)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import matplotlib as mpl
@@ -15,6 +16,19 @@ from chromexpr.tables import read_auc_table, read_published_auc
 
 # A fixed salt makes the SVG's element ids, hence the file, identical from run to run.
 SVG_HASH_SALT = "chromexpr"
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A Figure with its own Agg canvas (no pyplot state, safe in parallel jobs)."""
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def save_png(figure: Figure, path: str | os.PathLike[str]) -> None:
+    """Write ``figure`` as PNG without a timestamp, so the same inputs give the same bytes."""
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=130, metadata={"Software": None})
 
 
 def plot_auc(
@@ -32,8 +46,7 @@ def plot_auc(
     models = sorted(table["model"].unique())
     positions = np.arange(len(cells))
 
-    figure = Figure(figsize=(max(6.0, 2.0 + 0.28 * len(cells)), 4.5), layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = new_figure(max(6.0, 2.0 + 0.28 * len(cells)), 4.5)
     axes = figure.add_subplot()
     # Models side by side inside each cell's slot, so that equal AUCs do not hide each other.
     spread = 0.6 / max(len(models), 1)
@@ -77,8 +90,7 @@ def plot_model_comparison(
     models = list(medians.index)
     values = [table.loc[table["model"] == model, score].dropna().to_numpy() for model in models]
 
-    figure = Figure(figsize=(max(5.0, 1.8 + 0.9 * len(models)), 4.5), layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = new_figure(max(5.0, 1.8 + 0.9 * len(models)), 4.5)
     axes = figure.add_subplot()
     positions = np.arange(1, len(models) + 1)
     axes.boxplot(values, positions=positions, widths=0.6, showfliers=False)
@@ -107,8 +119,7 @@ def plot_training_curves(histories: dict[tuple[str, str], Path], out_png: Path) 
     """Validation AUC per epoch (``history.tsv``) of every (model, cell): one panel per model,
     one line per cell, the kept (best) epoch marked with a dot."""
     models = sorted({model for model, _ in histories})
-    figure = Figure(figsize=(5.0 * len(models), 3.8), layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = new_figure(5.0 * len(models), 3.8)
     axes = figure.subplots(1, len(models), squeeze=False)[0]
     for axis, model in zip(axes, models, strict=True):
         for (name, cell), path in sorted(histories.items()):
@@ -124,5 +135,4 @@ def plot_training_curves(histories: dict[tuple[str, str], Path], out_png: Path) 
         axis.grid(alpha=0.3)
         if len(axis.get_lines()) <= 24:
             axis.legend(fontsize="x-small", ncol=2)
-    with atomic_path(out_png) as tmp:
-        figure.savefig(tmp, format="png", dpi=130, metadata={"Software": None})
+    save_png(figure, out_png)

@@ -51,7 +51,8 @@ from torch import nn
 
 from chromexpr.atomic import atomic_path
 from chromexpr.errors import ConfigError, TrainingError
-from chromexpr.interpret.outputs import bin_axis_kb, new_figure, save_png, write_tsv
+from chromexpr.interpret.outputs import bin_axis_kb, write_tsv
+from chromexpr.plots import new_figure, save_png
 
 CLASS_NAMES = ("low", "high")
 N_CLASSES = 2

@@ -32,7 +32,8 @@ from torch import nn
 
 from chromexpr.atomic import atomic_path
 from chromexpr.errors import ConfigError
-from chromexpr.interpret.outputs import bin_axis_kb, new_figure, save_png
+from chromexpr.interpret.outputs import bin_axis_kb
+from chromexpr.plots import new_figure, save_png
 
 CLASS_NAMES = ("low", "high")
 STARTS = ("zero", "mean")

@@ -1,27 +1,12 @@
-"""Writing figures and tables: bare matplotlib Figures on the Agg canvas, atomic and reproducible."""
+"""Writing interpretation tables and bin axes (figures: ``chromexpr.plots.new_figure`` / ``save_png``)."""
 
 from __future__ import annotations
 
 import os
 
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from chromexpr.atomic import atomic_path
-
-
-def new_figure(width: float, height: float) -> Figure:
-    """A Figure with its own Agg canvas (no pyplot state, safe in parallel jobs)."""
-    figure = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def save_png(figure: Figure, path: str | os.PathLike[str]) -> None:
-    """Write ``figure`` as PNG without a timestamp, so the same inputs give the same bytes."""
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=130, metadata={"Software": None})
 
 
 def bin_axis_kb(bin_offsets, bin_size: int):

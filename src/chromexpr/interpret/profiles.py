@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from chromexpr.dataset import CellDataset
-from chromexpr.interpret.outputs import bin_axis_kb, new_figure, save_png, write_tsv
+from chromexpr.interpret.outputs import bin_axis_kb, write_tsv
+from chromexpr.plots import new_figure, save_png
 
 CLASS_NAMES = ("low", "high")
 
