@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from chromexpr.errors import InputFormatError
-from chromexpr.interpret.outputs import new_figure, save_png, write_tsv
+from chromexpr.interpret.outputs import write_tsv
+from chromexpr.plots import new_figure, save_png
 
 CLASS_NAMES = ("low", "high")
 ATTENTION_KEYS = ("gene_ids", "bins", "marks", "probability", "label", "mark_names")
