@@ -12,20 +12,10 @@ import pandas as pd
 from chromexpr.atomic import atomic_path
 from chromexpr.errors import InputFormatError
 
+# What every run records after its scores, in both tasks' tables.
+RUN_COLUMNS = ("best_epoch", "epochs_run", "wall_seconds", "device", "n_parameters", "recipe")
 # Columns of auc.tsv, in order; every metrics.json must carry them.
-AUC_COLUMNS = (
-    "cell",
-    "model",
-    "test_auc",
-    "valid_auc",
-    "train_auc",
-    "best_epoch",
-    "epochs_run",
-    "wall_seconds",
-    "device",
-    "n_parameters",
-    "recipe",
-)
+AUC_COLUMNS = ("cell", "model", "test_auc", "valid_auc", "train_auc", *RUN_COLUMNS)
 # Columns of regression.tsv.
 REGRESSION_COLUMNS = (
     "cell",
@@ -35,12 +25,7 @@ REGRESSION_COLUMNS = (
     "valid_pearson",
     "valid_spearman",
     "train_pearson",
-    "best_epoch",
-    "epochs_run",
-    "wall_seconds",
-    "device",
-    "n_parameters",
-    "recipe",
+    *RUN_COLUMNS,
 )
 SUMMARY_ROWS = ("mean", "median", "min", "max")
 
