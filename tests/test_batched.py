@@ -77,6 +77,21 @@ def assert_same_runs(single, side_by_side, k=K):
     pd.testing.assert_frame_equal(single["predictions"], side_by_side["predictions"], atol=1e-5)
 
 
+def assert_side_by_side_matches_single_runs(tmp_path, datasets, settings):
+    """Train each (dataset, settings) alone with train_cell and all side by side; same results."""
+    for dataset, setting in zip(datasets, settings, strict=True):
+        train_cell(dataset, setting, tmp_path / "single" / dataset.cell, log=lambda _: None)
+    train_side_by_side(
+        datasets, settings, [tmp_path / "side" / d.cell for d in datasets], log=lambda _: None
+    )
+    for dataset in datasets:
+        assert_same_runs(
+            load(tmp_path / "single" / dataset.cell),
+            load(tmp_path / "side" / dataset.cell),
+            k=len(datasets),
+        )
+
+
 @pytest.mark.parametrize(
     ("recipe", "overrides"),
     [
@@ -90,18 +105,7 @@ def test_side_by_side_equals_separate_train_cell_runs(tmp_path, recipe, override
     settings = [settings_for(recipe, seed, **overrides) for seed in (1, 2, 3)]
     if recipe == "published":
         settings = [replace(s, lr_decay=1e-2) for s in settings]
-    for dataset, setting in zip(datasets, settings, strict=True):
-        train_cell(dataset, setting, tmp_path / "single" / dataset.cell, log=lambda _: None)
-    train_side_by_side(
-        datasets,
-        settings,
-        [tmp_path / "side" / dataset.cell for dataset in datasets],
-        log=lambda _: None,
-    )
-    for dataset in datasets:
-        assert_same_runs(
-            load(tmp_path / "single" / dataset.cell), load(tmp_path / "side" / dataset.cell)
-        )
+    assert_side_by_side_matches_single_runs(tmp_path, datasets, settings)
 
 
 @pytest.mark.parametrize("recipe", ["fast", "published"])
@@ -115,15 +119,7 @@ def test_unequal_sizes_batches_epochs_and_patience_match_separate_runs(tmp_path,
         settings_for(recipe, 1, epochs=2, batch_size=8),
         settings_for(recipe, 2, epochs=4, batch_size=5, patience=1),
     ]
-    for dataset, setting in zip(datasets, settings, strict=True):
-        train_cell(dataset, setting, tmp_path / "single" / dataset.cell, log=lambda _: None)
-    train_side_by_side(
-        datasets, settings, [tmp_path / "side" / d.cell for d in datasets], log=lambda _: None
-    )
-    for dataset in datasets:
-        assert_same_runs(
-            load(tmp_path / "single" / dataset.cell), load(tmp_path / "side" / dataset.cell), k=2
-        )
+    assert_side_by_side_matches_single_runs(tmp_path, datasets, settings)
     # Model 1 idles in the last steps of each epoch (fewer genes, larger batches) and after its
     # 2 epochs; with Adam, patience also stops model 2 early (SGD keeps improving here).
     stopped = json.loads((tmp_path / "side" / datasets[1].cell / "metrics.json").read_text())
@@ -137,15 +133,7 @@ def test_sgd_momentum_and_weight_decay_match_separate_runs(tmp_path):
         for seed in (4, 5)
     ]
     settings[1] = replace(settings[1], momentum=0.0, learning_rate=3e-4)
-    for dataset, setting in zip(datasets, settings, strict=True):
-        train_cell(dataset, setting, tmp_path / "single" / dataset.cell, log=lambda _: None)
-    train_side_by_side(
-        datasets, settings, [tmp_path / "side" / d.cell for d in datasets], log=lambda _: None
-    )
-    for dataset in datasets:
-        assert_same_runs(
-            load(tmp_path / "single" / dataset.cell), load(tmp_path / "side" / dataset.cell), k=2
-        )
+    assert_side_by_side_matches_single_runs(tmp_path, datasets, settings)
 
 
 def test_gradient_clipping_is_clip_grad_norm_per_model():
@@ -282,15 +270,7 @@ def test_regression_side_by_side_equals_separate_train_cell_runs(tmp_path):
         replace(settings_for("fast", seed, epochs=2, batch_size=8), task="regression")
         for seed in (1, 2, 3)
     ]
-    for dataset, setting in zip(datasets, settings, strict=True):
-        train_cell(dataset, setting, tmp_path / "single" / dataset.cell, log=lambda _: None)
-    train_side_by_side(
-        datasets, settings, [tmp_path / "side" / d.cell for d in datasets], log=lambda _: None
-    )
-    for dataset in datasets:
-        assert_same_runs(
-            load(tmp_path / "single" / dataset.cell), load(tmp_path / "side" / dataset.cell)
-        )
+    assert_side_by_side_matches_single_runs(tmp_path, datasets, settings)
 
 
 def test_models_with_a_pretraining_stage_are_refused(tmp_path):
