@@ -620,7 +620,15 @@ def write_cell_outputs(
     )
     best_state = {key: value.detach().cpu().clone() for key, value in model.state_dict().items()}
     write_training_outputs(
-        Path(out_dir), dataset, settings, best_state, history, scores["test"], attention, metrics
+        Path(out_dir),
+        dataset,
+        settings,
+        best_state,
+        history,
+        targets["test"],
+        scores["test"],
+        attention,
+        metrics,
     )
     return metrics
 
@@ -647,6 +655,7 @@ def write_training_outputs(
     settings: TrainingSettings,
     best_state: Mapping[str, torch.Tensor],
     history: list[tuple[int, float, float, float]],
+    test_targets: np.ndarray,
     test_scores: np.ndarray,
     attention: Mapping[str, np.ndarray] | None,
     metrics: Mapping[str, Any],
@@ -665,7 +674,6 @@ def write_training_outputs(
         ],
     )
     test_mask = dataset.mask("test")
-    targets = task_targets(dataset, settings.task, "test")
     header = (
         ("gene_id", "log_rpkm", "prediction")
         if settings.task == "regression"
@@ -681,7 +689,7 @@ def write_training_outputs(
                 f"{score:.9g}",
             )
             for gene, target, score in zip(
-                dataset.gene_ids[test_mask], targets, test_scores, strict=True
+                dataset.gene_ids[test_mask], test_targets, test_scores, strict=True
             )
         ],
     )
