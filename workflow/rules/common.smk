@@ -394,7 +394,10 @@ def report_targets():
         "results/report/qc_labels.html",
     ]
     if "classification" in TASKS:
-        targets += ["results/figures/training_curves.png", "results/report/auc_wide.html"]
+        targets += [
+            "results/figures/training_curves.png",
+            "results/report/auc_wide.html",
+        ]
     return targets
 
 
