@@ -1,39 +1,59 @@
-"""Progress logging for workflow scripts: a rule's log file, or the terminal outside Snakemake."""
+"""Progress logging: the package logs through stdlib ``logging``; the adapters choose where to.
+
+Every module of the package has ``logger = logging.getLogger(__name__)`` and logs progress with
+``logger.info``. Nothing in the package configures handlers: a workflow script wraps its work in
+``step_log(snakemake.log[0])``, the CLI in ``step_log(None)`` (the terminal), and a library user
+configures ``logging`` as they like.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import time
-import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+
+PACKAGE_LOGGER = "chromexpr"
+
+
+class _ElapsedFormatter(logging.Formatter):
+    """``[HH:MM:SS +   12.3s] message``: wall-clock time and seconds since the step began."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.start = time.monotonic()
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+        line = f"[{stamp} +{time.monotonic() - self.start:7.1f}s] {record.getMessage()}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
 
 
 @contextlib.contextmanager
-def step_log(path: str | None) -> Iterator[Callable[[str], None]]:
-    """Yield ``log(message)``: timestamped, flushed lines to ``path`` (stderr when ``None``).
+def step_log(path: str | None) -> Iterator[logging.Logger]:
+    """Send the package's log records to ``path`` (stderr when ``None``) inside the block.
 
-    An exception escaping the block is written to the log before it propagates, so the rule's
-    log says why the job failed.
+    Yields the package logger, for the adapter's own lines. Lines are timestamped and flushed
+    as they come, so a Snakemake log shows progress while a job runs. An exception escaping the
+    block is logged with its traceback before it propagates, so the log says why a job failed;
+    a block that completes ends with ``done``.
     """
-    with open(path, "a") if path else contextlib.nullcontext(sys.stderr) as handle:
-        yield from _logging_to(handle)
-
-
-def _logging_to(handle) -> Iterator[Callable[[str], None]]:
-    start = time.monotonic()
-
-    def log(message: str) -> None:
-        print(
-            f"[{time.strftime('%H:%M:%S')} +{time.monotonic() - start:7.1f}s] {message}",
-            file=handle,
-            flush=True,
-        )
-
+    logger = logging.getLogger(PACKAGE_LOGGER)
+    handler = logging.FileHandler(path) if path else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_ElapsedFormatter())
+    previous_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     try:
-        yield log
-        log("done")
+        yield logger
+        logger.info("done")
     except BaseException as error:
-        log(f"FAILED: {type(error).__name__}: {error}")
-        handle.write(traceback.format_exc())
+        logger.error("FAILED: %s: %s", type(error).__name__, error, exc_info=True)
         raise
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
+        handler.close()
