@@ -12,14 +12,11 @@ from chromexpr.dataset import CellDataset
 from chromexpr.errors import ConfigError, TrainingError
 from chromexpr.evaluation import auc, predict_probabilities
 from chromexpr.models import build_model
-from chromexpr.training import (
-    RECIPES,
-    TrainingSettings,
-    make_optimizer,
-    train_cell,
-    train_epoch,
-    transform_inputs,
-)
+from chromexpr.train import RECIPES, TrainingSettings, load_checkpoint, train_cell
+from chromexpr.train.fit import Run
+from chromexpr.train.inputs import SplitData, transform_inputs
+from chromexpr.train.single import make_optimizer, torch7_decay, train_epoch
+from chromexpr.train.tasks import TASKS
 
 N_MARKS, N_BINS = 5, 100
 
@@ -104,10 +101,18 @@ def test_cuda_requested_without_a_gpu_is_a_training_error(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("a GPU is available here")
     with pytest.raises(TrainingError, match="cuda"):
-        train_cell(learnable_cell(), quick_settings(device="cuda"), tmp_path, log=lambda _: None)
+        train_cell(learnable_cell(), quick_settings(device="cuda"), tmp_path)
 
 
 # --- optimisation -----------------------------------------------------------------------------
+
+
+def one_batch_run(model, settings, features, labels):
+    """A Run of ``model`` whose training split is ``features``/``labels``, its optimiser, decay."""
+    data = SplitData({"train": features}, {"train": labels.numpy()}, labels)
+    run = Run("test model", settings, TASKS[settings.task], model, data)
+    optimizer = make_optimizer(model, settings)
+    return run, optimizer, torch7_decay(optimizer, settings.lr_decay)
 
 
 def test_one_training_step_on_a_fixed_batch_reduces_the_loss():
@@ -118,13 +123,11 @@ def test_one_training_step_on_a_fixed_batch_reduces_the_loss():
     # Without dropout the loss before and after the step are of the same function.
     model = build_model("deepchrome", N_MARKS, N_BINS, dropout=0.0)
     settings = quick_settings(batch_size=len(labels), learning_rate=1e-4)
-    optimizer = make_optimizer(model, settings)
-    loss_before, steps = train_epoch(
-        model, optimizer, features, labels, torch.arange(len(labels)), settings, 0
-    )
+    run, optimizer, scheduler = one_batch_run(model, settings, features, labels)
+    loss_before = train_epoch(run, optimizer, scheduler, features, torch.arange(len(labels)))
     with torch.no_grad():
         loss_after = torch.nn.functional.cross_entropy(model(features), labels).item()
-    assert steps == 1
+    assert scheduler.last_epoch == 1  # one step
     assert loss_after < loss_before
 
 
@@ -134,11 +137,13 @@ def test_learning_rate_decays_like_torch7_sgd():
     labels = torch.as_tensor(dataset.labels[:4], dtype=torch.int64)
     model = build_model("deepchrome", N_MARKS, N_BINS)
     settings = replace(quick_settings(batch_size=1), optimizer="sgd", lr_decay=0.5)
-    optimizer = make_optimizer(model, settings)
-    _, steps = train_epoch(model, optimizer, features, labels, torch.arange(4), settings, 10)
-    # The 14th step (13 taken before it) ran at lr / (1 + 13 * decay).
-    assert steps == 14
-    assert optimizer.param_groups[0]["lr"] == pytest.approx(settings.learning_rate / (1 + 13 * 0.5))
+    run, optimizer, scheduler = one_batch_run(model, settings, features, labels)
+    train_epoch(run, optimizer, scheduler, features, torch.arange(4))
+    # After t steps of batch 1 the next runs at lr / (1 + t * decay), Torch7's optim.sgd.
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(settings.learning_rate / (1 + 4 * 0.5))
+    train_epoch(run, optimizer, scheduler, features, torch.arange(4))
+    assert scheduler.last_epoch == 8
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(settings.learning_rate / (1 + 8 * 0.5))
 
 
 # --- AUC --------------------------------------------------------------------------------------
@@ -173,7 +178,7 @@ def test_predictions_are_softmax_probabilities_of_class_high():
 
 def test_train_cell_writes_checkpoint_metrics_history_and_predictions(tmp_path):
     dataset = learnable_cell()
-    metrics = train_cell(dataset, quick_settings(), tmp_path, log=lambda _: None)
+    metrics = train_cell(dataset, quick_settings(), tmp_path)
     assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
     assert (metrics["cell"], metrics["model"], metrics["recipe"]) == ("E999", "deepchrome", "fast")
     assert (metrics["n_train"], metrics["n_valid"], metrics["n_test"]) == (30, 15, 15)
@@ -189,21 +194,22 @@ def test_train_cell_writes_checkpoint_metrics_history_and_predictions(tmp_path):
 
 
 def test_train_cell_learns_a_mark_that_separates_the_classes(tmp_path):
-    metrics = train_cell(learnable_cell(), quick_settings(epochs=5), tmp_path, log=lambda _: None)
+    metrics = train_cell(learnable_cell(), quick_settings(epochs=5), tmp_path)
     assert metrics["valid_auc"] > 0.9
 
 
-def test_train_cell_logs_one_line_per_epoch(tmp_path):
-    lines: list[str] = []
-    train_cell(learnable_cell(), quick_settings(), tmp_path, log=lines.append)
+def test_train_cell_logs_one_line_per_epoch(tmp_path, caplog):
+    caplog.set_level("INFO", logger="chromexpr")
+    train_cell(learnable_cell(), quick_settings(), tmp_path)
+    lines = [record.getMessage() for record in caplog.records]
     epoch_lines = [line for line in lines if "epoch" in line and "valid AUC" in line]
     assert [line.split("epoch ")[1].split(" ")[0] for line in epoch_lines] == ["1/3", "2/3", "3/3"]
 
 
 def test_training_twice_with_the_same_settings_gives_the_same_results(tmp_path):
     dataset = learnable_cell()
-    first = train_cell(dataset, quick_settings(), tmp_path / "a", log=lambda _: None)
-    second = train_cell(dataset, quick_settings(), tmp_path / "b", log=lambda _: None)
+    first = train_cell(dataset, quick_settings(), tmp_path / "a")
+    second = train_cell(dataset, quick_settings(), tmp_path / "b")
     for timing in ("wall_seconds", "seconds_per_epoch"):
         first.pop(timing), second.pop(timing)
     assert first == second
@@ -216,17 +222,18 @@ def test_published_recipe_with_batch_size_one_is_deterministic(tmp_path):
     settings = TrainingSettings.from_config(
         "deepchrome", {"recipe": "published", "epochs": 2, "device": "cpu"}
     )
-    first = train_cell(dataset, settings, tmp_path / "a", log=lambda _: None)
-    second = train_cell(dataset, settings, tmp_path / "b", log=lambda _: None)
+    first = train_cell(dataset, settings, tmp_path / "a")
+    second = train_cell(dataset, settings, tmp_path / "b")
     assert first["valid_auc"] == second["valid_auc"] and first["test_auc"] == second["test_auc"]
 
 
 def test_checkpoint_loads_with_weights_only_and_reproduces_the_predictions(tmp_path):
     dataset = learnable_cell()
     settings = quick_settings(input_transform="log1p")
-    train_cell(dataset, settings, tmp_path, log=lambda _: None)
+    train_cell(dataset, settings, tmp_path)
+    bundle = torch.load(tmp_path / "model.pt", weights_only=True)
     model = build_model("deepchrome", N_MARKS, N_BINS)
-    model.load_state_dict(torch.load(tmp_path / "model.pt", weights_only=True))
+    model.load_state_dict(bundle["state_dict"])
     features = transform_inputs(dataset.features("test"), settings.input_transform)
     probabilities = predict_probabilities(model, features, "cpu")
     written = np.loadtxt(tmp_path / "predictions.tsv", skiprows=1, usecols=2)
@@ -236,7 +243,7 @@ def test_checkpoint_loads_with_weights_only_and_reproduces_the_predictions(tmp_p
 def test_early_stopping_ends_training_after_patience_epochs_without_improvement(tmp_path):
     # A learning rate this small leaves the validation AUC where the first epoch put it.
     settings = quick_settings(epochs=10, patience=2, learning_rate=1e-12)
-    metrics = train_cell(learnable_cell(), settings, tmp_path, log=lambda _: None)
+    metrics = train_cell(learnable_cell(), settings, tmp_path)
     assert (metrics["best_epoch"], metrics["epochs_run"]) == (1, 3)
 
 
@@ -246,7 +253,7 @@ def test_one_class_labels_in_a_split_are_a_training_error_naming_cell_and_split(
     labels = dataset.labels.copy()
     labels[dataset.mask(split)] = 1
     with pytest.raises(TrainingError, match=f"E999.*{split} split"):
-        train_cell(replace(dataset, labels=labels), quick_settings(), tmp_path, log=lambda _: None)
+        train_cell(replace(dataset, labels=labels), quick_settings(), tmp_path)
 
 
 def test_nan_loss_is_a_training_error_naming_model_cell_and_epoch(tmp_path):
@@ -254,7 +261,7 @@ def test_nan_loss_is_a_training_error_naming_model_cell_and_epoch(tmp_path):
     counts = dataset.counts.astype(np.float32)
     counts[0, 0, 0] = np.nan  # gene 0 is a training gene
     with pytest.raises(TrainingError, match="deepchrome on cell E999.*epoch 1"):
-        train_cell(replace(dataset, counts=counts), quick_settings(), tmp_path, log=lambda _: None)
+        train_cell(replace(dataset, counts=counts), quick_settings(), tmp_path)
     assert not (tmp_path / "metrics.json").exists()
 
 
@@ -265,6 +272,8 @@ class AttendingToy(torch.nn.Module):
     """A one-logit model with attention weights, to test the harness's hooks without a zoo model."""
 
     PUBLISHED_RECIPE = {"optimizer": "adam", "batch_size": 4, "grad_clip": 0.5}
+    has_attention = True
+    fits_input_statistics = True
 
     def __init__(self, n_marks=5, n_bins=100, n_outputs=1):
         super().__init__()
@@ -289,7 +298,7 @@ class AttendingToy(torch.nn.Module):
 def toy_model(monkeypatch):
     from chromexpr import models
 
-    monkeypatch.setitem(models.MODELS, "toy", AttendingToy)
+    monkeypatch.setitem(models.MODELS, "toy", "tests.test_training:AttendingToy")
     return "toy"
 
 
@@ -316,8 +325,8 @@ def test_gradient_clipping_bounds_the_norm_of_an_sgd_step():
     settings = replace(
         quick_settings(batch_size=len(labels)), optimizer="sgd", learning_rate=1.0, grad_clip=0.01
     )
-    optimizer = make_optimizer(model, settings)
-    train_epoch(model, optimizer, features, labels, torch.arange(len(labels)), settings, 0)
+    run, optimizer, scheduler = one_batch_run(model, settings, features, labels)
+    train_epoch(run, optimizer, scheduler, features, torch.arange(len(labels)))
     after = torch.cat([p.detach().flatten() for p in model.parameters()])
     assert torch.linalg.vector_norm(after - before) <= 0.01 + 1e-6
 
@@ -328,29 +337,20 @@ def test_non_positive_gradient_clip_is_a_config_error():
     assert error.value.key == "training.grad_clip"
 
 
-def test_one_logit_model_trains_with_binary_cross_entropy_and_writes_attention(toy_model, tmp_path):
+def test_one_logit_model_trains_with_binary_cross_entropy_and_saves_its_statistics(
+    toy_model, tmp_path
+):
     dataset = learnable_cell()
     settings = TrainingSettings.from_config(
         toy_model, {"recipe": "fast", "epochs": 2, "batch_size": 8, "device": "cpu"}
     )
-    metrics = train_cell(dataset, settings, tmp_path, log=lambda _: None)
+    metrics = train_cell(dataset, settings, tmp_path)
     assert 0 <= metrics["test_auc"] <= 1
-    state = torch.load(tmp_path / "model.pt", weights_only=True)
+    state = torch.load(tmp_path / "model.pt", weights_only=True)["state_dict"]
     # The scale was fixed from the training split's maximum per mark, and saved with the model.
     expected = dataset.features("train").max(axis=(0, 2)).clip(min=1)
     np.testing.assert_allclose(state["scale"].numpy(), expected)
-    with np.load(tmp_path / "attention.npz") as attention:
-        test_genes = dataset.gene_ids[dataset.mask("test")]
-        assert attention["bins"].shape == (len(test_genes), N_MARKS, N_BINS)
-        assert attention["marks"].shape == (len(test_genes), N_MARKS)
-        assert list(attention["gene_ids"]) == list(test_genes)
-        assert list(attention["mark_names"]) == list(dataset.marks)
-        written = np.loadtxt(tmp_path / "predictions.tsv", skiprows=1, usecols=2)
-        np.testing.assert_allclose(attention["probability"], written, rtol=1e-6)
-
-
-def test_models_without_attention_write_no_attention_file(tmp_path):
-    train_cell(learnable_cell(), quick_settings(epochs=1), tmp_path, log=lambda _: None)
+    # Attention weights come from the interpretation rule, not from training.
     assert not (tmp_path / "attention.npz").exists()
 
 
@@ -367,7 +367,7 @@ def test_regression_predicts_log_rpkm_and_is_scored_by_correlation(tmp_path):
         },
         task="regression",
     )
-    metrics = train_cell(dataset, settings, tmp_path, log=lambda _: None)
+    metrics = train_cell(dataset, settings, tmp_path)
     assert metrics["task"] == "regression" and "test_auc" not in metrics
     assert -1 <= metrics["test_spearman"] <= 1
     # The learnable cell's RPKM follows its labels, which the first mark reveals.
@@ -379,8 +379,9 @@ def test_regression_predicts_log_rpkm_and_is_scored_by_correlation(tmp_path):
     assert float(first[1]) == pytest.approx(np.log1p(test_rpkm), rel=1e-6)
     history = (tmp_path / "history.tsv").read_text().splitlines()
     assert history[0] == "epoch\tloss\tvalid_pearson\tseconds"
-    state = torch.load(tmp_path / "model.pt", weights_only=True)
-    assert state["classifier.6.weight"].shape == (1, 125)
+    checkpoint = load_checkpoint(tmp_path / "model.pt")
+    assert checkpoint.task.name == "regression" and checkpoint.n_outputs == 1
+    assert checkpoint.model.classifier[6].weight.shape == (1, 125)
 
 
 def test_regression_needs_rpkm_that_varies_in_every_split(tmp_path):
@@ -388,7 +389,7 @@ def test_regression_needs_rpkm_that_varies_in_every_split(tmp_path):
     constant = replace(dataset, rpkm=np.ones(dataset.n_genes))
     settings = quick_settings()
     with pytest.raises(TrainingError, match="two values"):
-        train_cell(constant, replace(settings, task="regression"), tmp_path, log=lambda _: None)
+        train_cell(constant, replace(settings, task="regression"), tmp_path)
 
 
 def test_unknown_task_is_a_config_error():
@@ -420,23 +421,23 @@ class ExhaustsMemory(torch.nn.Module):
 )
 def test_out_of_memory_is_a_training_error_suggesting_the_batch_size(tmp_path, monkeypatch, error):
     monkeypatch.setattr(
-        "chromexpr.training.build_model", lambda *args, **kwargs: ExhaustsMemory(error)
+        "chromexpr.train.prepare.build_model", lambda *args, **kwargs: ExhaustsMemory(error)
     )
     with pytest.raises(
         TrainingError,
         match=r"deepchrome on cell E999: out of memory.*training.batch_size \(now 8\)",
     ):
-        train_cell(learnable_cell(), quick_settings(), tmp_path, log=lambda _: None)
+        train_cell(learnable_cell(), quick_settings(), tmp_path)
     assert not (tmp_path / "model.pt").exists()
 
 
 def test_other_runtime_errors_are_not_reported_as_out_of_memory(tmp_path, monkeypatch):
     error = RuntimeError("mat1 and mat2 shapes cannot be multiplied")
     monkeypatch.setattr(
-        "chromexpr.training.build_model", lambda *args, **kwargs: ExhaustsMemory(error)
+        "chromexpr.train.prepare.build_model", lambda *args, **kwargs: ExhaustsMemory(error)
     )
     with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
-        train_cell(learnable_cell(), quick_settings(), tmp_path, log=lambda _: None)
+        train_cell(learnable_cell(), quick_settings(), tmp_path)
 
 
 def test_every_checkpoint_load_in_the_code_is_weights_only(repo):

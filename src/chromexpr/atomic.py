@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
@@ -41,3 +43,9 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_tsv(table: pd.DataFrame, path: str | os.PathLike[str], index: bool = False) -> None:
+    """Write ``table`` as tab-separated text (header, ``\\n`` line ends), atomically."""
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, sep="\t", index=index)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chromexpr.errors import ChromexprError
+from chromexpr.train.settings import DEFAULT_RECIPE, RECIPES
+from chromexpr.train.tasks import TASKS
 
 TEST_SCORES = {
     "test_auc": "test AUC",
@@ -22,13 +24,15 @@ TEST_SCORES = {
 
 def _train(args: argparse.Namespace) -> None:
     from chromexpr.dataset import CellDataset
-    from chromexpr.training import OVERRIDABLE, TrainingSettings, train_cell
+    from chromexpr.logs import step_log
+    from chromexpr.train import OVERRIDABLE, TrainingSettings, train_cell
 
     overrides = {key: getattr(args, key) for key in OVERRIDABLE if getattr(args, key) is not None}
     settings = TrainingSettings.from_config(
         args.model, {"recipe": args.recipe, **overrides}, task=args.task
     )
-    metrics = train_cell(CellDataset.load(args.dataset), settings, args.out)
+    with step_log(None):
+        metrics = train_cell(CellDataset.load(args.dataset), settings, args.out)
     scores = ", ".join(
         f"{label} {metrics[key]:.4f}" for key, label in TEST_SCORES.items() if key in metrics
     )
@@ -50,8 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, required=True, help="folder for model.pt, metrics.json, ..."
     )
     train.add_argument("--model", default="deepchrome")
-    train.add_argument("--recipe", default="fast", choices=["published", "fast"])
-    train.add_argument("--task", default="classification", choices=["classification", "regression"])
+    train.add_argument("--recipe", default=DEFAULT_RECIPE, choices=sorted(RECIPES))
+    train.add_argument("--task", default="classification", choices=sorted(TASKS))
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", dest="batch_size", type=int)
     train.add_argument("--learning-rate", dest="learning_rate", type=float)

@@ -37,3 +37,14 @@ class ToolError(ChromexprError):
 
 class TrainingError(ChromexprError):
     """Training cannot go on (NaN loss, a single-class split); names the model, cell and epoch."""
+
+
+class DatasetMismatchError(ChromexprError):
+    """Datasets, or a model and a dataset, that must line up (genes, split, marks, bins) do not;
+    the message names both."""
+
+
+def preview(values: object) -> str:
+    """A short text of a sequence for messages: all of it up to 6 values, else the first 6."""
+    shown = list(values.tolist() if hasattr(values, "tolist") else values)
+    return str(shown) if len(shown) <= 6 else f"{shown[:6]}... ({len(shown)} values)"

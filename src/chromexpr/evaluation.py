@@ -69,16 +69,13 @@ def predict_outputs(
     return torch.cat(chunks)
 
 
-def scores_from_outputs(outputs: torch.Tensor, task: str = "classification") -> np.ndarray:
-    """One score per gene [genes] (float64): p(high) = softmax of two logits, or sigmoid of one;
-    the prediction itself for regression.
+def probabilities_from_outputs(outputs: torch.Tensor) -> np.ndarray:
+    """p(high) per gene [genes] (float64): the softmax of two logits, or the sigmoid of one.
 
     Scores the probability, never a raw logit of a two-logit model: ranking by one logit alone is
     not monotone in p(high).
     """
-    if task == "regression":
-        scores = outputs[:, 0]
-    elif outputs.shape[1] == 1:
+    if outputs.shape[1] == 1:
         scores = torch.sigmoid(outputs[:, 0])
     else:
         scores = torch.softmax(outputs, dim=1)[:, 1]
@@ -92,4 +89,4 @@ def predict_probabilities(
     batch_size: int = 1024,
 ) -> np.ndarray:
     """Probability of class 1 ("high") [genes] for ``features`` (one row per gene)."""
-    return scores_from_outputs(predict_outputs(model, features, device, batch_size))
+    return probabilities_from_outputs(predict_outputs(model, features, device, batch_size))

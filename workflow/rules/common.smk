@@ -198,6 +198,14 @@ def task_of_folder(wildcards):
     ]
 
 
+def training_provenance(wildcards):
+    """What a model bundle records beside the dataset: how genes were split, bin orientation."""
+    return {
+        "split": config["split"],
+        "reverse_minus_strand": config["bins"]["reverse_minus_strand"],
+    }
+
+
 def model_params(wildcards):
     """Constructor hyperparameters of a model (published values unless the config sets them)."""
     return config["model_params"].get(wildcards.model, {})

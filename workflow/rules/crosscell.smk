@@ -16,6 +16,7 @@ rule train_normalised_model:
     params:
         training=config["training"],
         model_params=model_params,
+        provenance=training_provenance,
     script:
         "../scripts/crosscell_train.py"
 

@@ -25,6 +25,7 @@ rule train_model:
         task=task_of_folder,
         training=config["training"],
         model_params=model_params,
+        provenance=training_provenance,
     script:
         "../scripts/train_model.py"
 
@@ -62,5 +63,6 @@ for group, group_cells, attention in side_by_side_jobs():
             task=task_of_folder,
             training=config["training"],
             model_params=model_params,
+            provenance=training_provenance,
         script:
             "../scripts/train_side_by_side.py"

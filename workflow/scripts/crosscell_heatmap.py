@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from chromexpr.atomic import write_tsv
 from chromexpr.crosscell import plot_transfer_heatmap, read_transfer_results, transfer_matrix
 from chromexpr.logs import step_log
 
@@ -10,7 +11,7 @@ with step_log(snakemake.log[0]):
     matrix = transfer_matrix(
         read_transfer_results([Path(snakemake.input[0])]), model, normalisation
     )
-    matrix.to_csv(snakemake.output.matrix, sep="\t")
+    write_tsv(matrix, snakemake.output.matrix, index=True)
     plot_transfer_heatmap(
         matrix,
         Path(snakemake.output.png),

@@ -8,14 +8,11 @@ from chromexpr.crosscell import leave_one_out
 from chromexpr.dataset import CellDataset
 from chromexpr.gpus import claim_gpu
 from chromexpr.logs import step_log
-from chromexpr.training import TrainingSettings
+from chromexpr.train import TrainingSettings
 
 torch.set_num_threads(snakemake.threads)
 cells = snakemake.params.cells
-with (
-    step_log(snakemake.log[0]) as log,
-    claim_gpu(snakemake.params.training.get("device", "auto"), log=log),
-):
+with step_log(snakemake.log[0]), claim_gpu(snakemake.params.training.get("device", "auto")):
     leave_one_out(
         snakemake.wildcards.model,
         {
@@ -28,5 +25,4 @@ with (
         ),
         snakemake.wildcards.normalisation,
         Path(snakemake.output[0]).parent,
-        log=log,
     )

@@ -8,14 +8,11 @@ from chromexpr.crosscell import pairwise_transfer, write_transfer_table
 from chromexpr.dataset import CellDataset
 from chromexpr.gpus import claim_gpu
 from chromexpr.logs import step_log
-from chromexpr.training import TrainingSettings
 
 torch.set_num_threads(snakemake.threads)
 cells = snakemake.params.cells
-with (
-    step_log(snakemake.log[0]) as log,
-    claim_gpu(snakemake.params.training.get("device", "auto"), log=log),
-):
+device = snakemake.params.training.get("device", "auto")
+with step_log(snakemake.log[0]), claim_gpu(device):
     table = pairwise_transfer(
         snakemake.wildcards.model,
         dict(zip(cells, map(Path, snakemake.input.checkpoints), strict=True)),
@@ -23,10 +20,7 @@ with (
             cell: CellDataset.load(path)
             for cell, path in zip(cells, snakemake.input.datasets, strict=True)
         },
-        TrainingSettings.from_config(
-            snakemake.wildcards.model, snakemake.params.training, snakemake.params.model_params
-        ),
         snakemake.wildcards.normalisation,
-        log=log,
+        device,
     )
     write_transfer_table(table, Path(snakemake.output[0]))

@@ -8,13 +8,10 @@ from chromexpr.crosscell import train_normalised_cell
 from chromexpr.dataset import CellDataset
 from chromexpr.gpus import claim_gpu
 from chromexpr.logs import step_log
-from chromexpr.training import TrainingSettings
+from chromexpr.train import TrainingSettings
 
 torch.set_num_threads(snakemake.threads)
-with (
-    step_log(snakemake.log[0]) as log,
-    claim_gpu(snakemake.params.training.get("device", "auto"), log=log),
-):
+with step_log(snakemake.log[0]), claim_gpu(snakemake.params.training.get("device", "auto")):
     train_normalised_cell(
         CellDataset.load(snakemake.input[0]),
         TrainingSettings.from_config(
@@ -22,5 +19,5 @@ with (
         ),
         snakemake.wildcards.normalisation,
         Path(snakemake.output.metrics).parent,
-        log=log,
+        provenance=snakemake.params.provenance,
     )

@@ -7,22 +7,18 @@ import torch
 from chromexpr.dataset import CellDataset
 from chromexpr.gpus import claim_gpu
 from chromexpr.logs import step_log
-from chromexpr.training import TrainingSettings, train_cell
+from chromexpr.train import TrainingSettings, train_cell
 
 torch.set_num_threads(snakemake.threads)
-with (
-    step_log(snakemake.log[0]) as log,
-    claim_gpu(snakemake.params.training.get("device", "auto"), log=log),
-):
-    settings = TrainingSettings.from_config(
-        snakemake.wildcards.model,
-        snakemake.params.training,
-        snakemake.params.model_params,
-        task=snakemake.params.task,
-    )
+with step_log(snakemake.log[0]), claim_gpu(snakemake.params.training.get("device", "auto")):
     train_cell(
         CellDataset.load(snakemake.input[0]),
-        settings,
+        TrainingSettings.from_config(
+            snakemake.wildcards.model,
+            snakemake.params.training,
+            snakemake.params.model_params,
+            task=snakemake.params.task,
+        ),
         Path(snakemake.output.metrics).parent,
-        log=log,
+        provenance=snakemake.params.provenance,
     )

@@ -4,17 +4,13 @@ from pathlib import Path
 
 import torch
 
-from chromexpr.batched import train_side_by_side
 from chromexpr.dataset import CellDataset
 from chromexpr.gpus import claim_gpu
 from chromexpr.logs import step_log
-from chromexpr.training import TrainingSettings
+from chromexpr.train import TrainingSettings, train_side_by_side
 
 torch.set_num_threads(snakemake.threads)
-with (
-    step_log(snakemake.log[0]) as log,
-    claim_gpu(snakemake.params.training.get("device", "auto"), log=log),
-):
+with step_log(snakemake.log[0]), claim_gpu(snakemake.params.training.get("device", "auto")):
     settings = TrainingSettings.from_config(
         snakemake.wildcards.model,
         snakemake.params.training,
@@ -25,5 +21,5 @@ with (
         [CellDataset.load(path) for path in snakemake.input],
         [settings] * len(snakemake.input),
         [Path(path).parent for path in snakemake.output.metrics],
-        log=log,
+        provenance=snakemake.params.provenance,
     )

@@ -14,7 +14,7 @@ from torch import nn
 
 from chromexpr.errors import InputFormatError
 from chromexpr.models import build_model
-from chromexpr.training import transform_inputs
+from chromexpr.train.inputs import transform_inputs
 
 
 @dataclass

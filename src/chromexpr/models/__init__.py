@@ -1,57 +1,129 @@
 """The model registry: config names (``models:`` in the config) mapped to model classes.
 
+Importing this module does not import torch: the workflow reads names and capabilities at parse
+time (``workflow/rules/common.smk``), and only a job that builds a model imports its file.
+
 Every model takes ``n_marks``, ``n_bins`` and ``n_outputs`` plus its own keyword hyperparameters
 (published values as defaults), reads counts [batch, marks, bins] and returns [batch, n_outputs]:
 two logits (low, high) or one (the logit of high, or a regression output). Its published default
 ``n_outputs`` is 2 for the DeepChrome family and SimpleChrome, 1 for Zhu et al.'s and
-AttentiveChrome. Registering a model is one line in ``MODELS``. The harness's contract
-(``chromexpr.training``) with a model class:
+AttentiveChrome. Registering a model is one line in ``MODELS``.
 
-- ``n_outputs``: 2 (logits low/high, cross-entropy) or 1 (one logit, binary cross-entropy; or
-  log(RPKM + 1) with mean squared error for the regression task, which always builds 1 output).
-- ``PUBLISHED_RECIPE``: the training values of the model's paper that differ from DeepChrome's.
-- ``fit_input_statistics(train_inputs)``: fixes statistics (buffers) from the training split.
-- ``pretrain(train_inputs, log)``: a first training stage before the harness's loop.
-- ``attention(inputs) -> {"bins": [batch, marks, bins], "marks": [batch, marks]}``.
-- ``reads_neighbours``, ``neighbours``, ``neighbour_order``: input [batch, 1 + k, marks, bins].
+A model class states what it can do as class attributes (``Capabilities`` lists them, all False
+unless the class says True); the harness (``chromexpr.train``) and the workflow read them here:
+
+- ``has_attention``: ``attention(inputs) -> {"bins": [batch, marks, bins], "marks": [batch,
+  marks]}``, the weights the interpretation rules summarise;
+- ``reads_neighbours``: input [batch, 1 + k, marks, bins], the gene and its ``neighbours`` k
+  nearest genes (``neighbour_order``); such models are trained one cell per job and never pooled;
+- ``pretrains``: ``pretrain(train_inputs)``, a first training stage before the harness's loop
+  (frozen parameters afterwards);
+- ``fits_input_statistics``: ``fit_input_statistics(train_inputs)`` fixes buffers from the
+  training split.
+
+``PUBLISHED_RECIPE`` on the class holds the training values of the model's paper that differ
+from DeepChrome's (``chromexpr.train.settings``).
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib
+import importlib.util
 import inspect
-from typing import Any
-
-from torch import nn
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from chromexpr.errors import ConfigError
-from chromexpr.models.attentivechrome import AttentiveChrome
-from chromexpr.models.deepchrome import DeepChromeCNN
-from chromexpr.models.linear import ReducedLinear
-from chromexpr.models.mlp import DeepChromeMLP
-from chromexpr.models.simplechrome import SimpleChrome, SimpleChromeSelf
-from chromexpr.models.transformer import BinTransformer
-from chromexpr.models.zhu import ZhuCNN, ZhuCRNN, ZhuRNN
 
-MODELS: dict[str, type[nn.Module]] = {
-    "deepchrome": DeepChromeCNN,
-    "linear": ReducedLinear,
-    "mlp": DeepChromeMLP,
-    "cnn": ZhuCNN,
-    "rnn": ZhuRNN,
-    "crnn": ZhuCRNN,
-    "attentivechrome": AttentiveChrome,
-    "simplechrome": SimpleChrome,
-    "simplechrome_self": SimpleChromeSelf,
-    "transformer": BinTransformer,
+if TYPE_CHECKING:
+    from torch import nn
+
+# Config name -> "module:Class". A model of another package registers the same way.
+MODELS: dict[str, str] = {
+    "deepchrome": "chromexpr.models.deepchrome:DeepChromeCNN",
+    "linear": "chromexpr.models.linear:ReducedLinear",
+    "mlp": "chromexpr.models.mlp:DeepChromeMLP",
+    "cnn": "chromexpr.models.zhu:ZhuCNN",
+    "rnn": "chromexpr.models.zhu:ZhuRNN",
+    "crnn": "chromexpr.models.zhu:ZhuCRNN",
+    "attentivechrome": "chromexpr.models.attentivechrome:AttentiveChrome",
+    "simplechrome": "chromexpr.models.simplechrome:SimpleChrome",
+    "simplechrome_self": "chromexpr.models.simplechrome:SimpleChromeSelf",
+    "transformer": "chromexpr.models.transformer:BinTransformer",
 }
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a model class can do beyond forward (see the module docstring)."""
+
+    has_attention: bool = False
+    reads_neighbours: bool = False
+    pretrains: bool = False
+    fits_input_statistics: bool = False
+
+
+CAPABILITY_NAMES = tuple(field.name for field in fields(Capabilities))
+
+
+def check_model_name(name: str, key: str = "models") -> None:
+    """ConfigError naming ``key`` unless ``name`` is a registered model."""
+    if name not in MODELS:
+        raise ConfigError(key, f"unknown model {name!r}; known: {sorted(MODELS)}")
+
+
+def capabilities(name: str) -> Capabilities:
+    """The capabilities model ``name``'s class states, read from its source file without
+    importing it (class-level ``name = True/False`` assignments, base classes of the same file
+    included)."""
+    check_model_name(name)
+    return _capabilities_of(MODELS[name])
+
+
+@functools.cache
+def _capabilities_of(target: str) -> Capabilities:
+    module, class_name = target.split(":")
+    spec = importlib.util.find_spec(module)
+    tree = ast.parse(Path(spec.origin).read_text())
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+    return Capabilities(**_stated_capabilities(classes, class_name))
+
+
+def _stated_capabilities(classes: dict[str, ast.ClassDef], class_name: str) -> dict[str, bool]:
+    node = classes[class_name]
+    stated: dict[str, bool] = {}
+    for base in node.bases:  # a base of the same file first, so the class's own values win
+        if isinstance(base, ast.Name) and base.id in classes:
+            stated.update(_stated_capabilities(classes, base.id))
+    for statement in node.body:
+        if isinstance(statement, ast.Assign):
+            targets, value = statement.targets, statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            targets, value = [statement.target], statement.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id in CAPABILITY_NAMES:
+                stated[target.id] = bool(ast.literal_eval(value))
+    return stated
+
+
+def models_with(capability: str, names: list[str] | None = None) -> list[str]:
+    """The models of ``names`` (every registered one when None) that have ``capability``."""
+    if capability not in CAPABILITY_NAMES:
+        raise ValueError(f"unknown capability {capability!r}; known: {CAPABILITY_NAMES}")
+    return [name for name in (names or list(MODELS)) if getattr(capabilities(name), capability)]
+
+
 def model_class(name: str) -> type[nn.Module]:
-    """The class registered as ``name``; a ConfigError listing the known names otherwise."""
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise ConfigError("models", f"unknown model {name!r}; known: {sorted(MODELS)}") from None
+    """The class registered as ``name`` (imports its file); a ConfigError listing the known
+    names otherwise."""
+    check_model_name(name)
+    module, class_name = MODELS[name].split(":")
+    return getattr(importlib.import_module(module), class_name)
 
 
 def build_model(name: str, n_marks: int, n_bins: int, **hyperparameters: Any) -> nn.Module:
@@ -70,6 +142,8 @@ def build_model(name: str, n_marks: int, n_bins: int, **hyperparameters: Any) ->
 def hyperparameter_names(cls: type[nn.Module]) -> set[str]:
     """The constructor's keyword hyperparameters; a ``**hyperparameters`` catch-all (a variant
     of a base model) accepts its base class's."""
+    from torch import nn
+
     names: set[str] = set()
     for klass in cls.__mro__:
         if klass is nn.Module or "__init__" not in vars(klass):

@@ -55,6 +55,7 @@ class AttentionEncoder(nn.Module):
 class AttentiveChrome(nn.Module):
     """Input [batch, marks, bins] of counts; output [batch, n_outputs] (1: the logit of high)."""
 
+    has_attention = True
     PUBLISHED_RECIPE = {
         "epochs": 30,
         "batch_size": 16,

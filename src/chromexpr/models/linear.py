@@ -39,6 +39,7 @@ REDUCTIONS = ("max", "sum", "mean", "median", "min")
 class ReducedLinear(nn.Module):
     """Input [batch, marks, bins] of counts; output [batch, n_outputs] (2: logits low, high)."""
 
+    fits_input_statistics = True
     PUBLISHED_RECIPE = {
         "batch_size": 32,
         "learning_rate": 0.01,

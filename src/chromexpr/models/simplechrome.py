@@ -30,7 +30,7 @@ Deviations and choices where the paper leaves details open:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
 from typing import ClassVar
 
 import torch
@@ -38,6 +38,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from chromexpr.neighbours import NEIGHBOUR_ORDERS
+
+logger = logging.getLogger(__name__)
 
 AUTOENCODERS = ("vae", "ae")
 
@@ -54,6 +56,7 @@ class SimpleChrome(nn.Module):
         "patience": 10,
     }
     reads_neighbours = True
+    pretrains = True
 
     def __init__(
         self,
@@ -127,7 +130,7 @@ class SimpleChrome(nn.Module):
             loss = loss + self.kl_weight * kl
         return loss.mean()
 
-    def pretrain(self, train_inputs: torch.Tensor, log: Callable[[str], None]) -> None:
+    def pretrain(self, train_inputs: torch.Tensor) -> None:
         """Train the autoencoder on the training genes' own matrices, then freeze it.
 
         ``train_inputs`` [genes, 1 + k, marks, bins]; only the genes themselves (index 0) are
@@ -150,9 +153,12 @@ class SimpleChrome(nn.Module):
                 optimizer.step()
                 total += loss.item() * len(batch)
             if epoch == 1 or epoch % 10 == 0 or epoch == self.pretrain_epochs:
-                log(
-                    f"{self.autoencoder} pretraining epoch {epoch}/{self.pretrain_epochs} "
-                    f"loss {total / len(genes):.4f}"
+                logger.info(
+                    "%s pretraining epoch %d/%d loss %.4f",
+                    self.autoencoder,
+                    epoch,
+                    self.pretrain_epochs,
+                    total / len(genes),
                 )
         for parameter in parameters:
             parameter.requires_grad_(False)

@@ -11,23 +11,22 @@ import pytest
 import torch
 from torch.func import stack_module_state
 
-from chromexpr.batched import (
-    StackedOptimizer,
-    per_sample_loss,
-    train_side_by_side,
-    vectorised_grad,
-)
 from chromexpr.errors import TrainingError
+from chromexpr.interpret.attention_weights import write_attention
 from chromexpr.models import build_model
-from chromexpr.stacked import stacked_forward
-from chromexpr.training import TrainingSettings, train_cell
+from chromexpr.train import TrainingSettings, train_cell, train_side_by_side
+from chromexpr.train.stacked import vectorised_grad
+from chromexpr.train.stacked_forward import stacked_forward
+from chromexpr.train.stacked_optimizer import StackedOptimizer
+from chromexpr.train.tasks import TASKS
 
 from .test_training import learnable_cell
 
 K = 3
 # Dropout 0: a single run's dropout masks come from the global generator, which side-by-side
-# training does not replay (see chromexpr.batched); without dropout both compute the same thing.
+# training does not replay (see chromexpr.train.stacked); without dropout both compute the same thing.
 NO_DROPOUT = {"dropout": 0.0}
+CLASSIFICATION = TASKS["classification"]
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +49,7 @@ def cells(k: int = K) -> list:
 
 def load(folder):
     return {
-        "state": torch.load(folder / "model.pt", weights_only=True),
+        "state": torch.load(folder / "model.pt", weights_only=True)["state_dict"],
         "metrics": json.loads((folder / "metrics.json").read_text()),
         "history": pd.read_csv(folder / "history.tsv", sep="\t"),
         "predictions": pd.read_csv(folder / "predictions.tsv", sep="\t"),
@@ -80,10 +79,8 @@ def assert_same_runs(single, side_by_side, k=K):
 def assert_side_by_side_matches_single_runs(tmp_path, datasets, settings):
     """Train each (dataset, settings) alone with train_cell and all side by side; same results."""
     for dataset, setting in zip(datasets, settings, strict=True):
-        train_cell(dataset, setting, tmp_path / "single" / dataset.cell, log=lambda _: None)
-    train_side_by_side(
-        datasets, settings, [tmp_path / "side" / d.cell for d in datasets], log=lambda _: None
-    )
+        train_cell(dataset, setting, tmp_path / "single" / dataset.cell)
+    train_side_by_side(datasets, settings, [tmp_path / "side" / d.cell for d in datasets])
     for dataset in datasets:
         assert_same_runs(
             load(tmp_path / "single" / dataset.cell),
@@ -176,8 +173,10 @@ def test_with_dropout_each_model_draws_its_own_masks_reproducibly(tmp_path):
     states = []
     for run in ("a", "b"):
         folders = [tmp_path / run / "one", tmp_path / run / "two"]
-        train_side_by_side([dataset, dataset], [settings, settings], folders, log=lambda _: None)
-        states.append([torch.load(f / "model.pt", weights_only=True) for f in folders])
+        train_side_by_side([dataset, dataset], [settings, settings], folders)
+        states.append(
+            [torch.load(f / "model.pt", weights_only=True)["state_dict"] for f in folders]
+        )
     first, second = states[0]
     assert not torch.equal(first["classifier.2.weight"], second["classifier.2.weight"])
     for again, before in zip(states[1], states[0], strict=True):
@@ -212,13 +211,17 @@ def test_stacked_forward_and_gradients_equal_each_models_own(name, params):
     labels = torch.randint(0, 2, (3, 4))
     weights = torch.tensor([[1.0] * 4, [1.0] * 4, [1.0, 1.0, 0.0, 0.0]])
     outputs = forward(stacked, buffers, inputs)
-    grads, totals = vectorised_grad(template)(stacked, buffers, inputs, labels, weights)
-    vmapped, _ = vectorised_grad(template, use_vmap=True)(stacked, buffers, inputs, labels, weights)
+    grads, totals = vectorised_grad(template, CLASSIFICATION)(
+        stacked, buffers, inputs, labels, weights
+    )
+    vmapped, _ = vectorised_grad(template, CLASSIFICATION, use_vmap=True)(
+        stacked, buffers, inputs, labels, weights
+    )
     for index, model in enumerate(models):
         used = weights[index] > 0
         own = model(inputs[index])
         torch.testing.assert_close(outputs[index], own, rtol=1e-5, atol=1e-5)
-        loss = per_sample_loss(own[used], labels[index][used]).mean()
+        loss = CLASSIFICATION.loss(own[used], labels[index][used], reduction="none").mean()
         names = [key for key, _ in model.named_parameters()]
         own_grads = torch.autograd.grad(loss, list(model.parameters()))
         for key, value in zip(names, own_grads, strict=True):
@@ -226,7 +229,7 @@ def test_stacked_forward_and_gradients_equal_each_models_own(name, params):
             torch.testing.assert_close(vmapped[key][index], value, rtol=1e-4, atol=1e-6)
 
 
-def test_attention_models_train_side_by_side_and_write_attention(tmp_path):
+def test_attention_models_train_side_by_side_and_their_attention_reads_back(tmp_path):
     datasets = cells(2)
     settings = TrainingSettings.from_config(
         "attentivechrome",
@@ -234,9 +237,10 @@ def test_attention_models_train_side_by_side_and_write_attention(tmp_path):
         {"n_outputs": 2, "bin_hidden_size": 4},
     )
     folders = [tmp_path / dataset.cell for dataset in datasets]
-    train_side_by_side(datasets, [settings] * 2, folders, log=lambda _: None)
+    train_side_by_side(datasets, [settings] * 2, folders)
     for dataset, folder in zip(datasets, folders, strict=True):
-        attention = np.load(folder / "attention.npz")
+        write_attention(folder / "model.pt", dataset, tmp_path / "attention.npz")
+        attention = np.load(tmp_path / "attention.npz")
         n_test = int(dataset.mask("test").sum())
         assert attention["bins"].shape == (n_test, 5, 100)
         assert attention["marks"].shape == (n_test, 5)
@@ -257,7 +261,7 @@ def test_dropout_masks_differ_between_identical_models_in_one_step(use_vmap):
     template = copy.deepcopy(model).to("meta").train()
     inputs = torch.poisson(torch.full((1, 4, 5, 100), 2.0)).expand(2, -1, -1, -1)
     labels = torch.tensor([[0, 1, 0, 1]] * 2)
-    grads, _ = vectorised_grad(template, use_vmap=use_vmap)(
+    grads, _ = vectorised_grad(template, CLASSIFICATION, use_vmap=use_vmap)(
         params, buffers, inputs, labels, torch.ones(2, 4)
     )
     first, second = grads["classifier.2.weight"]
@@ -278,4 +282,4 @@ def test_models_with_a_pretraining_stage_are_refused(tmp_path):
         "simplechrome", {"recipe": "fast", "device": "cpu"}, {"neighbours": 1}
     )
     with pytest.raises(TrainingError, match="side_by_side: false"):
-        train_side_by_side(cells(1), [settings], [tmp_path / "a"], log=lambda _: None)
+        train_side_by_side(cells(1), [settings], [tmp_path / "a"])

@@ -1,0 +1,326 @@
+"""Cross-cell training and scoring: per-cell models on normalised counts, pairwise transfer,
+leave-one-out and pooled models. Every model is loaded through its bundle
+(``chromexpr.train.checkpoint``), which knows its input transform and normalisation."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from chromexpr.atomic import atomic_path
+from chromexpr.crosscell.checks import check_experiment, check_no_test_leakage, check_same_features
+from chromexpr.crosscell.tables import (
+    LEAVE_ONE_OUT,
+    PAIRWISE,
+    POOLED,
+    transfer_table,
+    write_transfer_table,
+)
+from chromexpr.dataset import CellDataset
+from chromexpr.errors import DatasetMismatchError
+from chromexpr.evaluation import auc
+from chromexpr.models import capabilities
+from chromexpr.normalisation import normalise
+from chromexpr.train import Checkpoint, TrainingSettings, load_checkpoint, train_cell
+from chromexpr.train.runtime import deterministic_algorithms, resolve_device
+
+logger = logging.getLogger(__name__)
+
+POOLED_SET = "all"
+
+
+def leave_one_out_set(held_out: str) -> str:
+    """The ``train_set`` name of the model trained on every cell but ``held_out``."""
+    return f"all-but-{held_out}"
+
+
+# --- pooling and training ---------------------------------------------------------------------
+
+
+def check_per_gene_model(model_name: str) -> None:
+    """ValueError for models that read neighbouring genes: a pool holds each gene once per cell,
+    so a gene's nearest "neighbour" would be itself in another cell."""
+    if capabilities(model_name).reads_neighbours:
+        raise ValueError(
+            f"{model_name} reads neighbouring genes, which a pool of cells does not define; "
+            "use it in pairwise transfer only (crosscell.models)"
+        )
+
+
+def pool_datasets(datasets: Sequence[CellDataset], name: str) -> CellDataset:
+    """One dataset named ``name`` holding every gene of every dataset, cell after cell.
+
+    Each gene keeps its id and split, so a gene id appears once per cell, and ``train_cell``
+    trains on all training genes, selects on all validation genes and reports the AUC over all
+    test genes. The datasets must share marks and bins.
+    """
+    if not datasets:
+        raise ValueError("pool_datasets needs at least one dataset")
+    for dataset in datasets[1:]:
+        check_same_features(datasets[0], dataset)
+    per_gene = {
+        field.name: np.concatenate([getattr(dataset, field.name) for dataset in datasets])
+        for field in fields(CellDataset)
+        if field.name not in ("cell", "marks", "bin_offsets")
+    }
+    return CellDataset(
+        cell=name, marks=datasets[0].marks, bin_offsets=datasets[0].bin_offsets, **per_gene
+    )
+
+
+def train_normalised_cell(
+    dataset: CellDataset,
+    settings: TrainingSettings,
+    normalisation: str,
+    out_dir: Path,
+    provenance: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``train_cell`` on the counts normalised by ``normalisation``: the per-cell models that
+    ``pairwise_transfer`` scores with that normalisation.
+
+    Writes the files ``train_cell`` writes; ``metrics.json`` and the bundle also record
+    ``normalisation``.
+    """
+    check_no_test_leakage([dataset], dataset)
+    return _train_normalised(
+        normalise(dataset, normalisation), settings, normalisation, out_dir, provenance
+    )
+
+
+def _train_normalised(
+    normalised: CellDataset,
+    settings: TrainingSettings,
+    normalisation: str,
+    out_dir: Path,
+    provenance: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return train_cell(
+        normalised,
+        settings,
+        out_dir,
+        extra_metrics={"normalisation": normalisation},
+        provenance={**(provenance or {}), "normalisation": normalisation},
+    )
+
+
+def _pooled_normalised(
+    datasets: Sequence[CellDataset], normalisation: str, name: str
+) -> CellDataset:
+    # Each cell is normalised on its own (depth is per experiment), then pooled.
+    return pool_datasets([normalise(dataset, normalisation) for dataset in datasets], name)
+
+
+# --- scoring ----------------------------------------------------------------------------------
+
+
+def _score(
+    checkpoint: Checkpoint, inputs: torch.Tensor, dataset: CellDataset, /, **row: str
+) -> dict[str, Any]:
+    """One transfer-table row: the AUC of a model on one cell's test genes, one batched pass."""
+    labels = dataset.labels[dataset.mask("test")].astype(np.int64)
+    probabilities = checkpoint.scores(inputs, inputs.device)
+    return {**row, "auc": auc(labels, probabilities), "n_test": len(labels)}
+
+
+def _test_inputs(
+    checkpoint: Checkpoint, dataset: CellDataset, device: torch.device
+) -> torch.Tensor:
+    return torch.as_tensor(checkpoint.inputs(dataset, "test"), device=device)
+
+
+def _check_normalisation(checkpoint: Checkpoint, normalisation: str) -> None:
+    if checkpoint.normalisation != normalisation:
+        raise DatasetMismatchError(
+            f"{checkpoint.path} was trained on counts normalised by {checkpoint.normalisation}, "
+            f"not {normalisation}"
+        )
+
+
+def pairwise_transfer(
+    model_name: str,
+    checkpoints: Mapping[str, Path],
+    datasets: Mapping[str, CellDataset],
+    normalisation: str,
+    device: str = "auto",
+) -> pd.DataFrame:
+    """Every per-cell model (``checkpoints``: train cell -> model.pt) scored on the test genes of
+    every cell of ``datasets``: the long table, one ``pairwise`` row per (train cell, test cell).
+
+    No retraining. Each bundle must be of ``model_name`` and record ``normalisation``
+    (``train_cell`` writes ``none``; ``train_normalised_cell`` the one it trained with).
+    Every model is loaded once and kept (a few MB each); the test cells are taken one at a time,
+    normalised once and scored by every model in one batched pass each, so memory holds one
+    cell's test inputs beside the models.
+    """
+    if not checkpoints:
+        raise ValueError("pairwise_transfer needs at least one checkpoint")
+    missing = sorted(set(checkpoints) - set(datasets))
+    if missing:
+        raise ValueError(f"checkpoints of cells without a dataset: {missing}")
+    train_cells, test_cells = sorted(checkpoints), sorted(datasets)
+    check_experiment([datasets[cell] for cell in train_cells], [datasets[c] for c in test_cells])
+
+    torch_device = resolve_device(device)
+    models = {cell: load_checkpoint(checkpoints[cell], torch_device) for cell in train_cells}
+    for checkpoint in models.values():
+        if checkpoint.name != model_name:
+            raise ValueError(f"{checkpoint.path} holds a {checkpoint.name}, not {model_name}")
+        _check_normalisation(checkpoint, normalisation)
+        if checkpoint.input_transform != models[train_cells[0]].input_transform:
+            raise DatasetMismatchError(
+                f"{checkpoint.path} and {models[train_cells[0]].path} read different input "
+                "transforms; retrain them with one training config"
+            )
+    logger.info(
+        "%s, normalisation %s: %d models x %d test cells on %s",
+        model_name,
+        normalisation,
+        len(models),
+        len(test_cells),
+        torch_device,
+    )
+    rows = []
+    with deterministic_algorithms(torch_device):
+        for test_cell in test_cells:
+            # Every model reads the same input (same transform and normalisation): build it once.
+            inputs = _test_inputs(models[train_cells[0]], datasets[test_cell], torch_device)
+            rows += [
+                _score(
+                    models[train_cell],
+                    inputs,
+                    datasets[test_cell],
+                    experiment=PAIRWISE,
+                    train_set=train_cell,
+                    test_cell=test_cell,
+                    model=model_name,
+                    normalisation=normalisation,
+                )
+                for train_cell in train_cells
+            ]
+            logger.info(
+                "test cell %s: %d genes scored by %d models", test_cell, len(inputs), len(models)
+            )
+    return transfer_table(rows)
+
+
+def leave_one_out(
+    model_name: str,
+    datasets: Mapping[str, CellDataset],
+    held_out: str,
+    settings: TrainingSettings,
+    normalisation: str,
+    out_dir: Path,
+) -> dict[str, Any]:
+    """Train on the pooled genes of every cell but ``held_out`` (training genes to train, their
+    validation genes to select the epoch); score on ``held_out``'s test genes.
+
+    Writes the files ``train_cell`` writes (its test AUC is over the training cells' test genes)
+    and ``transfer.json``: the ``leave_one_out`` row of the transfer table, plus the training
+    cells and their number of training and validation genes. Returns that dict.
+    """
+    _check_model(model_name, settings)
+    check_per_gene_model(model_name)
+    if held_out not in datasets:
+        raise ValueError(f"held-out cell {held_out} has no dataset; cells: {sorted(datasets)}")
+    training_cells = sorted(cell for cell in datasets if cell != held_out)
+    if not training_cells:
+        raise ValueError(f"leave-one-out needs a cell besides {held_out} to train on")
+    test_set = datasets[held_out]
+    check_no_test_leakage([datasets[cell] for cell in training_cells], test_set)
+
+    train_set = leave_one_out_set(held_out)
+    metrics = _train_normalised(
+        _pooled_normalised([datasets[cell] for cell in training_cells], normalisation, train_set),
+        settings,
+        normalisation,
+        out_dir,
+        {"samples": training_cells},
+    )
+    device = resolve_device(settings.device)
+    checkpoint = load_checkpoint(Path(out_dir) / "model.pt", device)
+    with deterministic_algorithms(device):
+        row = _score(
+            checkpoint,
+            _test_inputs(checkpoint, test_set, device),
+            test_set,
+            experiment=LEAVE_ONE_OUT,
+            train_set=train_set,
+            test_cell=held_out,
+            model=model_name,
+            normalisation=normalisation,
+        )
+    transfer = {
+        **row,
+        "training_cells": training_cells,
+        "n_train": metrics["n_train"],
+        "n_valid": metrics["n_valid"],
+    }
+    logger.info(
+        "%s trained without %s: AUC on its test genes %.4f", model_name, held_out, row["auc"]
+    )
+    with atomic_path(Path(out_dir) / "transfer.json") as tmp:
+        tmp.write_text(json.dumps(transfer, indent=2) + "\n")
+    return transfer
+
+
+def pooled(
+    model_name: str,
+    datasets: Mapping[str, CellDataset],
+    settings: TrainingSettings,
+    normalisation: str,
+    out_dir: Path,
+) -> pd.DataFrame:
+    """Train on the pooled genes of every cell; score on each cell's test genes.
+
+    Writes the files ``train_cell`` writes and ``transfer.tsv``: the ``pooled`` rows of the
+    transfer table, one per cell, also returned. Memory: up to about 4 x the datasets' counts
+    (the datasets, their normalised copies, the pool, ``train_cell``'s float32 inputs): about
+    9 GB for 56 cells of 19,802 genes; ``leave_one_out`` needs the same.
+    """
+    _check_model(model_name, settings)
+    check_per_gene_model(model_name)
+    cells = sorted(datasets)
+    if not cells:
+        raise ValueError("pooled needs at least one dataset")
+    all_sets = [datasets[cell] for cell in cells]
+    check_experiment(all_sets, all_sets)
+
+    _train_normalised(
+        _pooled_normalised(all_sets, normalisation, POOLED_SET),
+        settings,
+        normalisation,
+        out_dir,
+        {"samples": cells},
+    )
+    device = resolve_device(settings.device)
+    checkpoint = load_checkpoint(Path(out_dir) / "model.pt", device)
+    with deterministic_algorithms(device):
+        rows = [
+            _score(
+                checkpoint,
+                _test_inputs(checkpoint, datasets[cell], device),
+                datasets[cell],
+                experiment=POOLED,
+                train_set=POOLED_SET,
+                test_cell=cell,
+                model=model_name,
+                normalisation=normalisation,
+            )
+            for cell in cells
+        ]
+    table = transfer_table(rows)
+    write_transfer_table(table, Path(out_dir) / "transfer.tsv")
+    return table
+
+
+def _check_model(model_name: str, settings: TrainingSettings) -> None:
+    if settings.model != model_name:
+        raise ValueError(f"settings are for model {settings.model!r}, not {model_name!r}")

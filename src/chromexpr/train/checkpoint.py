@@ -1,0 +1,214 @@
+"""The one checkpoint format: a trained model that describes itself, saved and loaded here.
+
+``model.pt`` is a dict that ``torch.load(path, weights_only=True)`` reads (tensors, strings,
+numbers, lists and dicts only):
+
+=====================  ==========================================================================
+key                    what
+=====================  ==========================================================================
+``format``             ``"chromexpr-model"``; ``format_version`` (1)
+``model``              registry name; ``hyperparameters``: the constructor's keyword arguments
+                       (with the task's ``n_outputs``); ``n_outputs``: the output width
+``task``               ``classification`` or ``regression``
+``marks``              mark names in input order; ``bin_offsets``: each bin's start relative to
+                       the TSS; ``bin_size``; ``reverse_minus_strand``: the bins' orientation
+``input``              ``transform`` (raw, log1p) and ``normalisation`` (none, cpm, quantile);
+                       fitted input statistics are buffers of ``state_dict``
+``training``           ``samples`` (the cells trained on), ``split`` (how genes were split),
+                       ``selection_metric`` and ``best_epoch``, ``epochs_run``, ``settings``
+``metrics``            train / valid / test figures of the kept epoch
+``versions``           ``chromexpr`` and ``torch`` that wrote it
+``state_dict``         the weights (on the CPU)
+=====================  ==========================================================================
+
+``load_checkpoint`` rebuilds the model without the config; cross-cell scoring, interpretation
+and prediction all load through it. A bare state dict (chromexpr before this format) is refused
+with a message saying how to retrain.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+import chromexpr
+from chromexpr.atomic import atomic_path
+from chromexpr.dataset import CellDataset
+from chromexpr.errors import DatasetMismatchError, InputFormatError, preview
+from chromexpr.evaluation import predict_outputs
+from chromexpr.models import build_model
+from chromexpr.normalisation import normalise
+from chromexpr.train.inputs import model_inputs
+from chromexpr.train.tasks import TASKS, Task
+
+if TYPE_CHECKING:
+    from chromexpr.train.fit import Run
+
+FORMAT = "chromexpr-model"
+FORMAT_VERSION = 1
+SPLIT_PREFIXES = ("train_", "valid_", "test_")
+
+
+def save_checkpoint(
+    path: Path,
+    run: Run,
+    dataset: CellDataset,
+    metrics: Mapping[str, Any],
+    provenance: Mapping[str, Any] | None = None,
+) -> None:
+    """Write ``run``'s model (its current weights) and what it needs to be applied, atomically.
+
+    ``provenance`` adds what the dataset does not record: ``samples`` (default: the dataset's
+    cell), ``split``, ``reverse_minus_strand``, ``normalisation`` (default ``none``).
+    """
+    provenance = dict(provenance or {})
+    settings = run.settings
+    offsets = [int(offset) for offset in dataset.bin_offsets]
+    bundle = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model": settings.model,
+        "hyperparameters": run.task.n_outputs(settings.model_params),
+        "n_outputs": _output_width(run),
+        "task": run.task.name,
+        "marks": [str(mark) for mark in dataset.marks],
+        "bin_offsets": offsets,
+        "bin_size": offsets[1] - offsets[0] if len(offsets) > 1 else None,
+        "reverse_minus_strand": provenance.get("reverse_minus_strand"),
+        "input": {
+            "transform": settings.input_transform,
+            "normalisation": provenance.get("normalisation", "none"),
+        },
+        "training": {
+            "samples": list(provenance.get("samples", [dataset.cell])),
+            "split": provenance.get("split"),
+            "selection_metric": run.task.selection_column,
+            "best_epoch": run.best_epoch,
+            "epochs_run": len(run.history),
+            "settings": metrics["settings"],
+        },
+        "metrics": {key: value for key, value in metrics.items() if key.startswith(SPLIT_PREFIXES)},
+        "versions": {"chromexpr": chromexpr.__version__, "torch": str(torch.__version__)},
+        "state_dict": {
+            key: value.detach().cpu().clone() for key, value in run.model.state_dict().items()
+        },
+    }
+    with atomic_path(path) as tmp:
+        torch.save(bundle, tmp)
+
+
+def _output_width(run: Run) -> int:
+    first_gene = run.data.features["train"][:1]
+    return int(predict_outputs(run.model, first_gene, first_gene.device).shape[1])
+
+
+@dataclass
+class Checkpoint:
+    """A trained model in eval mode, rebuilt from its bundle, and the bundle's description."""
+
+    path: Path
+    model: nn.Module
+    bundle: dict[str, Any]  # everything but the state_dict
+
+    @property
+    def name(self) -> str:
+        return self.bundle["model"]
+
+    @property
+    def task(self) -> Task:
+        return TASKS[self.bundle["task"]]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.bundle["n_outputs"]
+
+    @property
+    def input_transform(self) -> str:
+        return self.bundle["input"]["transform"]
+
+    @property
+    def normalisation(self) -> str:
+        return self.bundle["input"]["normalisation"]
+
+    def check_dataset(self, dataset: CellDataset) -> None:
+        """DatasetMismatchError unless ``dataset`` has the marks (in order) and bins the model
+        was trained on."""
+        for key, ours, theirs in (
+            ("marks", self.bundle["marks"], [str(mark) for mark in dataset.marks]),
+            ("bin_offsets", self.bundle["bin_offsets"], [int(x) for x in dataset.bin_offsets]),
+        ):
+            if ours != theirs:
+                raise DatasetMismatchError(
+                    f"{self.path} was trained on {key} {preview(ours)}, but dataset of cell "
+                    f"{dataset.cell} has {preview(theirs)}"
+                )
+
+    def inputs(self, dataset: CellDataset, split: str | None = None) -> np.ndarray:
+        """The model's input for the genes of ``split`` (all when None) of ``dataset``:
+        normalised, transformed and with neighbours gathered as in training."""
+        self.check_dataset(dataset)
+        return model_inputs(
+            self.name,
+            self.model,
+            normalise(dataset, self.normalisation),
+            self.input_transform,
+            split,
+        )
+
+    def scores(
+        self, inputs: np.ndarray | torch.Tensor, device: torch.device | str = "cpu"
+    ) -> np.ndarray:
+        """The task's score per gene [genes]: p(high), or the predicted log(RPKM + 1)."""
+        return self.task.scores(predict_outputs(self.model, inputs, device))
+
+    def class_probabilities(self, inputs: torch.Tensor) -> torch.Tensor:
+        """p(class) [genes, 2] (low, high) of model inputs, differentiable (no ``no_grad``)."""
+        outputs = self.model(inputs)
+        if self.n_outputs == 2:
+            return torch.softmax(outputs, dim=1)
+        high = torch.sigmoid(outputs[:, 0])
+        return torch.stack([1 - high, high], dim=1)
+
+
+def load_checkpoint(path: str | os.PathLike[str], device: torch.device | str = "cpu") -> Checkpoint:
+    """The model of ``path`` (a bundle ``save_checkpoint`` wrote) on ``device``, in eval mode.
+
+    InputFormatError naming the file for anything else, a bare state dict included.
+    """
+    path = Path(path)
+    try:
+        bundle = torch.load(path, map_location=device, weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError) as error:
+        raise InputFormatError(path, f"cannot read model checkpoint: {error}") from error
+    if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
+        raise InputFormatError(
+            path,
+            "a bare state dict from an older chromexpr run, not a self-describing model bundle; "
+            "it does not say how to rebuild the model. Retrain it: delete its folder and rerun "
+            "snakemake (or `chromexpr train`)",
+        )
+    if bundle["format_version"] > FORMAT_VERSION:
+        raise InputFormatError(
+            path,
+            f"model bundle format {bundle['format_version']} is newer than this chromexpr's "
+            f"({FORMAT_VERSION}); update chromexpr",
+        )
+    state = bundle.pop("state_dict")
+    model = build_model(
+        bundle["model"],
+        len(bundle["marks"]),
+        len(bundle["bin_offsets"]),
+        **bundle["hyperparameters"],
+    )
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        raise InputFormatError(path, f"weights do not fit {bundle['model']}: {error}") from error
+    return Checkpoint(path, model.to(device).eval(), bundle)

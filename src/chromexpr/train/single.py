@@ -1,0 +1,140 @@
+"""Training one model on one cell type: ``torch.optim`` and a ``LambdaLR`` for the decay."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from chromexpr.dataset import SPLITS, CellDataset
+from chromexpr.models import count_parameters
+from chromexpr.train.fit import Run, fit
+from chromexpr.train.outputs import write_run_outputs
+from chromexpr.train.prepare import prepare_run
+from chromexpr.train.runtime import deterministic_algorithms, out_of_memory_advice, resolve_device
+from chromexpr.train.settings import TrainingSettings
+
+logger = logging.getLogger(__name__)
+
+
+def make_optimizer(model: nn.Module, settings: TrainingSettings) -> torch.optim.Optimizer:
+    """The optimiser of ``settings`` over ``model``'s trainable parameters, at the base rate."""
+    parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    if settings.optimizer == "adam":
+        return torch.optim.Adam(
+            parameters, lr=settings.learning_rate, weight_decay=settings.weight_decay
+        )
+    return torch.optim.SGD(
+        parameters,
+        lr=settings.learning_rate,
+        momentum=settings.momentum,
+        weight_decay=settings.weight_decay,
+    )
+
+
+def torch7_decay(
+    optimizer: torch.optim.Optimizer, lr_decay: float
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Torch7 ``optim.sgd``'s decay: the rate of step t (from 0) is lr / (1 + t * lr_decay);
+    step the scheduler after every optimiser step."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 / (1 + step * lr_decay))
+
+
+class SingleEngine:
+    """One model, its optimiser and decay, and its own generator of gene orders."""
+
+    def __init__(self, run: Run, device: torch.device) -> None:
+        self.device = device
+        self.optimizer = make_optimizer(run.model, run.settings)
+        self.scheduler = torch7_decay(self.optimizer, run.settings.lr_decay)
+        # A generator of its own, on the CPU: the gene order does not depend on the device.
+        self.shuffling = torch.Generator().manual_seed(run.settings.seed)
+
+    def train_epoch(self, runs: Sequence[Run]) -> list[float]:
+        (run,) = runs
+        order = torch.randperm(len(run.data.train_targets), generator=self.shuffling)
+        return [
+            train_epoch(
+                run,
+                self.optimizer,
+                self.scheduler,
+                run.data.features["train"],
+                order.to(self.device),
+            )
+        ]
+
+    def load_weights(self, index: int, run: Run) -> None:
+        """The model trains in place: nothing to load."""
+
+
+def train_epoch(
+    run: Run,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    features: torch.Tensor,
+    order: torch.Tensor,
+) -> float:
+    """One pass over the training genes in ``order``; returns the mean loss (NaN/inf as is: the
+    loop decides what it means). ``features`` (one row per gene) and ``order`` live on the model's
+    device."""
+    model, settings = run.model, run.settings
+    model.train()
+    # One gather per epoch; every batch is then a view, which keeps batch-size-1 steps cheap.
+    shuffled_features = features[order]
+    shuffled_targets = run.data.train_targets[order]
+    n_genes = len(shuffled_targets)
+    loss_sum = torch.zeros((), device=features.device)
+    for start in range(0, n_genes, settings.batch_size):
+        stop = min(start + settings.batch_size, n_genes)
+        loss = run.task.loss(model(shuffled_features[start:stop]), shuffled_targets[start:stop])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if settings.grad_clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        # Summed on the device: a .item() per step would synchronise a GPU every step.
+        loss_sum.add_(loss.detach(), alpha=stop - start)
+    return loss_sum.item() / n_genes
+
+
+def train_cell(
+    dataset: CellDataset,
+    settings: TrainingSettings,
+    out_dir: Path,
+    extra_metrics: Mapping[str, Any] | None = None,
+    provenance: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Train ``settings.model`` on one cell type; keep the epoch with the best validation score.
+
+    Writes into ``out_dir`` (``chromexpr.train.outputs``): ``model.pt`` (a checkpoint bundle,
+    ``chromexpr.train.checkpoint``), ``history.tsv``, ``predictions.tsv`` and ``metrics.json``
+    (returned as a dict, with ``extra_metrics`` added). ``provenance`` tells the bundle what the
+    dataset does not record (``chromexpr.train.checkpoint.save_checkpoint``).
+    Deterministic for the same settings on the same device.
+    """
+    started = time.perf_counter()
+    device = resolve_device(settings.device)
+    name = f"{settings.model} on cell {dataset.cell}"
+    with deterministic_algorithms(device), out_of_memory_advice(name, settings.batch_size, device):
+        run = prepare_run(dataset, settings, device)
+        engine = SingleEngine(run, device)
+        logger.info(
+            "%s: %s parameters, %s, recipe %s (config %s), device %s, %s genes",
+            name,
+            f"{count_parameters(run.model):,}",
+            settings.task,
+            settings.recipe,
+            settings.config_hash(),
+            device,
+            ", ".join(f"{len(run.data.targets[split])} {split}" for split in SPLITS),
+        )
+        fit(engine, [run], device)
+        return write_run_outputs(
+            run, dataset, device, Path(out_dir), started, extra_metrics, provenance
+        )
