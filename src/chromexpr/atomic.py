@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
@@ -41,3 +43,19 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_tsv(
+    table: pd.DataFrame,
+    path: str | os.PathLike[str],
+    index: bool = False,
+    header: bool = True,
+    float_format: str | None = None,
+) -> None:
+    """``table`` as tab-separated text at ``path``, atomically: the package's one table writer.
+
+    Floats as pandas writes them (shortest repr) unless ``float_format`` says otherwise;
+    ``header=False`` writes the rows alone (BED).
+    """
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, sep="\t", index=index, header=header, float_format=float_format)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from chromexpr.atomic import atomic_path
+from chromexpr.atomic import write_tsv
 from chromexpr.errors import InputFormatError
 from chromexpr.genome.tss import read_gene_table
 from chromexpr.io.rpkm import read_rpkm_table
@@ -59,8 +59,7 @@ def label_table(gene_ids: Sequence[str], rpkm: pd.DataFrame, cells: Sequence[str
 
 
 def write_label_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    with atomic_path(path) as tmp:
-        table[LABEL_COLUMNS].to_csv(tmp, sep="\t", index=False)
+    write_tsv(table[LABEL_COLUMNS], path)
 
 
 def read_label_table(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from chromexpr.atomic import atomic_path
+from chromexpr.atomic import write_tsv
 from chromexpr.dataset import SPLITS
 from chromexpr.errors import ConfigError, InputFormatError
 from chromexpr.genome.tss import read_gene_table
@@ -51,8 +51,7 @@ def contiguous_split(n_genes: int, weights: Mapping[str, float | int | str]) -> 
 
 def write_split_table(gene_ids, split: np.ndarray, path: str | os.PathLike[str]) -> None:
     table = pd.DataFrame({"gene_id": list(gene_ids), "split": split})
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, sep="\t", index=False)
+    write_tsv(table, path)
 
 
 def read_split_table(path: str | os.PathLike[str]) -> pd.DataFrame:

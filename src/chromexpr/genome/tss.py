@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 
 import pandas as pd
 
-from chromexpr.atomic import atomic_path
+from chromexpr.atomic import write_tsv
 from chromexpr.errors import ConfigError, InputFormatError
 from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.io.gene_info import read_annotation
@@ -108,8 +108,7 @@ def published_gene_table(
 
 
 def write_gene_table(genes: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    with atomic_path(path) as tmp:
-        genes[GENE_TABLE_COLUMNS].to_csv(tmp, sep="\t", index=False)
+    write_tsv(genes[GENE_TABLE_COLUMNS], path)
 
 
 def read_gene_table(path: str | os.PathLike[str]) -> pd.DataFrame:

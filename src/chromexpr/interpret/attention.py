@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from chromexpr.atomic import write_tsv
 from chromexpr.errors import InputFormatError
-from chromexpr.interpret.outputs import write_tsv
+from chromexpr.interpret.outputs import FLOAT_FORMAT
 from chromexpr.plots import new_figure, save_png
 
 logger = logging.getLogger(__name__)
@@ -151,6 +152,6 @@ def run_attention(
     attention = load_attention(attention_path)
     bin_table, mark_table = summarise_attention(attention)
     logger.info(f"{len(attention.probability)} genes, {attention.predicted.sum()} predicted high")
-    write_tsv(bin_table, out_bins)
-    write_tsv(mark_table, out_marks)
+    write_tsv(bin_table, out_bins, float_format=FLOAT_FORMAT)
+    write_tsv(mark_table, out_marks, float_format=FLOAT_FORMAT)
     plot_attention(out_png, bin_table, mark_table, bin_offsets, title)

@@ -50,9 +50,9 @@ import torch.nn.functional as F
 from scipy.stats import wasserstein_distance
 from torch import nn
 
-from chromexpr.atomic import atomic_path
+from chromexpr.atomic import atomic_path, write_tsv
 from chromexpr.errors import ConfigError, TrainingError
-from chromexpr.interpret.outputs import bin_axis_kb, write_tsv
+from chromexpr.interpret.outputs import FLOAT_FORMAT, bin_axis_kb
 from chromexpr.plots import new_figure, save_png
 
 logger = logging.getLogger(__name__)
@@ -381,8 +381,8 @@ def run_gan(
             f"class {name}: classifier assigns {assigned[target_class]:.1%} of samples to it"
         )
     metrics = gan_metrics(real, generated, assigned, marks)
-    write_tsv(metrics, outputs["metrics"])
-    write_tsv(history, outputs["history"])
+    write_tsv(metrics, outputs["metrics"], float_format=FLOAT_FORMAT)
+    write_tsv(history, outputs["history"], float_format=FLOAT_FORMAT)
     with atomic_path(outputs["samples"], suffix=".npz") as tmp:
         np.savez_compressed(tmp, low=generated[0], high=generated[1], marks=np.asarray(marks))
     title = f"cell {dataset.cell}: conditional GAN vs test genes"

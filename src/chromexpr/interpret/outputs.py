@@ -1,20 +1,12 @@
-"""Writing interpretation tables and bin axes (figures: ``chromexpr.plots.new_figure`` / ``save_png``)."""
+"""Interpretation tables' number format and bin axes (figures: ``chromexpr.plots.new_figure`` /
+``save_png``; tables: ``chromexpr.atomic.write_tsv``)."""
 
 from __future__ import annotations
 
-import os
-
-import pandas as pd
-
-from chromexpr.atomic import atomic_path
+# Interpretation tables are read by people: six significant digits.
+FLOAT_FORMAT = "%.6g"
 
 
 def bin_axis_kb(bin_offsets, bin_size: int):
     """Centre of each bin relative to the TSS, in kb, for x axes."""
     return (bin_offsets + bin_size / 2) / 1000
-
-
-def write_tsv(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """A table as TSV, atomically."""
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")

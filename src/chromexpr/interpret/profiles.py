@@ -10,8 +10,9 @@ import os
 import numpy as np
 import pandas as pd
 
+from chromexpr.atomic import write_tsv
 from chromexpr.dataset import CellDataset
-from chromexpr.interpret.outputs import bin_axis_kb, write_tsv
+from chromexpr.interpret.outputs import FLOAT_FORMAT, bin_axis_kb
 from chromexpr.plots import new_figure, save_png
 
 CLASS_NAMES = ("low", "high")
@@ -68,6 +69,6 @@ def run_profiles(
     dataset: CellDataset, out_tsv: str | os.PathLike[str], out_png: str | os.PathLike[str]
 ) -> pd.DataFrame:
     table = signal_profiles(dataset)
-    write_tsv(table, out_tsv)
+    write_tsv(table, out_tsv, float_format=FLOAT_FORMAT)
     plot_profiles(out_png, table, f"cell {dataset.cell}: mean signal of high and low genes")
     return table
