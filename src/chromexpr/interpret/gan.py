@@ -52,7 +52,7 @@ from torch import nn
 
 from chromexpr.atomic import atomic_path, write_tsv
 from chromexpr.errors import ConfigError, TrainingError
-from chromexpr.interpret.outputs import FLOAT_FORMAT, bin_axis_kb
+from chromexpr.interpret.outputs import FLOAT_FORMAT, bin_axis_kb, profile_panels
 from chromexpr.plots import new_figure, save_png
 
 logger = logging.getLogger(__name__)
@@ -287,31 +287,24 @@ def plot_mean_profiles(
     """Real (solid) and generated (dashed) mean counts per bin: one panel per mark, one colour per class."""
     bin_size = int(bin_offsets[1] - bin_offsets[0]) if len(bin_offsets) > 1 else 1
     positions = bin_axis_kb(bin_offsets, bin_size)
-    figure = new_figure(3.0 * len(marks), 3.2)
-    axes = figure.subplots(1, len(marks), squeeze=False)[0]
     colours = ("tab:blue", "tab:red")
-    for index, (axis, mark) in enumerate(zip(axes, marks, strict=True)):
-        for target_class, name in enumerate(CLASS_NAMES):
-            colour = colours[target_class]
-            axis.plot(
-                positions,
-                real[target_class][:, index].mean(axis=0),
-                color=colour,
-                label=f"{name}, real",
-            )
-            axis.plot(
-                positions,
-                generated[target_class][:, index].mean(axis=0),
-                color=colour,
-                linestyle="--",
-                label=f"{name}, generated",
-            )
-        axis.set_title(mark, fontsize="medium")
-        axis.set_xlabel("kb from TSS")
-    axes[0].set_ylabel("mean count per bin")
-    axes[-1].legend(fontsize="x-small")
-    figure.suptitle(title)
-    save_png(figure, path)
+    with profile_panels(marks, title, path) as axes:
+        for index, axis in enumerate(axes):
+            for target_class, name in enumerate(CLASS_NAMES):
+                colour = colours[target_class]
+                axis.plot(
+                    positions,
+                    real[target_class][:, index].mean(axis=0),
+                    color=colour,
+                    label=f"{name}, real",
+                )
+                axis.plot(
+                    positions,
+                    generated[target_class][:, index].mean(axis=0),
+                    color=colour,
+                    linestyle="--",
+                    label=f"{name}, generated",
+                )
 
 
 def plot_sample_grid(
