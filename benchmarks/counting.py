@@ -53,10 +53,6 @@ WRITE_CHUNK_READS = 1_000_000
 ENGINES = ("floor", "fast-bam", "fast-tagalign", "multicov")
 
 
-def quiet(_: str) -> None:
-    pass
-
-
 def synthetic_genes(n_genes: int) -> pd.DataFrame:
     """The first ``n_genes`` published genes as a gene table (strand is unused by the bins)."""
     published = pd.read_csv(GENES, sep="\t").head(n_genes)
@@ -142,13 +138,11 @@ def run_engine(engine: str, workdir: Path, n_genes: int) -> dict:
         n_parsed = sum(len(chunk) for chunk in read_tagalign_chunks(workdir / "reads.tagAlign.gz"))
         counts = np.array([n_parsed])
     elif engine == "fast-bam":
-        counts = bam_bin_counts(workdir / "reads.bam", layout, log=quiet)
+        counts = bam_bin_counts(workdir / "reads.bam", layout)
     elif engine == "fast-tagalign":
-        counts, _ = tagalign_bin_counts(
-            workdir / "reads.tagAlign.gz", layout, chrom_sizes, log=quiet
-        )
+        counts, _ = tagalign_bin_counts(workdir / "reads.tagAlign.gz", layout, chrom_sizes)
     else:
-        counts = multicov_counts(workdir / "reads.bam", workdir / "multicov-bins.bed", log=quiet)
+        counts = multicov_counts(workdir / "reads.bam", workdir / "multicov-bins.bed")
     seconds = time.perf_counter() - started
     np.save(workdir / f"counts-{engine}.npy", counts)
     return {
@@ -202,7 +196,7 @@ def prepare(args: argparse.Namespace, workdir: Path) -> tuple[BinLayout, np.ndar
     bam_seconds = float("nan")
     if {"fast-bam", "multicov"} & set(args.engines):
         started = time.perf_counter()
-        tagalign_to_bam(tagalign, CHROM_SIZES, workdir / "reads.bam", threads=2, log=quiet)
+        tagalign_to_bam(tagalign, CHROM_SIZES, workdir / "reads.bam", threads=2)
         bam_seconds = time.perf_counter() - started
     return layout, subset, bam_seconds
 

@@ -1,5 +1,7 @@
 """Mean bigWig signal per bin: bases without data count as 0."""
 
+import logging
+
 import numpy as np
 import pyBigWig
 import pytest
@@ -7,7 +9,7 @@ import pytest
 from chromexpr.counting.bigwig import bigwig_bin_means
 from chromexpr.errors import InputFormatError
 
-from .test_counting_fast import layout_of, quiet
+from .test_counting_fast import layout_of
 
 
 @pytest.fixture
@@ -37,32 +39,30 @@ def test_bin_means_weigh_each_base_and_count_bases_without_data_as_zero(bigwig):
             ("chr1", 900, 1000),
         ]
     )
-    means = bigwig_bin_means(bigwig, layout, log=quiet)
+    means = bigwig_bin_means(bigwig, layout)
     assert means.dtype == np.float32
     np.testing.assert_allclose(means, [2.0, 2.0, 3.0, 0.0, 8.0, 0.5, 1.0])
 
 
-def test_bins_on_a_chromosome_missing_from_the_bigwig_are_zero_with_a_warning(bigwig):
-    lines: list[str] = []
-    means = bigwig_bin_means(
-        bigwig, layout_of([("chrX", 0, 100), ("chr2", 0, 100)]), log=lines.append
-    )
+def test_bins_on_a_chromosome_missing_from_the_bigwig_are_zero_with_a_warning(bigwig, caplog):
+    caplog.set_level(logging.INFO, logger="chromexpr")
+    means = bigwig_bin_means(bigwig, layout_of([("chrX", 0, 100), ("chr2", 0, 100)]))
     np.testing.assert_allclose(means, [0.0, 8.0])
-    assert any("warning" in line and "chrX" in line for line in lines)
+    assert any("warning" in line and "chrX" in line for line in caplog.messages)
 
 
-def test_bases_past_the_bigwig_chromosome_end_count_as_zero(bigwig):
-    lines: list[str] = []
-    means = bigwig_bin_means(bigwig, layout_of([("chr2", 400, 600)]), log=lines.append)
+def test_bases_past_the_bigwig_chromosome_end_count_as_zero(bigwig, caplog):
+    caplog.set_level(logging.INFO, logger="chromexpr")
+    means = bigwig_bin_means(bigwig, layout_of([("chr2", 400, 600)]))
     np.testing.assert_allclose(means, [4.0])  # 100 bases of 8.0 over 200
-    assert any("past the end of chr2" in line for line in lines)
+    assert any("past the end of chr2" in line for line in caplog.messages)
 
 
 def test_an_unreadable_file_is_an_input_format_error_naming_it(tmp_path):
     not_bigwig = tmp_path / "signal.bw"
     not_bigwig.write_text("chr1\t0\t100\t2.0\n")
     with pytest.raises(InputFormatError, match="signal.bw"):
-        bigwig_bin_means(not_bigwig, layout_of([("chr1", 0, 100)]), log=quiet)
+        bigwig_bin_means(not_bigwig, layout_of([("chr1", 0, 100)]))
 
 
 def test_a_bigwig_sharing_no_chromosome_with_the_bins_is_an_error_not_zeros(tmp_path):
@@ -72,4 +72,4 @@ def test_a_bigwig_sharing_no_chromosome_with_the_bins_is_an_error_not_zeros(tmp_
     handle.addEntries(["1"], [0], ends=[1000], values=[2.0])
     handle.close()
     with pytest.raises(InputFormatError, match=r"ensembl.bw: none of the bins' chromosomes"):
-        bigwig_bin_means(path, layout_of([("chr1", 0, 100)]), log=quiet)
+        bigwig_bin_means(path, layout_of([("chr1", 0, 100)]))

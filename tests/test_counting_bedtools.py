@@ -67,7 +67,7 @@ def brute_force(reads, layout):
 
 def test_bam_is_sorted_indexed_and_has_no_reads_from_unknown_contigs(tmp_path):
     sizes, tagalign, reads, _ = write_fixture(tmp_path)
-    report = tagalign_to_bam(tagalign, sizes, tmp_path / "x.bam", log=lambda _: None)
+    report = tagalign_to_bam(tagalign, sizes, tmp_path / "x.bam")
     assert report.dropped_unknown_contig == {"chrEBV": 1}
     assert report.dropped_beyond_end == 1
     with pysam.AlignmentFile(tmp_path / "x.bam") as bam:
@@ -79,7 +79,7 @@ def test_bam_is_sorted_indexed_and_has_no_reads_from_unknown_contigs(tmp_path):
 
 def test_counts_equal_real_bedtools_multicov_and_a_brute_force_count(tmp_path):
     sizes, tagalign, reads, layout = write_fixture(tmp_path)
-    tagalign_to_bam(tagalign, sizes, tmp_path / "x.bam", log=lambda _: None)
+    tagalign_to_bam(tagalign, sizes, tmp_path / "x.bam")
     matrix = count_bins(
         "bam",
         tmp_path / "x.bam",
@@ -88,7 +88,6 @@ def test_counts_equal_real_bedtools_multicov_and_a_brute_force_count(tmp_path):
         {"window": 500, "bin_size": 100},
         {"engine": "multicov", "min_mapq": 0, "include_duplicates": False, "include_qcfail": False},
         tmp_path / "counts.npy",
-        log=lambda _: None,
     )
     direct = subprocess.run(
         [
@@ -118,5 +117,5 @@ def test_a_file_with_no_read_on_a_known_contig_is_a_clear_error(tmp_path):
     with gzip.open(tagalign, "wt") as handle:
         handle.write("chrEBV\t10\t46\tN\t1000\t+\n")
     with pytest.raises(InputFormatError, match="no read left after the contig filter"):
-        tagalign_to_bam(tagalign, sizes, tmp_path / "x.bam", log=lambda _: None)
+        tagalign_to_bam(tagalign, sizes, tmp_path / "x.bam")
     assert not (tmp_path / "x.bam").exists()

@@ -7,6 +7,7 @@ bins, bins clipped at a chromosome end) and compare with the real binary; the te
 """
 
 import gzip
+import logging
 import re
 import subprocess
 
@@ -29,10 +30,6 @@ PROPERTY_SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-def quiet(_: str) -> None:
-    pass
 
 
 def layout_of(bins: list[tuple[str, int, int]]) -> BinLayout:
@@ -177,7 +174,7 @@ def test_bam_counts_equal_bedtools_multicov(
     options = ["-q", str(min_mapq)]
     options += ["-D"] if include_duplicates else []
     options += ["-F"] if include_qcfail else []
-    counts = bam_bin_counts(bam, layout, min_mapq, include_duplicates, include_qcfail, log=quiet)
+    counts = bam_bin_counts(bam, layout, min_mapq, include_duplicates, include_qcfail)
     np.testing.assert_array_equal(counts, multicov(bam, layout, tmp_path, *options))
 
 
@@ -193,9 +190,9 @@ def test_tagalign_counts_equal_multicov_on_the_bam_built_from_it(tmp_path, data,
     write_tagalign(tagalign, reads)
     sizes = tmp_path / "chrom.sizes"
     write_chrom_sizes(sizes)
-    bam_report = tagalign_to_bam(tagalign, sizes, tmp_path / "reads.bam", log=quiet)
+    bam_report = tagalign_to_bam(tagalign, sizes, tmp_path / "reads.bam")
     layout = layout_of(bin_list)
-    counts, report = tagalign_bin_counts(tagalign, layout, SIZES, log=quiet)
+    counts, report = tagalign_bin_counts(tagalign, layout, SIZES)
     np.testing.assert_array_equal(counts, multicov(tmp_path / "reads.bam", layout, tmp_path))
     assert report.to_dict() == bam_report.to_dict()
 
@@ -224,11 +221,9 @@ def test_secondary_supplementary_and_placed_unmapped_reads_count_as_in_multicov(
     )
     expected = [1, 1, 1, 0, 1, 0, 1]
     np.testing.assert_array_equal(multicov(bam, layout, tmp_path), expected)
-    np.testing.assert_array_equal(bam_bin_counts(bam, layout, log=quiet), expected)
+    np.testing.assert_array_equal(bam_bin_counts(bam, layout), expected)
     # The unmapped read has MAPQ 0, so any MAPQ threshold drops it, as in multicov -q 1.
-    np.testing.assert_array_equal(
-        bam_bin_counts(bam, layout, min_mapq=1, log=quiet), [1, 1, 0, 0, 1, 0, 1]
-    )
+    np.testing.assert_array_equal(bam_bin_counts(bam, layout, min_mapq=1), [1, 1, 0, 0, 1, 0, 1])
 
 
 def test_a_read_counts_in_every_bin_it_overlaps_by_at_least_one_base():
@@ -266,21 +261,23 @@ def test_duplicate_qcfail_and_low_mapq_reads_are_dropped_unless_asked_for(tmp_pa
         ],
     )
     layout = layout_of([("chr1", 100, 200), ("chr2", 0, 100), ("chrX", 0, 100)])
-    assert bam_bin_counts(bam, layout, log=quiet).tolist() == [2, 0, 0]
-    assert bam_bin_counts(bam, layout, min_mapq=30, log=quiet).tolist() == [1, 0, 0]
-    assert bam_bin_counts(bam, layout, include_duplicates=True, log=quiet).tolist() == [3, 0, 0]
-    assert bam_bin_counts(
-        bam, layout, include_duplicates=True, include_qcfail=True, log=quiet
-    ).tolist() == [4, 0, 0]
+    assert bam_bin_counts(bam, layout).tolist() == [2, 0, 0]
+    assert bam_bin_counts(bam, layout, min_mapq=30).tolist() == [1, 0, 0]
+    assert bam_bin_counts(bam, layout, include_duplicates=True).tolist() == [3, 0, 0]
+    assert bam_bin_counts(bam, layout, include_duplicates=True, include_qcfail=True).tolist() == [
+        4,
+        0,
+        0,
+    ]
 
 
-def test_bins_on_a_chromosome_missing_from_the_bam_count_zero_and_are_logged(tmp_path):
+def test_bins_on_a_chromosome_missing_from_the_bam_count_zero_and_are_logged(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="chromexpr")
     bam = tmp_path / "reads.bam"
     write_bam(bam, [("chr1", 0, "36M", 0, 60)])
-    lines: list[str] = []
-    counts = bam_bin_counts(bam, layout_of([("chrX", 0, 100), ("chr1", 0, 1)]), log=lines.append)
+    counts = bam_bin_counts(bam, layout_of([("chrX", 0, 100), ("chr1", 0, 1)]))
     assert counts.tolist() == [0, 1]
-    assert any("chrX" in line for line in lines)
+    assert any("chrX" in line for line in caplog.messages)
 
 
 def test_a_bam_without_index_is_an_input_format_error(tmp_path):
@@ -288,14 +285,14 @@ def test_a_bam_without_index_is_an_input_format_error(tmp_path):
     write_bam(bam, [("chr1", 0, "36M", 0, 60)])
     (tmp_path / "reads.bam.bai").unlink()
     with pytest.raises(InputFormatError, match="reads.bam: no index"):
-        bam_bin_counts(bam, layout_of([("chr1", 0, 100)]), log=quiet)
+        bam_bin_counts(bam, layout_of([("chr1", 0, 100)]))
 
 
 def test_a_file_that_is_not_a_bam_is_an_input_format_error(tmp_path):
     not_bam = tmp_path / "reads.bam"
     not_bam.write_text("chr1\t0\t36\n")
     with pytest.raises(InputFormatError, match="reads.bam"):
-        bam_bin_counts(not_bam, layout_of([("chr1", 0, 100)]), log=quiet)
+        bam_bin_counts(not_bam, layout_of([("chr1", 0, 100)]))
 
 
 def test_tagalign_reads_off_the_chrom_sizes_are_dropped_and_reported(tmp_path):
@@ -311,7 +308,7 @@ def test_tagalign_reads_off_the_chrom_sizes_are_dropped_and_reported(tmp_path):
         ],
     )
     layout = layout_of([("chr1", 900, 1000), ("chr1", 1000, 1100), ("chr3", 300, 400)])
-    counts, report = tagalign_bin_counts(tagalign, layout, SIZES, log=quiet)
+    counts, report = tagalign_bin_counts(tagalign, layout, SIZES)
     assert counts.tolist() == [1, 2, 1]
     assert report.dropped_unknown_contig == {"chrEBV": 1}
     assert report.dropped_beyond_end == 1
@@ -322,14 +319,14 @@ def test_an_empty_tagalign_is_an_input_format_error(tmp_path):
     tagalign = tmp_path / "reads.tagAlign.gz"
     write_tagalign(tagalign, [])
     with pytest.raises(InputFormatError, match="no reads"):
-        tagalign_bin_counts(tagalign, layout_of([("chr1", 0, 100)]), SIZES, log=quiet)
+        tagalign_bin_counts(tagalign, layout_of([("chr1", 0, 100)]), SIZES)
 
 
 def test_a_tagalign_with_no_read_on_a_known_contig_is_an_error_not_zero_counts(tmp_path):
     tagalign = tmp_path / "reads.tagAlign.gz"
     write_tagalign(tagalign, [("1", 0, 36, "+"), ("2", 100, 136, "-")])  # Ensembl names
     with pytest.raises(InputFormatError, match=r"no read left after the contig filter.*1: 1"):
-        tagalign_bin_counts(tagalign, layout_of([("chr1", 0, 100)]), SIZES, log=quiet)
+        tagalign_bin_counts(tagalign, layout_of([("chr1", 0, 100)]), SIZES)
 
 
 def test_a_truncated_bam_is_an_input_format_error(tmp_path):
@@ -338,7 +335,7 @@ def test_a_truncated_bam_is_an_input_format_error(tmp_path):
     data = bam.read_bytes()
     bam.write_bytes(data[: len(data) // 2])
     with pytest.raises(InputFormatError, match="reads.bam"):
-        bam_bin_counts(bam, layout_of([("chr1", 0, 1_200)]), log=quiet)
+        bam_bin_counts(bam, layout_of([("chr1", 0, 1_200)]))
 
 
 @pytest.mark.bedtools
@@ -360,10 +357,10 @@ def test_windows_running_off_a_chromosome_count_the_same_in_every_engine(tmp_pat
     write_tagalign(tagalign, [("chr1", 0, 36, "+"), *reads])
     sizes = tmp_path / "chrom.sizes"
     write_chrom_sizes(sizes)
-    tagalign_to_bam(tagalign, sizes, tmp_path / "reads.bam", log=quiet)
+    tagalign_to_bam(tagalign, sizes, tmp_path / "reads.bam")
     by_engine = {
-        "tagalign": tagalign_bin_counts(tagalign, layout, SIZES, log=quiet)[0],
-        "bam": bam_bin_counts(tmp_path / "reads.bam", layout, log=quiet),
+        "tagalign": tagalign_bin_counts(tagalign, layout, SIZES)[0],
+        "bam": bam_bin_counts(tmp_path / "reads.bam", layout),
         "multicov": multicov(tmp_path / "reads.bam", layout, tmp_path),
     }
     matrices = {name: scatter_bin_counts(layout, counts) for name, counts in by_engine.items()}

@@ -30,7 +30,6 @@ MIRROR_ARGS = dict(
     seed=3,
     n_genes=N_GENES,
     background_reads_per_mb=200.0,
-    log=lambda line: None,
 )
 CHROM_SIZES = Path(__file__).resolve().parents[1] / "resources" / "hg19.chrom.sizes"
 
@@ -228,7 +227,7 @@ def test_same_arguments_give_byte_identical_files(mirror, tmp_path):
 
 def test_unknown_mark_is_rejected(tmp_path):
     with pytest.raises(ConfigError, match="H3K27ac"):
-        write_demo_mirror(tmp_path, ["E003"], ["H3K27ac"], log=lambda line: None)
+        write_demo_mirror(tmp_path, ["E003"], ["H3K27ac"])
 
 
 def test_command_line_writes_a_mirror(tmp_path, capsys):
@@ -251,4 +250,4 @@ def test_command_line_writes_a_mirror(tmp_path, capsys):
         RPKM_NAME,
         tagalign_name("E005", "H3K4me3"),
     }
-    assert "E005-H3K4me3.tagAlign.gz" in capsys.readouterr().out
+    assert "E005-H3K4me3.tagAlign.gz" in capsys.readouterr().err  # progress on the terminal

@@ -105,7 +105,7 @@ def server():
 
 
 def fetch(url, destination, **options):
-    return download(url, destination, backoff_seconds=0.01, log=lambda _: None, **options)
+    return download(url, destination, backoff_seconds=0.01, **options)
 
 
 def test_server_error_is_retried_then_succeeds(server, tmp_path):

@@ -1,5 +1,6 @@
 """GPU placement without a GPU: a fake device count and lock files in a temporary folder."""
 
+import logging
 import subprocess
 import sys
 import threading
@@ -61,23 +62,23 @@ def test_nothing_is_claimed_on_cpu_without_devices_or_under_slurm(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_job_waits_while_every_device_is_held(tmp_path):
-    messages = []
+def test_a_job_waits_while_every_device_is_held(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="chromexpr")
     got = []
     with claim_gpu("auto", tmp_path, {}, devices(1)):
         waiter = threading.Thread(
-            target=lambda: got.append(_claim_once(tmp_path, poll_seconds=0.05, log=messages.append))
+            target=lambda: got.append(_claim_once(tmp_path, poll_seconds=0.05))
         )
         waiter.start()
         waiter.join(timeout=0.5)
         assert waiter.is_alive() and got == []
-        assert any("waiting" in message for message in messages)
+        assert any("waiting" in message for message in caplog.messages)
     waiter.join(timeout=10)
     assert got == ["0"]
 
 
-def _claim_once(lock_dir, poll_seconds=0.05, log=None):
-    with claim_gpu("auto", lock_dir, {}, devices(1), poll_seconds=poll_seconds, log=log) as device:
+def _claim_once(lock_dir, poll_seconds=0.05):
+    with claim_gpu("auto", lock_dir, {}, devices(1), poll_seconds=poll_seconds) as device:
         return device
 
 

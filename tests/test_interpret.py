@@ -66,7 +66,7 @@ def test_optimisation_raises_both_class_scores_of_deepchrome_and_stays_non_negat
     model = build_model("deepchrome", len(MARKS), 100)
     inputs = small_dataset(n_bins=100).features("train").astype(np.float32)
     settings = OptimisationSettings(l2_lambda=0.01, steps=40, learning_rate=0.1, start=start)
-    result = class_optimisation_maps(model, inputs, settings, log=lambda _: None)
+    result = class_optimisation_maps(model, inputs, settings)
     assert result["maps"].shape == (2, len(MARKS), 100)
     assert result["maps"].min() >= 0
     assert (result["scores"][:, -1] > result["scores"][:, 0]).all(), result["scores"][:, [0, -1]]
@@ -80,7 +80,7 @@ def test_optimisation_of_a_one_output_model_pushes_its_logit_both_ways():
     model = toy_one_output_model()
     inputs = small_dataset().features("train").astype(np.float32)
     settings = OptimisationSettings(l2_lambda=0.05, steps=60, learning_rate=0.1, start="mean")
-    result = class_optimisation_maps(model, inputs, settings, log=lambda _: None)
+    result = class_optimisation_maps(model, inputs, settings)
     assert result["maps"].min() >= 0
     with torch.no_grad():
         start_logit = model(torch.as_tensor(result["start"])[None])[0, 0].item()
@@ -117,9 +117,7 @@ def test_gan_trains_a_few_epochs_and_samples_have_the_shape_and_range_of_counts(
     dataset = small_dataset()
     settings = GanSettings(epochs=3, latent_size=8, batch_size=16, channels=8)
     train = dataset.mask("train")
-    generator, history = train_gan(
-        dataset.counts[train], dataset.labels[train], settings, log=lambda _: None
-    )
+    generator, history = train_gan(dataset.counts[train], dataset.labels[train], settings)
     assert list(history["epoch"]) == [1, 2, 3]
     assert np.isfinite(history[["discriminator_loss", "generator_loss"]].to_numpy()).all()
     for target_class in (0, 1):
@@ -144,7 +142,7 @@ def test_gan_metrics_and_figures_are_written(tmp_path):
         "grid": "png",
     }
     outputs = {name: tmp_path / f"{name}.{suffix[name]}" for name in names}
-    metrics = run_gan(dataset, classifier, settings, outputs, log=lambda _: None)
+    metrics = run_gan(dataset, classifier, settings, outputs)
     assert len(metrics) == 2 * len(MARKS)
     assert set(metrics["class"]) == {"low", "high"}
     assert metrics["classifier_agreement"].between(0, 1).all()

@@ -156,7 +156,6 @@ def test_one_demo_cell_counted_in_full_equals_the_fast_engine(prepared, tmp_path
             {"engine": engine, **ALL_READS},
             tmp_path / f"{mark}.npy",
             chrom_sizes_path=prepared / "resources/hg19.chrom.sizes",
-            log=lambda _: None,
         )
         np.testing.assert_array_equal(matrix, dataset.counts[:, index, :], err_msg=mark)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,8 @@ from chromexpr.genome.bins import bin_offsets
 from chromexpr.genome.tss import read_gene_table
 from chromexpr.labels import read_label_table
 from chromexpr.splits import read_split_table
+
+logger = logging.getLogger(__name__)
 
 
 def assemble_cell_dataset(
@@ -70,7 +73,6 @@ def assemble_from_files(
     counts_paths: Mapping[str, str | os.PathLike[str]],
     bins: Mapping[str, int],
     out_path: str | os.PathLike[str],
-    log: Callable[[str], None] = print,
 ) -> CellDataset:
     """Read the workflow's intermediate files and write the cell's dataset."""
     dataset = assemble_cell_dataset(
@@ -83,7 +85,7 @@ def assemble_from_files(
     )
     dataset.save(out_path)
     per_mark = dataset.counts.sum(axis=(0, 2))
-    log(
+    logger.info(
         f"{cell}: {dataset.n_genes} genes, reads in windows per mark: "
         + ", ".join(f"{mark} {int(n)}" for mark, n in zip(dataset.marks, per_mark, strict=True))
     )

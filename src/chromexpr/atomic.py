@@ -45,7 +45,17 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
             tmp.unlink()
 
 
-def write_tsv(table: pd.DataFrame, path: str | os.PathLike[str], index: bool = False) -> None:
-    """Write ``table`` as tab-separated text (header, ``\\n`` line ends), atomically."""
+def write_tsv(
+    table: pd.DataFrame,
+    path: str | os.PathLike[str],
+    index: bool = False,
+    header: bool = True,
+    float_format: str | None = None,
+) -> None:
+    """``table`` as tab-separated text at ``path``, atomically: the package's one table writer.
+
+    Floats as pandas writes them (shortest repr) unless ``float_format`` says otherwise;
+    ``header=False`` writes the rows alone (BED).
+    """
     with atomic_path(path) as tmp:
-        table.to_csv(tmp, sep="\t", index=index)
+        table.to_csv(tmp, sep="\t", index=index, header=header, float_format=float_format)

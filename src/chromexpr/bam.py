@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pybedtools
@@ -15,13 +15,14 @@ from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.io.tagalign import ReadFilterReport, filter_known_contigs, read_tagalign_chunks
 from chromexpr.tools import pybedtools_workdir, require_tool
 
+logger = logging.getLogger(__name__)
+
 
 def tagalign_to_bam(
     tagalign: str | os.PathLike[str],
     chrom_sizes_path: str | os.PathLike[str],
     bam: str | os.PathLike[str],
     threads: int = 1,
-    log: Callable[[str], None] = print,
 ) -> ReadFilterReport:
     """Write ``bam`` (coordinate-sorted) and ``bam.bai``; return what the contig filter dropped.
 
@@ -41,14 +42,14 @@ def tagalign_to_bam(
                 kept.assign(name="N", score=1000)[
                     ["chrom", "start", "end", "name", "score", "strand"]
                 ].to_csv(handle, sep="\t", header=False, index=False)
-                log(f"{tagalign}: {report.reads_total} reads parsed")
+                logger.info(f"{tagalign}: {report.reads_total} reads parsed")
         if report.reads_total == 0:
             raise InputFormatError(tagalign, "no reads (empty tagAlign)")
         if report.reads_kept == 0:
             raise InputFormatError(
                 tagalign, f"no read left after the contig filter: {report.summary()}"
             )
-        log(report.summary())
+        logger.info(report.summary())
         try:
             unsorted = pybedtools.BedTool(str(filtered)).to_bam(g=str(chrom_sizes_path)).fn
         except pybedtools.helpers.BEDToolsError as error:
@@ -70,5 +71,5 @@ def tagalign_to_bam(
             )
             pysam.index(str(tmp_bam), str(index))
         os.replace(index, str(bam) + ".bai")
-    log(f"wrote {bam} ({report.reads_kept} reads)")
+    logger.info(f"wrote {bam} ({report.reads_kept} reads)")
     return report

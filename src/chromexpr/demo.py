@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import logging
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,9 @@ import pybedtools
 from chromexpr.atomic import atomic_path
 from chromexpr.errors import ConfigError
 from chromexpr.io.chrom_sizes import read_chrom_sizes
+from chromexpr.logs import step_log
+
+logger = logging.getLogger(__name__)
 
 GENE_INFO_NAME = "Ensembl_v65.Gencode_v10.ENSG.gene_info"
 RPKM_NAME = "57epigenomes.RPKM.pc.gz"
@@ -126,7 +130,6 @@ def write_demo_mirror(
     seed: int = 1,
     n_genes: int | None = None,
     background_reads_per_mb: float = DEFAULT_BACKGROUND_READS_PER_MB,
-    log: Callable[[str], None] = print,
     chrom_sizes: Path = DEFAULT_CHROM_SIZES,
 ) -> DemoSummary:
     """Write gene_info, the RPKM table and one tagAlign per cell x mark into ``out_dir``.
@@ -143,7 +146,9 @@ def write_demo_mirror(
     contig_lengths = read_chrom_sizes(Path(chrom_sizes))
     gene_rng = np.random.default_rng(seed)
     genes = _pick_genes(gene_rng, n_genes)
-    log(f"demo: {len(genes.ensembl_ids)} hg19 genes, {len(cells)} cells, {len(marks)} marks")
+    logger.info(
+        f"demo: {len(genes.ensembl_ids)} hg19 genes, {len(cells)} cells, {len(marks)} marks"
+    )
 
     alt_ids, rpkm_only_ids = _extra_ensembl_ids(gene_rng, genes.ensembl_ids)
     expressed_ids = np.concatenate([genes.ensembl_ids, alt_ids, rpkm_only_ids])
@@ -183,10 +188,10 @@ def write_demo_mirror(
             _write_tagalign(path, reads)
             reads_per_file[path.name] = len(reads)
             paths.append(path)
-            log(f"demo: wrote {path.name} ({len(reads)} reads, depth factor {depth:.2f})")
+            logger.info(f"demo: wrote {path.name} ({len(reads)} reads, depth factor {depth:.2f})")
     paths.append(out_dir / RPKM_NAME)
     _write_rpkm(paths[-1], expressed_ids, rpkm_columns)
-    log(f"demo: wrote {GENE_INFO_NAME} and {RPKM_NAME} into {out_dir}")
+    logger.info(f"demo: wrote {GENE_INFO_NAME} and {RPKM_NAME} into {out_dir}")
     return DemoSummary(tuple(paths), len(genes.ensembl_ids), reads_per_file)
 
 
@@ -419,15 +424,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--chrom-sizes", type=Path, default=DEFAULT_CHROM_SIZES)
     args = parser.parse_args(argv)
-    write_demo_mirror(
-        args.out,
-        args.cells,
-        args.marks,
-        seed=args.seed,
-        n_genes=args.n_genes,
-        background_reads_per_mb=args.background_reads_per_mb,
-        chrom_sizes=args.chrom_sizes,
-    )
+    with step_log(None):
+        write_demo_mirror(
+            args.out,
+            args.cells,
+            args.marks,
+            seed=args.seed,
+            n_genes=args.n_genes,
+            background_reads_per_mb=args.background_reads_per_mb,
+            chrom_sizes=args.chrom_sizes,
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import logging
 import os
 import shutil
 import time
@@ -15,11 +16,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 
 from chromexpr.atomic import atomic_path
 from chromexpr.errors import DownloadError
+
+logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1 << 20
 # Client errors that will not change on a retry; 408 (timeout) and 429 (rate limit) may.
@@ -30,16 +32,14 @@ class _RetryableError(Exception):
     pass
 
 
-def _copy_stream(
-    source, target, url: str, done: int, total: int | None, log: Callable[[str], None]
-) -> int:
+def _copy_stream(source, target, url: str, done: int, total: int | None) -> int:
     """Append ``source`` to ``target``; ``done`` bytes of ``total`` were there already."""
     written, next_report = done, 0.1 * (1 + int(10 * done / total)) if total else 0.1
     while chunk := source.read(CHUNK_BYTES):
         target.write(chunk)
         written += len(chunk)
         if total and written / total >= next_report:
-            log(f"{url}: {written / 1e6:.1f} / {total / 1e6:.1f} MB")
+            logger.info(f"{url}: {written / 1e6:.1f} / {total / 1e6:.1f} MB")
             next_report += 0.1
     return written
 
@@ -54,7 +54,6 @@ def _fetch_once(
     url: str,
     target: Path,
     timeout: float,
-    log: Callable[[str], None],
     validator: dict[str, str],
 ) -> None:
     """One attempt. Bytes already in ``target`` from an earlier attempt are resumed from.
@@ -82,7 +81,7 @@ def _fetch_once(
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             if offset and _resumes_at(response, offset):
-                log(f"{url}: resuming after {offset / 1e6:.1f} MB")
+                logger.info(f"{url}: resuming after {offset / 1e6:.1f} MB")
             elif response.status == 206:  # a part we did not ask for: never keep it as the file
                 validator.clear()
                 raise _RetryableError(
@@ -98,7 +97,7 @@ def _fetch_once(
             length = response.headers.get("Content-Length")
             total = offset + int(length) if length and length.isdigit() else None
             with open(target, "ab" if offset else "wb") as out:
-                written = _copy_stream(response, out, url, offset, total, log)
+                written = _copy_stream(response, out, url, offset, total)
             if total is not None and written != total:
                 raise _RetryableError(f"connection closed after {written} of {total} bytes")
     except urllib.error.HTTPError as error:
@@ -133,7 +132,6 @@ def download(
     backoff_seconds: float = 2.0,
     timeout_seconds: float = 120.0,
     expect_gzip: bool | None = None,
-    log: Callable[[str], None] = print,
 ) -> Path:
     """Fetch ``url`` to ``destination``; nothing appears there unless the whole file arrived.
 
@@ -149,9 +147,9 @@ def download(
     validator: dict[str, str] = {}  # ETag or Last-Modified of the file being fetched
     with atomic_path(destination, suffix=destination.suffix) as tmp:
         for attempt in range(1, attempts + 1):
-            log(f"downloading {url} (attempt {attempt}/{attempts})")
+            logger.info(f"downloading {url} (attempt {attempt}/{attempts})")
             try:
-                _fetch_once(url, tmp, timeout_seconds, log, validator)
+                _fetch_once(url, tmp, timeout_seconds, validator)
                 break
             except _RetryableError as error:
                 if attempt == attempts:
@@ -159,11 +157,11 @@ def download(
                         url, f"failed after {attempts} attempts: {error}"
                     ) from error
                 wait = backoff_seconds * 2 ** (attempt - 1)
-                log(f"{url}: {error}; retrying in {wait:.1f} s")
+                logger.info(f"{url}: {error}; retrying in {wait:.1f} s")
                 time.sleep(wait)
         if tmp.stat().st_size == 0:
             raise DownloadError(url, "the file is empty")
         if expect_gzip:
             check_gzip_complete(tmp, url)
-    log(f"wrote {destination} ({destination.stat().st_size / 1e6:.1f} MB)")
+    logger.info(f"wrote {destination} ({destination.stat().st_size / 1e6:.1f} MB)")
     return destination

@@ -11,6 +11,7 @@ it leaves the environment alone.
 
 import contextlib
 import fcntl
+import logging
 import os
 import re
 import subprocess
@@ -20,6 +21,8 @@ from pathlib import Path
 
 DEFAULT_LOCK_DIR = "/tmp/chromexpr-gpu-locks"
 SCHEDULER_VARIABLES = ("SLURM_JOB_GPUS", "SLURM_STEP_GPUS")
+
+logger = logging.getLogger(__name__)
 
 
 def driver_device_count() -> int:
@@ -62,7 +65,6 @@ def claim_gpu(
     environ: dict[str, str] | None = None,
     device_count: Callable[[], int] = driver_device_count,
     poll_seconds: float = 2.0,
-    log: Callable[[str], None] | None = None,
 ) -> Iterator[str | None]:
     """Hold one free GPU for the ``with`` block; yields its id, or None where nothing was claimed.
 
@@ -78,12 +80,11 @@ def claim_gpu(
         return
     folder = Path(lock_dir or environ.get("CHROMEXPR_GPU_LOCK_DIR") or DEFAULT_LOCK_DIR)
     folder.mkdir(parents=True, exist_ok=True)
-    handle, device = _take_free(folder, devices, poll_seconds, log)
+    handle, device = _take_free(folder, devices, poll_seconds)
     previous = environ.get("CUDA_VISIBLE_DEVICES")
     environ["CUDA_VISIBLE_DEVICES"] = device
     try:
-        if log:
-            log(f"GPU placement: device {device} of {','.join(devices)} (lock {handle.name})")
+        logger.info(f"GPU placement: device {device} of {','.join(devices)} (lock {handle.name})")
         yield device
     finally:
         if previous is None:
@@ -93,7 +94,7 @@ def claim_gpu(
         handle.close()  # releases the lock
 
 
-def _take_free(folder: Path, devices: list[str], poll_seconds: float, log):
+def _take_free(folder: Path, devices: list[str], poll_seconds: float):
     waited = False
     while True:
         for device in devices:
@@ -104,7 +105,9 @@ def _take_free(folder: Path, devices: list[str], poll_seconds: float, log):
                 handle.close()
                 continue
             return handle, device
-        if log and not waited:
-            log(f"GPU placement: all of {','.join(devices)} are held by other jobs; waiting")
+        if not waited:
+            logger.info(
+                f"GPU placement: all of {','.join(devices)} are held by other jobs; waiting"
+            )
         waited = True
         time.sleep(poll_seconds)

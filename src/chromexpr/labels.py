@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from chromexpr.atomic import atomic_path
+from chromexpr.atomic import write_tsv
 from chromexpr.errors import InputFormatError
 from chromexpr.genome.tss import read_gene_table
 from chromexpr.io.rpkm import read_rpkm_table
+
+logger = logging.getLogger(__name__)
 
 LABEL_COLUMNS = ["gene_id", "cell", "rpkm", "median_rpkm", "label"]
 
@@ -56,8 +59,7 @@ def label_table(gene_ids: Sequence[str], rpkm: pd.DataFrame, cells: Sequence[str
 
 
 def write_label_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    with atomic_path(path) as tmp:
-        table[LABEL_COLUMNS].to_csv(tmp, sep="\t", index=False)
+    write_tsv(table[LABEL_COLUMNS], path)
 
 
 def read_label_table(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -73,13 +75,12 @@ def write_cell_labels(
     rpkm_path: str | os.PathLike[str],
     cells: Sequence[str],
     out_path: str | os.PathLike[str],
-    log: Callable[[str], None] = print,
 ) -> pd.DataFrame:
     """Labels of every gene of the gene table in every configured cell type."""
     genes = read_gene_table(genes_path)
     table = label_table(genes["gene_id"], read_rpkm_table(rpkm_path, cells), cells)
     for cell, rows in table.groupby("cell", sort=False):
-        log(
+        logger.info(
             f"{cell}: median RPKM {rows['median_rpkm'].iloc[0]:.3f}, "
             f"{int(rows['label'].sum())} high / {int((rows['label'] == 0).sum())} low"
         )

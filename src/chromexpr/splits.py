@@ -6,18 +6,21 @@ are in the same part in every cell type, so cross-cell experiments never test on
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
-from chromexpr.atomic import atomic_path
+from chromexpr.atomic import write_tsv
 from chromexpr.dataset import SPLITS
 from chromexpr.errors import ConfigError, InputFormatError
 from chromexpr.genome.tss import read_gene_table
+
+logger = logging.getLogger(__name__)
 
 
 def split_sizes(n_genes: int, weights: Mapping[str, float | int | str]) -> dict[str, int]:
@@ -48,8 +51,7 @@ def contiguous_split(n_genes: int, weights: Mapping[str, float | int | str]) -> 
 
 def write_split_table(gene_ids, split: np.ndarray, path: str | os.PathLike[str]) -> None:
     table = pd.DataFrame({"gene_id": list(gene_ids), "split": split})
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, sep="\t", index=False)
+    write_tsv(table, path)
 
 
 def read_split_table(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -66,11 +68,10 @@ def write_gene_split(
     genes_path: str | os.PathLike[str],
     weights: Mapping[str, float | int | str],
     out_path: str | os.PathLike[str],
-    log: Callable[[str], None] = print,
 ) -> np.ndarray:
     genes = read_gene_table(genes_path)
     split = contiguous_split(len(genes), weights)
     write_split_table(genes["gene_id"], split, out_path)
     sizes = split_sizes(len(genes), weights)
-    log(f"{len(genes)} genes: " + ", ".join(f"{name} {sizes[name]}" for name in SPLITS))
+    logger.info(f"{len(genes)} genes: " + ", ".join(f"{name} {sizes[name]}" for name in SPLITS))
     return split

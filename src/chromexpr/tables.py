@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from chromexpr.atomic import atomic_path
+from chromexpr.atomic import atomic_path, write_tsv
 from chromexpr.errors import InputFormatError
 
 # What every run records after its scores, in both tasks' tables.
@@ -137,10 +137,10 @@ def build_auc_tables(metrics_paths: Sequence[Path], published_auc: Path, out_dir
     wide = wide_auc(long)
     comparison = published_comparison(long, read_published_auc(published_auc))
     out_dir = Path(out_dir)
-    _write_tsv(long, out_dir / "auc.tsv", index=False)
-    _write_tsv(wide, out_dir / "auc_wide.tsv", index=True)
-    _write_tsv(comparison, out_dir / "published_comparison.tsv", index=False)
-    _write_tsv(model_summary(long), out_dir / "models.tsv", index=False)
+    write_tsv(long, out_dir / "auc.tsv")
+    write_tsv(wide, out_dir / "auc_wide.tsv", index=True)
+    write_tsv(comparison, out_dir / "published_comparison.tsv")
+    write_tsv(model_summary(long), out_dir / "models.tsv")
     with atomic_path(out_dir / "auc_wide.md") as tmp:
         tmp.write_text(markdown_table(wide))
 
@@ -153,12 +153,7 @@ def build_regression_tables(metrics_paths: Sequence[Path], out_dir: Path) -> Non
     long = read_metrics(metrics_paths, REGRESSION_COLUMNS)
     wide = wide_auc(long, "test_pearson")
     out_dir = Path(out_dir)
-    _write_tsv(long, out_dir / "regression.tsv", index=False)
-    _write_tsv(wide, out_dir / "regression_wide.tsv", index=True)
+    write_tsv(long, out_dir / "regression.tsv")
+    write_tsv(wide, out_dir / "regression_wide.tsv", index=True)
     with atomic_path(out_dir / "regression_wide.md") as tmp:
         tmp.write_text(markdown_table(wide))
-
-
-def _write_tsv(table: pd.DataFrame, path: Path, index: bool) -> None:
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, sep="\t", index=index)

@@ -3,7 +3,7 @@
 from chromexpr.assembly import assemble_from_files
 from chromexpr.logs import step_log
 
-with step_log(snakemake.log[0]) as log:
+with step_log(snakemake.log[0]):
     assemble_from_files(
         cell=snakemake.wildcards.cell,
         genes_path=snakemake.input.genes,
@@ -12,5 +12,4 @@ with step_log(snakemake.log[0]) as log:
         counts_paths=dict(zip(snakemake.params.marks, snakemake.input.counts, strict=True)),
         bins=snakemake.params.bins,
         out_path=snakemake.output[0],
-        log=log,
     )

@@ -4,7 +4,7 @@ from chromexpr.dataset import CellDataset
 from chromexpr.interpret.attention import run_attention
 from chromexpr.logs import step_log
 
-with step_log(snakemake.log[0]) as log:
+with step_log(snakemake.log[0]):
     dataset = CellDataset.load(snakemake.input.dataset)
     run_attention(
         snakemake.input.attention,
@@ -13,5 +13,4 @@ with step_log(snakemake.log[0]) as log:
         snakemake.output.png,
         f"AttentiveChrome, cell {snakemake.wildcards.cell}: attention by predicted class",
         bin_offsets=dataset.bin_offsets,
-        log=log,
     )

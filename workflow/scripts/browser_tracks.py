@@ -5,7 +5,7 @@ from chromexpr.interpret.tracks import write_tracks
 from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.logs import step_log
 
-with step_log(snakemake.log[0]) as log:
+with step_log(snakemake.log[0]) as logger:
     dataset = CellDataset.load(snakemake.input.dataset)
     write_tracks(
         dataset,
@@ -13,4 +13,4 @@ with step_log(snakemake.log[0]) as log:
         list(snakemake.output),
         reverse_minus_strand=snakemake.params.reverse_minus_strand,
     )
-    log(f"{len(snakemake.output)} tracks of {dataset.n_genes} genes")
+    logger.info(f"{len(snakemake.output)} tracks of {dataset.n_genes} genes")

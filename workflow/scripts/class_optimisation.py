@@ -10,7 +10,7 @@ from chromexpr.interpret.trained import load_trained_model
 from chromexpr.logs import step_log
 
 torch.set_num_threads(snakemake.threads)
-with step_log(snakemake.log[0]) as log:
+with step_log(snakemake.log[0]):
     dataset = CellDataset.load(snakemake.input.dataset)
     _, n_marks, n_bins = dataset.counts.shape
     trained = load_trained_model(Path(snakemake.input.model).parent, n_marks, n_bins)
@@ -20,5 +20,4 @@ with step_log(snakemake.log[0]) as log:
         OptimisationSettings.from_config(snakemake.params.optimisation),
         snakemake.output.maps,
         snakemake.output.png,
-        log=log,
     )

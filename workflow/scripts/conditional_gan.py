@@ -10,7 +10,7 @@ from chromexpr.interpret.trained import load_trained_model
 from chromexpr.logs import step_log
 
 torch.set_num_threads(snakemake.threads)
-with step_log(snakemake.log[0]) as log:
+with step_log(snakemake.log[0]):
     dataset = CellDataset.load(snakemake.input.dataset)
     _, n_marks, n_bins = dataset.counts.shape
     classifier = load_trained_model(Path(snakemake.input.model).parent, n_marks, n_bins)
@@ -19,5 +19,4 @@ with step_log(snakemake.log[0]) as log:
         classifier,
         GanSettings.from_config(snakemake.params.gan),
         dict(snakemake.output.items()),
-        log=log,
     )

@@ -3,7 +3,7 @@
 from chromexpr.counting import count_bins
 from chromexpr.logs import step_log
 
-with step_log(snakemake.log[0]) as log:
+with step_log(snakemake.log[0]):
     count_bins(
         source=snakemake.params.source,
         path=snakemake.input.source,
@@ -13,5 +13,4 @@ with step_log(snakemake.log[0]) as log:
         counting=snakemake.params.counting,
         out_path=snakemake.output[0],
         chrom_sizes_path=snakemake.input.chrom_sizes,
-        log=log,
     )

@@ -1,7 +1,8 @@
 """Data QC tables and figure: reads per file, contig filtering, reads in TSS windows, labels."""
 
+from chromexpr.atomic import write_tsv
 from chromexpr.dataset import CellDataset
-from chromexpr.interpret.outputs import write_tsv
+from chromexpr.interpret.outputs import FLOAT_FORMAT
 from chromexpr.interpret.qc import label_balance, plot_qc, reads_table
 from chromexpr.logs import step_log
 
@@ -13,6 +14,6 @@ with step_log(snakemake.log[0]):
     }
     reads = reads_table(datasets, reports, counts_are_reads=snakemake.params.counts_are_reads)
     labels = label_balance(datasets)
-    write_tsv(reads, snakemake.output.reads)
-    write_tsv(labels, snakemake.output.labels)
+    write_tsv(reads, snakemake.output.reads, float_format=FLOAT_FORMAT)
+    write_tsv(labels, snakemake.output.labels, float_format=FLOAT_FORMAT)
     plot_qc(snakemake.output.png, reads, labels)

@@ -4,12 +4,11 @@ from chromexpr.download import download
 from chromexpr.logs import step_log
 
 settings = snakemake.params.settings
-with step_log(snakemake.log[0]) as log:
+with step_log(snakemake.log[0]):
     download(
         snakemake.params.url,
         snakemake.output[0],
         retries=settings["retries"],
         backoff_seconds=settings["backoff_seconds"],
         timeout_seconds=settings["timeout_seconds"],
-        log=log,
     )

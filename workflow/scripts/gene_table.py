@@ -3,7 +3,7 @@
 from chromexpr.genome.tss import build_gene_table
 from chromexpr.logs import step_log
 
-with step_log(snakemake.log[0]) as log:
+with step_log(snakemake.log[0]):
     build_gene_table(
         annotation_path=snakemake.input.annotation,
         annotation_format=snakemake.params.annotation_format,
@@ -13,5 +13,4 @@ with step_log(snakemake.log[0]) as log:
         published_path=snakemake.input.published,
         published_coordinates=snakemake.params.published_coordinates,
         out_path=snakemake.output[0],
-        log=log,
     )

@@ -5,11 +5,11 @@ from chromexpr.io.processed import import_processed
 from chromexpr.logs import step_log
 
 bins = snakemake.params.bins
-with step_log(snakemake.log[0]) as log:
+with step_log(snakemake.log[0]) as logger:
     dataset = import_processed(
         snakemake.params.root,
         snakemake.wildcards.cell,
         bin_offsets(bins["window"], bins["bin_size"]),
     )
     dataset.save(snakemake.output[0])
-    log(f"{dataset.n_genes} genes from {snakemake.params.root}/{dataset.cell}")
+    logger.info(f"{dataset.n_genes} genes from {snakemake.params.root}/{dataset.cell}")

@@ -3,11 +3,10 @@
 from chromexpr.labels import write_cell_labels
 from chromexpr.logs import step_log
 
-with step_log(snakemake.log[0]) as log:
+with step_log(snakemake.log[0]):
     write_cell_labels(
         snakemake.input.genes,
         snakemake.input.rpkm,
         snakemake.params.cells,
         snakemake.output[0],
-        log,
     )

@@ -5,8 +5,8 @@ from pathlib import Path
 from chromexpr.logs import step_log
 from chromexpr.tables import build_regression_tables
 
-with step_log(snakemake.log[0]) as log:
+with step_log(snakemake.log[0]) as logger:
     build_regression_tables(
         [Path(path) for path in snakemake.input.metrics], Path(snakemake.output.long).parent
     )
-    log(Path(snakemake.output.markdown).read_text())
+    logger.info(Path(snakemake.output.markdown).read_text())

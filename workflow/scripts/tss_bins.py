@@ -6,7 +6,7 @@ from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.logs import step_log
 
 bins = snakemake.params.bins
-with step_log(snakemake.log[0]) as log:
+with step_log(snakemake.log[0]) as logger:
     genes = read_gene_table(snakemake.input.genes)
     layout = bin_layout(
         genes,
@@ -17,4 +17,6 @@ with step_log(snakemake.log[0]) as log:
     )
     write_bins_bed(layout, snakemake.output[0])
     clipped = layout.n_genes * layout.n_bins - len(layout.row)
-    log(f"{layout.n_genes} genes x {layout.n_bins} bins; {clipped} bins fall off a chromosome end")
+    logger.info(
+        f"{layout.n_genes} genes x {layout.n_bins} bins; {clipped} bins fall off a chromosome end"
+    )

@@ -8,8 +8,9 @@ bigWigs are averaged per bin instead.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -22,6 +23,8 @@ from chromexpr.genome.bins import BinLayout, bin_offsets, read_bins_bed, scatter
 from chromexpr.genome.tss import read_gene_table
 from chromexpr.io.chrom_sizes import read_chrom_sizes
 
+logger = logging.getLogger(__name__)
+
 ENGINES = ("fast", "multicov")
 SOURCES = ("bam", "tagalign", "bigwig")
 
@@ -33,7 +36,6 @@ def _line_values(
     layout: BinLayout,
     counting: Mapping[str, object],
     chrom_sizes_path: str | os.PathLike[str] | None,
-    log: Callable[[str], None],
 ) -> np.ndarray:
     filters = {
         "min_mapq": int(counting["min_mapq"]),
@@ -42,17 +44,17 @@ def _line_values(
     }
     engine = counting["engine"]
     if source == "bigwig":
-        return bigwig_bin_means(path, layout, log=log)
+        return bigwig_bin_means(path, layout)
     if source == "tagalign":
         if engine != "fast":
             raise ConfigError("counting.engine", "counting a tagAlign directly needs engine fast")
         if chrom_sizes_path is None:
             raise ValueError("counting a tagAlign needs the chrom sizes")
-        counts, _ = tagalign_bin_counts(path, layout, read_chrom_sizes(chrom_sizes_path), log=log)
+        counts, _ = tagalign_bin_counts(path, layout, read_chrom_sizes(chrom_sizes_path))
         return counts
     if engine == "fast":
-        return bam_bin_counts(path, layout, log=log, **filters)
-    return multicov_counts(path, bins_bed, log=log, **filters)
+        return bam_bin_counts(path, layout, **filters)
+    return multicov_counts(path, bins_bed, **filters)
 
 
 def count_bins(
@@ -64,7 +66,6 @@ def count_bins(
     counting: Mapping[str, object],
     out_path: str | os.PathLike[str],
     chrom_sizes_path: str | os.PathLike[str] | None = None,
-    log: Callable[[str], None] = print,
 ) -> np.ndarray:
     """Values per bin of ``path`` (a ``source``: bam, tagalign or bigwig) saved as [genes, bins].
 
@@ -78,11 +79,11 @@ def count_bins(
     n_genes = len(read_gene_table(genes_path))
     n_bins = len(bin_offsets(bins["window"], bins["bin_size"]))
     layout = read_bins_bed(bins_bed, n_genes, n_bins)
-    values = _line_values(source, path, bins_bed, layout, counting, chrom_sizes_path, log)
+    values = _line_values(source, path, bins_bed, layout, counting, chrom_sizes_path)
     matrix = scatter_bin_counts(layout, values)
     with atomic_path(out_path, suffix=".npy") as tmp:
         np.save(tmp, matrix)
-    log(
+    logger.info(
         f"{path}: {source}, engine {engine}: total {matrix.sum():.0f} over {n_genes} genes x {n_bins} bins"
     )
     return matrix

@@ -7,14 +7,16 @@ half in a gap from reporting the mean of its other half alone (what ``bw.stats``
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
 
 import numpy as np
 import pyBigWig
 
 from chromexpr.errors import InputFormatError
 from chromexpr.genome.bins import BinLayout
+
+logger = logging.getLogger(__name__)
 
 
 def _merged_regions(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -54,9 +56,7 @@ def _chromosome_means(
     return sums / (ends - starts), int((ends > chrom_length).sum())
 
 
-def bigwig_bin_means(
-    bigwig: str | os.PathLike[str], layout: BinLayout, log: Callable[[str], None] = print
-) -> np.ndarray:
+def bigwig_bin_means(bigwig: str | os.PathLike[str], layout: BinLayout) -> np.ndarray:
     """Mean signal of ``bigwig`` per bin: [bed_lines] float32, in layout order.
 
     Bins on a chromosome the bigWig does not have are 0, with a warning in the log; a bigWig
@@ -82,15 +82,17 @@ def bigwig_bin_means(
         for chrom in bin_chroms:
             in_chrom = np.flatnonzero(layout.chrom == chrom)
             if chrom not in chrom_lengths:
-                log(f"warning: {bigwig} has no {chrom}; its {len(in_chrom)} bins are 0")
+                logger.warning(f"warning: {bigwig} has no {chrom}; its {len(in_chrom)} bins are 0")
                 continue
             chrom_means, past_end = _chromosome_means(
                 handle, chrom, chrom_lengths[chrom], layout.start[in_chrom], layout.end[in_chrom]
             )
             means[in_chrom] = chrom_means
             if past_end:
-                log(f"warning: {bigwig}: {past_end} bins run past the end of {chrom} (read as 0)")
-            log(f"{bigwig}: {chrom}: {len(in_chrom)} bins")
+                logger.warning(
+                    f"warning: {bigwig}: {past_end} bins run past the end of {chrom} (read as 0)"
+                )
+            logger.info(f"{bigwig}: {chrom}: {len(in_chrom)} bins")
     except RuntimeError as error:
         raise InputFormatError(bigwig, f"cannot read signal: {error}") from error
     finally:

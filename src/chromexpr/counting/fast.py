@@ -15,8 +15,9 @@ without a CIGAR. tagAlign-derived BAMs have none of these cases (flag 0 or 0x10,
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,8 @@ import pysam
 from chromexpr.errors import InputFormatError
 from chromexpr.genome.bins import BinLayout
 from chromexpr.io.tagalign import ReadFilterReport, filter_known_contigs, read_tagalign_chunks
+
+logger = logging.getLogger(__name__)
 
 DUPLICATE_FLAG = 0x400
 QCFAIL_FLAG = 0x200
@@ -71,7 +74,6 @@ def bam_bin_counts(
     min_mapq: int = 0,
     include_duplicates: bool = False,
     include_qcfail: bool = False,
-    log: Callable[[str], None] = print,
 ) -> np.ndarray:
     """Reads of the sorted, indexed ``bam`` per bin: [bed_lines] int64, in layout order.
 
@@ -93,7 +95,7 @@ def bam_bin_counts(
         bin_reference = references.get_indexer(layout.chrom)  # [bed_lines], -1: not in the BAM
         absent = np.unique(layout.chrom[bin_reference < 0])
         if len(absent):
-            log(f"{bam}: no reference for {', '.join(absent)}; their bins count 0")
+            logger.info(f"{bam}: no reference for {', '.join(absent)}; their bins count 0")
         for reference in np.unique(bin_reference[bin_reference >= 0]):
             chrom = references[reference]
             in_chrom = np.flatnonzero(bin_reference == reference)
@@ -102,7 +104,7 @@ def bam_bin_counts(
             counts[in_chrom] = overlap_counts(
                 starts[kept], ends[kept], layout.start[in_chrom], layout.end[in_chrom]
             )
-            log(f"{bam}: {chrom}: {int(kept.sum())} of {len(kept)} reads counted")
+            logger.info(f"{bam}: {chrom}: {int(kept.sum())} of {len(kept)} reads counted")
     return counts
 
 
@@ -110,7 +112,6 @@ def tagalign_bin_counts(
     tagalign: str | os.PathLike[str],
     layout: BinLayout,
     chrom_sizes: Mapping[str, int],
-    log: Callable[[str], None] = print,
 ) -> tuple[np.ndarray, ReadFilterReport]:
     """Reads of ``tagalign`` per bin: [bed_lines] int64 in layout order, and what was filtered.
 
@@ -136,14 +137,14 @@ def tagalign_bin_counts(
         offsets = chrom_offsets[read_chrom[on_binned]]
         start_parts.append(kept["start"].to_numpy()[on_binned] + offsets)
         end_parts.append(kept["end"].to_numpy()[on_binned] + offsets)
-        log(f"{tagalign}: {report.reads_total} reads parsed")
+        logger.info(f"{tagalign}: {report.reads_total} reads parsed")
     if report.reads_total == 0:
         raise InputFormatError(tagalign, "no reads (empty tagAlign)")
     if report.reads_kept == 0:  # e.g. Ensembl contig names (1, 2) against UCSC chrom sizes
         raise InputFormatError(
             tagalign, f"no read left after the contig filter: {report.summary()}"
         )
-    log(report.summary())
+    logger.info(report.summary())
     read_starts = np.concatenate(start_parts)
     del start_parts  # the parts and the whole would otherwise be held twice at the peak
     read_ends = np.concatenate(end_parts)

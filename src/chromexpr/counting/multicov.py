@@ -7,8 +7,8 @@ unless asked for; reads with MAPQ below ``min_mapq`` are excluded.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,8 @@ import pybedtools
 from chromexpr.errors import ToolError
 from chromexpr.tools import pybedtools_workdir, require_tool
 
+logger = logging.getLogger(__name__)
+
 
 def multicov_counts(
     bam: str | os.PathLike[str],
@@ -24,7 +26,6 @@ def multicov_counts(
     min_mapq: int = 0,
     include_duplicates: bool = False,
     include_qcfail: bool = False,
-    log: Callable[[str], None] = print,
 ) -> np.ndarray:
     """Reads per line of ``bins_bed`` [bed_lines] (int64), in the BED's order."""
     require_tool("bedtools")
@@ -37,7 +38,7 @@ def multicov_counts(
     if include_qcfail:
         options["F"] = True
     with pybedtools_workdir():
-        log(f"bedtools multicov -bams {bam} -bed {bins_bed} {options}")
+        logger.info(f"bedtools multicov -bams {bam} -bed {bins_bed} {options}")
         try:
             result = pybedtools.BedTool(str(bins_bed)).multi_bam_coverage(
                 bams=[str(bam)], **options

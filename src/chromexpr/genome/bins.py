@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from chromexpr.atomic import atomic_path
+from chromexpr.atomic import write_tsv
 from chromexpr.errors import ConfigError, InputFormatError
 
 
@@ -92,8 +92,7 @@ def write_bins_bed(layout: BinLayout, path: str | os.PathLike[str]) -> None:
     table = pd.DataFrame(
         {"chrom": layout.chrom, "start": layout.start, "end": layout.end, "name": names}
     )
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, sep="\t", header=False, index=False)
+    write_tsv(table, path, header=False)
 
 
 def read_bins_bed(path: str | os.PathLike[str], n_genes: int, n_bins: int) -> BinLayout:

@@ -7,17 +7,20 @@ columns ``gene_id, symbol, chrom, tss, strand``; ``tss`` is 0-based. Everything 
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 
 import pandas as pd
 
-from chromexpr.atomic import atomic_path
+from chromexpr.atomic import write_tsv
 from chromexpr.errors import ConfigError, InputFormatError
 from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.io.gene_info import read_annotation
 from chromexpr.io.published_genes import read_published_genes
 from chromexpr.io.rpkm import read_rpkm_gene_ids
+
+logger = logging.getLogger(__name__)
 
 GENE_TABLE_COLUMNS = ["gene_id", "symbol", "chrom", "tss", "strand"]
 GENE_SETS = ("annotation", "published")
@@ -32,14 +35,12 @@ def annotation_tss(annotation: pd.DataFrame) -> pd.Series:
     return (annotation["start"].where(plus, annotation["end"]) - 1).astype("int64")
 
 
-def _drop_unknown_contigs(
-    genes: pd.DataFrame, chrom_sizes: Mapping[str, int], log: Callable[[str], None]
-) -> pd.DataFrame:
+def _drop_unknown_contigs(genes: pd.DataFrame, chrom_sizes: Mapping[str, int]) -> pd.DataFrame:
     known = genes["chrom"].isin(list(chrom_sizes))
     if not known.all():
         dropped = genes.loc[~known, "chrom"].value_counts()
         details = ", ".join(f"{chrom}: {n}" for chrom, n in dropped.items())
-        log(
+        logger.info(
             f"dropped {int((~known).sum())} genes on contigs absent from the chrom sizes ({details})"
         )
     return genes[known]
@@ -49,16 +50,15 @@ def annotation_gene_table(
     annotation: pd.DataFrame,
     expressed_gene_ids: Collection[str],
     chrom_sizes: Mapping[str, int],
-    log: Callable[[str], None] = print,
 ) -> pd.DataFrame:
     """Genes in both the annotation and the RPKM table, on known contigs, sorted by Ensembl id."""
     expressed = set(expressed_gene_ids)
     in_both = annotation[annotation["gene_id"].isin(expressed)]
-    log(
+    logger.info(
         f"annotation: {len(annotation)} genes, RPKM table: {len(expressed)} genes, "
         f"in both: {len(in_both)}"
     )
-    genes = _drop_unknown_contigs(in_both, chrom_sizes, log)
+    genes = _drop_unknown_contigs(in_both, chrom_sizes)
     if len(in_both) and genes.empty:
         raise InputFormatError(
             "gene table",
@@ -108,8 +108,7 @@ def published_gene_table(
 
 
 def write_gene_table(genes: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    with atomic_path(path) as tmp:
-        genes[GENE_TABLE_COLUMNS].to_csv(tmp, sep="\t", index=False)
+    write_tsv(genes[GENE_TABLE_COLUMNS], path)
 
 
 def read_gene_table(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -136,7 +135,6 @@ def build_gene_table(
     published_path: str | os.PathLike[str],
     published_coordinates: bool,
     out_path: str | os.PathLike[str],
-    log: Callable[[str], None] = print,
 ) -> pd.DataFrame:
     """Read the inputs, select the gene set and write the gene table."""
     check_gene_set(gene_set)
@@ -153,11 +151,13 @@ def build_gene_table(
             source=str(published_path),
         )
     else:
-        genes = annotation_gene_table(annotation, expressed, chrom_sizes, log)
+        genes = annotation_gene_table(annotation, expressed, chrom_sizes)
     if genes.empty:
         raise InputFormatError(
             annotation_path, "no gene is in both the annotation and the RPKM table"
         )
     write_gene_table(genes, out_path)
-    log(f"gene set {gene_set}: {len(genes)} rows, {genes['gene_id'].nunique()} distinct genes")
+    logger.info(
+        f"gene set {gene_set}: {len(genes)} rows, {genes['gene_id'].nunique()} distinct genes"
+    )
     return genes

@@ -8,16 +8,19 @@ Input: ``results/models/attentivechrome/{cell}/attention.npz`` as the training h
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from chromexpr.atomic import write_tsv
 from chromexpr.errors import InputFormatError
-from chromexpr.interpret.outputs import write_tsv
+from chromexpr.interpret.outputs import FLOAT_FORMAT
 from chromexpr.plots import new_figure, save_png
+
+logger = logging.getLogger(__name__)
 
 CLASS_NAMES = ("low", "high")
 ATTENTION_KEYS = ("gene_ids", "bins", "marks", "probability", "label", "mark_names")
@@ -145,11 +148,10 @@ def run_attention(
     out_png: str | os.PathLike[str],
     title: str,
     bin_offsets: np.ndarray | None = None,
-    log: Callable[[str], None] = print,
 ) -> None:
     attention = load_attention(attention_path)
     bin_table, mark_table = summarise_attention(attention)
-    log(f"{len(attention.probability)} genes, {attention.predicted.sum()} predicted high")
-    write_tsv(bin_table, out_bins)
-    write_tsv(mark_table, out_marks)
+    logger.info(f"{len(attention.probability)} genes, {attention.predicted.sum()} predicted high")
+    write_tsv(bin_table, out_bins, float_format=FLOAT_FORMAT)
+    write_tsv(mark_table, out_marks, float_format=FLOAT_FORMAT)
     plot_attention(out_png, bin_table, mark_table, bin_offsets, title)

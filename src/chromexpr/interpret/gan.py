@@ -37,8 +37,9 @@ standard deviation channel in the discriminator (the high class collapsed).
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,10 +50,12 @@ import torch.nn.functional as F
 from scipy.stats import wasserstein_distance
 from torch import nn
 
-from chromexpr.atomic import atomic_path
+from chromexpr.atomic import atomic_path, write_tsv
 from chromexpr.errors import ConfigError, TrainingError
-from chromexpr.interpret.outputs import bin_axis_kb, write_tsv
+from chromexpr.interpret.outputs import FLOAT_FORMAT, bin_axis_kb, profile_panels
 from chromexpr.plots import new_figure, save_png
+
+logger = logging.getLogger(__name__)
 
 CLASS_NAMES = ("low", "high")
 N_CLASSES = 2
@@ -155,7 +158,6 @@ def train_gan(
     counts: np.ndarray,
     labels: np.ndarray,
     settings: GanSettings,
-    log: Callable[[str], None] = print,
 ) -> tuple[Generator, pd.DataFrame]:
     """Train on counts [genes, marks, bins] (>= 0) with labels [genes] (0/1); the generator
     and a history (epoch, discriminator and generator loss). Deterministic for a seed on CPU."""
@@ -210,7 +212,7 @@ def train_gan(
             raise TrainingError(f"GAN: the loss became {losses} in epoch {epoch}")
         history.append((epoch, *losses))
         if epoch == 1 or epoch % 25 == 0 or epoch == settings.epochs:
-            log(
+            logger.info(
                 f"GAN epoch {epoch}/{settings.epochs}: D loss {losses[0]:.3f}, G loss {losses[1]:.3f}"
             )
     generator.eval()
@@ -285,31 +287,24 @@ def plot_mean_profiles(
     """Real (solid) and generated (dashed) mean counts per bin: one panel per mark, one colour per class."""
     bin_size = int(bin_offsets[1] - bin_offsets[0]) if len(bin_offsets) > 1 else 1
     positions = bin_axis_kb(bin_offsets, bin_size)
-    figure = new_figure(3.0 * len(marks), 3.2)
-    axes = figure.subplots(1, len(marks), squeeze=False)[0]
     colours = ("tab:blue", "tab:red")
-    for index, (axis, mark) in enumerate(zip(axes, marks, strict=True)):
-        for target_class, name in enumerate(CLASS_NAMES):
-            colour = colours[target_class]
-            axis.plot(
-                positions,
-                real[target_class][:, index].mean(axis=0),
-                color=colour,
-                label=f"{name}, real",
-            )
-            axis.plot(
-                positions,
-                generated[target_class][:, index].mean(axis=0),
-                color=colour,
-                linestyle="--",
-                label=f"{name}, generated",
-            )
-        axis.set_title(mark, fontsize="medium")
-        axis.set_xlabel("kb from TSS")
-    axes[0].set_ylabel("mean count per bin")
-    axes[-1].legend(fontsize="x-small")
-    figure.suptitle(title)
-    save_png(figure, path)
+    with profile_panels(marks, title, path) as axes:
+        for index, axis in enumerate(axes):
+            for target_class, name in enumerate(CLASS_NAMES):
+                colour = colours[target_class]
+                axis.plot(
+                    positions,
+                    real[target_class][:, index].mean(axis=0),
+                    color=colour,
+                    label=f"{name}, real",
+                )
+                axis.plot(
+                    positions,
+                    generated[target_class][:, index].mean(axis=0),
+                    color=colour,
+                    linestyle="--",
+                    label=f"{name}, generated",
+                )
 
 
 def plot_sample_grid(
@@ -356,14 +351,13 @@ def run_gan(
     classifier,
     settings: GanSettings,
     outputs: Mapping[str, str | os.PathLike[str]],
-    log: Callable[[str], None] = print,
 ) -> pd.DataFrame:
     """Train on ``dataset``'s (a CellDataset) training genes, measure against its test genes
     and ``classifier`` (a ``TrainedModel``); write ``outputs``: ``metrics`` and ``history``
     (TSV), ``samples`` (npz: ``low``, ``high`` [samples, marks, bins] counts, ``marks``),
     ``profiles`` and ``grid`` (PNG). Returns the metrics table."""
     train = dataset.mask("train")
-    generator, history = train_gan(dataset.counts[train], dataset.labels[train], settings, log)
+    generator, history = train_gan(dataset.counts[train], dataset.labels[train], settings)
     test = dataset.mask("test")
     marks = [str(mark) for mark in dataset.marks]
     real, generated, assigned = {}, {}, {}
@@ -376,10 +370,12 @@ def run_gan(
         )
         probabilities = classifier.class_probabilities(classifier.inputs(generated[target_class]))
         assigned[target_class] = float((probabilities.argmax(dim=1) == target_class).float().mean())
-        log(f"class {name}: classifier assigns {assigned[target_class]:.1%} of samples to it")
+        logger.info(
+            f"class {name}: classifier assigns {assigned[target_class]:.1%} of samples to it"
+        )
     metrics = gan_metrics(real, generated, assigned, marks)
-    write_tsv(metrics, outputs["metrics"])
-    write_tsv(history, outputs["history"])
+    write_tsv(metrics, outputs["metrics"], float_format=FLOAT_FORMAT)
+    write_tsv(history, outputs["history"], float_format=FLOAT_FORMAT)
     with atomic_path(outputs["samples"], suffix=".npz") as tmp:
         np.savez_compressed(tmp, low=generated[0], high=generated[1], marks=np.asarray(marks))
     title = f"cell {dataset.cell}: conditional GAN vs test genes"

@@ -21,8 +21,9 @@ independent of the scale of the model's input, so one learning rate serves raw a
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,8 @@ from chromexpr.atomic import atomic_path
 from chromexpr.errors import ConfigError
 from chromexpr.interpret.outputs import bin_axis_kb
 from chromexpr.plots import new_figure, save_png
+
+logger = logging.getLogger(__name__)
 
 CLASS_NAMES = ("low", "high")
 STARTS = ("zero", "mean")
@@ -118,7 +121,6 @@ def class_optimisation_maps(
     model: nn.Module,
     training_inputs: np.ndarray,
     settings: OptimisationSettings,
-    log: Callable[[str], None] = print,
 ) -> dict[str, np.ndarray]:
     """Maps of every class: ``maps`` [classes, marks, bins], ``scores`` [classes, steps + 1],
     ``start`` [marks, bins] (``training_inputs`` [genes, marks, bins] are model inputs)."""
@@ -126,7 +128,9 @@ def class_optimisation_maps(
     maps, scores = [], []
     for target_class, name in enumerate(CLASS_NAMES):
         values, trace = optimise_class_input(model, target_class, start, settings)
-        log(f"class {name}: score {trace[0]:.3f} -> {trace[-1]:.3f} in {settings.steps} steps")
+        logger.info(
+            f"class {name}: score {trace[0]:.3f} -> {trace[-1]:.3f} in {settings.steps} steps"
+        )
         maps.append(values)
         scores.append(trace)
     return {"maps": np.stack(maps), "scores": np.stack(scores), "start": start}
@@ -191,11 +195,10 @@ def run_optimisation(
     settings: OptimisationSettings,
     out_npz: str | os.PathLike[str],
     out_png: str | os.PathLike[str],
-    log: Callable[[str], None] = print,
 ) -> dict[str, np.ndarray]:
     """Maps of ``trained`` (a ``TrainedModel``) for ``dataset`` (a CellDataset): npz + heatmaps."""
     training_inputs = trained.inputs(dataset.features("train")).numpy()
-    result = class_optimisation_maps(trained.model, training_inputs, settings, log)
+    result = class_optimisation_maps(trained.model, training_inputs, settings)
     marks = [str(mark) for mark in dataset.marks]
     write_maps(out_npz, result, marks, dataset.bin_offsets, trained.input_transform)
     plot_maps(

@@ -1,12 +1,18 @@
-"""Writing interpretation tables and bin axes (figures: ``chromexpr.plots.new_figure`` / ``save_png``)."""
+"""Interpretation tables' number format, bin axes and signal profile panels (other figures:
+``chromexpr.plots.new_figure`` / ``save_png``; tables: ``chromexpr.atomic.write_tsv``)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator, Sequence
 
-import pandas as pd
+from matplotlib.axes import Axes
 
-from chromexpr.atomic import atomic_path
+from chromexpr.plots import new_figure, save_png
+
+# Interpretation tables are read by people: six significant digits.
+FLOAT_FORMAT = "%.6g"
 
 
 def bin_axis_kb(bin_offsets, bin_size: int):
@@ -14,7 +20,19 @@ def bin_axis_kb(bin_offsets, bin_size: int):
     return (bin_offsets + bin_size / 2) / 1000
 
 
-def write_tsv(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """A table as TSV, atomically."""
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+@contextlib.contextmanager
+def profile_panels(
+    marks: Sequence[str], title: str, path: str | os.PathLike[str]
+) -> Iterator[list[Axes]]:
+    """One panel per mark, side by side, for mean count per bin against kb from the TSS; yields
+    the panels to draw on, then adds the legend and ``title`` and saves the PNG to ``path``."""
+    figure = new_figure(3.0 * len(marks), 3.2)
+    axes = figure.subplots(1, len(marks), squeeze=False)[0]
+    for axis, mark in zip(axes, marks, strict=True):
+        axis.set_title(mark, fontsize="medium")
+        axis.set_xlabel("kb from TSS")
+    axes[0].set_ylabel("mean count per bin")
+    yield list(axes)
+    axes[-1].legend(fontsize="x-small")
+    figure.suptitle(title)
+    save_png(figure, path)

@@ -10,9 +10,9 @@ import os
 import numpy as np
 import pandas as pd
 
+from chromexpr.atomic import write_tsv
 from chromexpr.dataset import CellDataset
-from chromexpr.interpret.outputs import bin_axis_kb, write_tsv
-from chromexpr.plots import new_figure, save_png
+from chromexpr.interpret.outputs import FLOAT_FORMAT, bin_axis_kb, profile_panels
 
 CLASS_NAMES = ("low", "high")
 
@@ -42,32 +42,25 @@ def plot_profiles(path: str | os.PathLike[str], table: pd.DataFrame, title: str)
     marks = list(dict.fromkeys(table["mark"]))
     offsets = np.sort(table["bin_offset"].unique())
     bin_size = int(offsets[1] - offsets[0]) if len(offsets) > 1 else 1
-    figure = new_figure(3.0 * len(marks), 3.2)
-    axes = figure.subplots(1, len(marks), squeeze=False)[0]
-    for axis, mark in zip(axes, marks, strict=True):
-        for name, colour in (("high", "tab:red"), ("low", "tab:blue")):
-            rows = table[(table["mark"] == mark) & (table["label"] == name)].sort_values(
-                "bin_offset"
-            )
-            n_genes = int(rows["n_genes"].iloc[0]) if len(rows) else 0
-            axis.plot(
-                bin_axis_kb(rows["bin_offset"].to_numpy(), bin_size),
-                rows["mean_count"],
-                color=colour,
-                label=f"{name} ({n_genes} genes)",
-            )
-        axis.set_title(mark, fontsize="medium")
-        axis.set_xlabel("kb from TSS")
-    axes[0].set_ylabel("mean count per bin")
-    axes[-1].legend(fontsize="x-small")
-    figure.suptitle(title)
-    save_png(figure, path)
+    with profile_panels(marks, title, path) as axes:
+        for axis, mark in zip(axes, marks, strict=True):
+            for name, colour in (("high", "tab:red"), ("low", "tab:blue")):
+                rows = table[(table["mark"] == mark) & (table["label"] == name)].sort_values(
+                    "bin_offset"
+                )
+                n_genes = int(rows["n_genes"].iloc[0]) if len(rows) else 0
+                axis.plot(
+                    bin_axis_kb(rows["bin_offset"].to_numpy(), bin_size),
+                    rows["mean_count"],
+                    color=colour,
+                    label=f"{name} ({n_genes} genes)",
+                )
 
 
 def run_profiles(
     dataset: CellDataset, out_tsv: str | os.PathLike[str], out_png: str | os.PathLike[str]
 ) -> pd.DataFrame:
     table = signal_profiles(dataset)
-    write_tsv(table, out_tsv)
+    write_tsv(table, out_tsv, float_format=FLOAT_FORMAT)
     plot_profiles(out_png, table, f"cell {dataset.cell}: mean signal of high and low genes")
     return table
