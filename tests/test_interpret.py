@@ -21,8 +21,8 @@ from chromexpr.interpret.optimisation import (
 from chromexpr.interpret.profiles import signal_profiles
 from chromexpr.interpret.qc import label_balance, reads_table
 from chromexpr.interpret.tracks import bin_entries, write_tracks
-from chromexpr.interpret.trained import TrainedModel, load_trained_model
 from chromexpr.models import build_model
+from chromexpr.train.checkpoint import Checkpoint
 
 MARKS = ["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]
 
@@ -95,21 +95,6 @@ def test_class_score_of_one_output_is_the_signed_logit():
     assert class_score(torch.tensor([[0.1, 0.7]]), 0).tolist() == pytest.approx([0.1])
 
 
-def test_trained_model_reloads_from_checkpoint_and_metrics(tmp_path):
-    torch.manual_seed(3)
-    model = build_model("deepchrome", len(MARKS), 100, dropout=0.2)
-    torch.save(model.state_dict(), tmp_path / "model.pt")
-    settings = {"model": "deepchrome", "input_transform": "log1p", "model_params": {"dropout": 0.2}}
-    (tmp_path / "metrics.json").write_text(json.dumps({"settings": settings}))
-    trained = load_trained_model(tmp_path, len(MARKS), 100)
-    assert trained.n_outputs == 2 and trained.input_transform == "log1p"
-    counts = small_dataset(n_bins=100).counts[:4]
-    expected = torch.softmax(
-        model.eval()(torch.log1p(torch.as_tensor(counts, dtype=torch.float32))), 1
-    )
-    assert torch.allclose(trained.class_probabilities(trained.inputs(counts)), expected, atol=1e-6)
-
-
 # --- conditional GAN ----------------------------------------------------------------------------
 
 
@@ -131,7 +116,16 @@ def test_gan_trains_a_few_epochs_and_samples_have_the_shape_and_range_of_counts(
 
 def test_gan_metrics_and_figures_are_written(tmp_path):
     dataset = small_dataset()
-    classifier = TrainedModel(toy_one_output_model(), "toy", "log1p", 1)
+    classifier = Checkpoint(
+        tmp_path / "toy.pt",
+        toy_one_output_model(),
+        {
+            "model": "toy",
+            "task": "classification",
+            "n_outputs": 1,
+            "input": {"transform": "log1p", "normalisation": "none"},
+        },
+    )
     settings = GanSettings(epochs=2, latent_size=8, batch_size=16, channels=8, samples_per_class=30)
     names = ("metrics", "history", "samples", "profiles", "grid")
     suffix = {

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from chromexpr.errors import ConfigError
-from chromexpr.models import MODELS, build_model, count_parameters
+from chromexpr.models import MODELS, build_model, capabilities, count_parameters
 from chromexpr.models.attentivechrome import AttentiveChrome
 from chromexpr.models.deepchrome import DeepChromeCNN
 from chromexpr.models.linear import ReducedLinear
@@ -131,7 +131,7 @@ def test_state_dict_round_trip_gives_identical_outputs(name, tmp_path):
     counts, _ = counts_and_labels(genes=4, bins=40)
     torch.manual_seed(1)
     model = build_model(name, n_marks=5, n_bins=40)
-    if hasattr(model, "fit_input_statistics"):
+    if capabilities(name).fits_input_statistics:
         model.fit_input_statistics(counts * 3)
     torch.save(model.state_dict(), tmp_path / "model.pt")
     torch.manual_seed(2)

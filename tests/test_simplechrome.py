@@ -6,7 +6,8 @@ import torch
 
 from chromexpr.models import build_model, count_parameters
 from chromexpr.neighbours import neighbour_index
-from chromexpr.training import TrainingSettings, model_inputs, train_cell
+from chromexpr.train import TrainingSettings, train_cell
+from chromexpr.train.inputs import model_inputs
 from tests.test_training import learnable_cell
 
 
@@ -37,7 +38,7 @@ def test_unknown_neighbour_order_is_rejected():
 def test_model_inputs_put_the_gene_first_then_its_neighbours():
     dataset = learnable_cell()
     model = build_model("simplechrome", 5, 100, neighbours=3)
-    inputs = model_inputs(model, dataset, "raw")
+    inputs = model_inputs("simplechrome", model, dataset, "raw")
     assert inputs.shape == (dataset.n_genes, 4, 5, 100)
     np.testing.assert_array_equal(inputs[:, 0], dataset.counts.astype(np.float32))
     # Genes sit 10 kb apart on chr1: gene 7's nearest are 6 and 8 (upstream first), then 5.
@@ -63,7 +64,7 @@ def test_pretraining_lowers_the_reconstruction_loss_and_freezes_the_autoencoder(
     with torch.no_grad():
         torch.manual_seed(1)
         before = model.autoencoder_loss(counts[:, 0]).item()
-    model.pretrain(counts, log=lambda _: None)
+    model.pretrain(counts)
     with torch.no_grad():
         torch.manual_seed(1)
         after = model.autoencoder_loss(counts[:, 0]).item()
@@ -78,9 +79,9 @@ def test_simplechrome_trains_with_neighbours_and_records_its_settings(tmp_path):
         {"recipe": "fast", "epochs": 3, "batch_size": 8, "device": "cpu"},
         {"neighbours": 2, "pretrain_epochs": 2},
     )
-    metrics = train_cell(learnable_cell(), settings, tmp_path, log=lambda _: None)
+    metrics = train_cell(learnable_cell(), settings, tmp_path)
     assert metrics["settings"]["model_params"] == {"neighbours": 2, "pretrain_epochs": 2}
     assert 0.0 <= metrics["test_auc"] <= 1.0
-    state = torch.load(tmp_path / "model.pt", weights_only=True)
+    state = torch.load(tmp_path / "model.pt", weights_only=True)["state_dict"]
     fresh = build_model("simplechrome", 5, 100, neighbours=2)
     fresh.load_state_dict(state)

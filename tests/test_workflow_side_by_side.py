@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from chromexpr.dataset import CellDataset
-from chromexpr.training import TrainingSettings, train_cell
+from chromexpr.train import TrainingSettings, train_cell
 
 from .workflow_helpers import copy_workflow, snakemake
 
@@ -41,15 +41,15 @@ def test_side_by_side_job_writes_the_per_cell_outputs_of_one_cell_runs(tmp_path)
         assert all((side / name).stat().st_size > 0 for name in FILES)
         single = tmp_path / "single" / cell
         dataset = CellDataset.load(workdir / f"results/datasets/{cell}.npz")
-        expected = train_cell(dataset, settings, single, log=lambda _: None)
+        expected = train_cell(dataset, settings, single)
         metrics = json.loads((side / "metrics.json").read_text())
         assert metrics["side_by_side"] == len(CELLS)
         assert metrics["config_hash"] == expected["config_hash"]
         for key in ("train_auc", "valid_auc", "test_auc"):
             assert metrics[key] == pytest.approx(expected[key], abs=1e-4)
         assert metrics["best_epoch"] == expected["best_epoch"]
-        state = torch.load(side / "model.pt", weights_only=True)
-        for key, value in torch.load(single / "model.pt", weights_only=True).items():
+        state = torch.load(side / "model.pt", weights_only=True)["state_dict"]
+        for key, value in torch.load(single / "model.pt", weights_only=True)["state_dict"].items():
             torch.testing.assert_close(state[key], value, rtol=1e-4, atol=1e-5)
         predictions = pd.read_csv(side / "predictions.tsv", sep="\t")
         pd.testing.assert_frame_equal(

@@ -60,7 +60,7 @@ def test_per_cell_outputs_reload_and_reproduce_the_predictions(trained):
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["device"] == "cpu" and 1 <= metrics["best_epoch"] <= metrics["epochs_run"]
     model = build_model("deepchrome", 5, 100)
-    model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
+    model.load_state_dict(torch.load(folder / "model.pt", weights_only=True)["state_dict"])
     model.eval()
     dataset = CellDataset.load(trained / "results/datasets/E003.npz")
     with torch.no_grad():

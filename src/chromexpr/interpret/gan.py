@@ -353,7 +353,7 @@ def run_gan(
     outputs: Mapping[str, str | os.PathLike[str]],
 ) -> pd.DataFrame:
     """Train on ``dataset``'s (a CellDataset) training genes, measure against its test genes
-    and ``classifier`` (a ``TrainedModel``); write ``outputs``: ``metrics`` and ``history``
+    and ``classifier`` (a ``chromexpr.train.Checkpoint``); write ``outputs``: ``metrics`` and ``history``
     (TSV), ``samples`` (npz: ``low``, ``high`` [samples, marks, bins] counts, ``marks``),
     ``profiles`` and ``grid`` (PNG). Returns the metrics table."""
     train = dataset.mask("train")
@@ -368,7 +368,7 @@ def run_gan(
         generated[target_class] = generate_counts(
             generator, target_class, settings.samples_per_class, settings.seed
         )
-        probabilities = classifier.class_probabilities(classifier.inputs(generated[target_class]))
+        probabilities = classifier.class_probabilities(classifier.transform_counts(generated[target_class]))
         assigned[target_class] = float((probabilities.argmax(dim=1) == target_class).float().mean())
         logger.info(
             f"class {name}: classifier assigns {assigned[target_class]:.1%} of samples to it"

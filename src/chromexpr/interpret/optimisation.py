@@ -196,8 +196,8 @@ def run_optimisation(
     out_npz: str | os.PathLike[str],
     out_png: str | os.PathLike[str],
 ) -> dict[str, np.ndarray]:
-    """Maps of ``trained`` (a ``TrainedModel``) for ``dataset`` (a CellDataset): npz + heatmaps."""
-    training_inputs = trained.inputs(dataset.features("train")).numpy()
+    """Maps of ``trained`` (a ``chromexpr.train.Checkpoint``) for ``dataset``: npz + heatmaps."""
+    training_inputs = trained.inputs(dataset, "train")
     result = class_optimisation_maps(trained.model, training_inputs, settings)
     marks = [str(mark) for mark in dataset.marks]
     write_maps(out_npz, result, marks, dataset.bin_offsets, trained.input_transform)

@@ -29,6 +29,7 @@ with a message saying how to retrain.
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ from chromexpr.errors import DatasetMismatchError, InputFormatError, preview
 from chromexpr.evaluation import predict_outputs
 from chromexpr.models import build_model
 from chromexpr.normalisation import normalise
-from chromexpr.train.inputs import model_inputs
+from chromexpr.train.inputs import model_inputs, transform_inputs
 from chromexpr.train.tasks import TASKS, Task
 
 if TYPE_CHECKING:
@@ -168,9 +169,15 @@ class Checkpoint:
         """The task's score per gene [genes]: p(high), or the predicted log(RPKM + 1)."""
         return self.task.scores(predict_outputs(self.model, inputs, device))
 
+    def transform_counts(self, counts: np.ndarray) -> torch.Tensor:
+        """Model input float32 [genes, marks, bins] of counts that need no normalisation or
+        neighbours (generated profiles, say): the input transform alone."""
+        return torch.as_tensor(transform_inputs(counts, self.input_transform))
+
     def class_probabilities(self, inputs: torch.Tensor) -> torch.Tensor:
-        """p(class) [genes, 2] (low, high) of model inputs, differentiable (no ``no_grad``)."""
-        outputs = self.model(inputs)
+        """p(class) [genes, 2] (low, high) of model inputs [genes, marks, bins]."""
+        with torch.no_grad():
+            outputs = self.model(inputs)
         if self.n_outputs == 2:
             return torch.softmax(outputs, dim=1)
         high = torch.sigmoid(outputs[:, 0])
@@ -185,8 +192,9 @@ def load_checkpoint(path: str | os.PathLike[str], device: torch.device | str = "
     path = Path(path)
     try:
         bundle = torch.load(path, map_location=device, weights_only=True)
-    except (OSError, RuntimeError, EOFError, ValueError) as error:
-        raise InputFormatError(path, f"cannot read model checkpoint: {error}") from error
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InputFormatError(path, f"cannot read model checkpoint: {first_line}") from error
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         raise InputFormatError(
             path,

@@ -1,0 +1,120 @@
+"""The model bundle: everything needed to rebuild and apply a model, loaded one way."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+import chromexpr
+from chromexpr.errors import DatasetMismatchError, InputFormatError
+from chromexpr.models import build_model
+from chromexpr.train import TrainingSettings, load_checkpoint, train_cell
+from chromexpr.train.inputs import transform_inputs
+
+from .test_training import learnable_cell, quick_settings
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bundle")
+    dataset = learnable_cell()
+    settings = TrainingSettings.from_config(
+        "deepchrome",
+        {
+            "recipe": "fast",
+            "epochs": 2,
+            "batch_size": 8,
+            "device": "cpu",
+            "input_transform": "log1p",
+        },
+        {"dropout": 0.2},
+    )
+    metrics = train_cell(
+        dataset,
+        settings,
+        folder,
+        provenance={"split": {"train": 2, "valid": 1, "test": 1}, "reverse_minus_strand": True},
+    )
+    return folder / "model.pt", dataset, metrics
+
+
+def test_bundle_describes_the_model_its_inputs_and_its_training(trained):
+    path, dataset, metrics = trained
+    bundle = torch.load(path, weights_only=True)
+    assert (bundle["format"], bundle["format_version"]) == ("chromexpr-model", 1)
+    assert bundle["model"] == "deepchrome" and bundle["hyperparameters"] == {"dropout": 0.2}
+    assert (bundle["task"], bundle["n_outputs"]) == ("classification", 2)
+    assert bundle["marks"] == dataset.marks.tolist()
+    assert bundle["bin_offsets"] == dataset.bin_offsets.tolist() and bundle["bin_size"] == 100
+    assert bundle["reverse_minus_strand"] is True
+    assert bundle["input"] == {"transform": "log1p", "normalisation": "none"}
+    training = bundle["training"]
+    assert training["samples"] == ["E999"] and training["split"] == {
+        "train": 2,
+        "valid": 1,
+        "test": 1,
+    }
+    assert (training["selection_metric"], training["best_epoch"]) == (
+        "valid_auc",
+        metrics["best_epoch"],
+    )
+    assert training["settings"] == metrics["settings"]
+    assert bundle["metrics"] == {
+        key: metrics[key] for key in ("train_auc", "valid_auc", "test_auc")
+    }
+    assert bundle["versions"] == {"chromexpr": chromexpr.__version__, "torch": torch.__version__}
+
+
+def test_loaded_bundle_reproduces_the_written_predictions_without_the_config(trained):
+    path, dataset, _ = trained
+    checkpoint = load_checkpoint(path)
+    assert not checkpoint.model.training
+    written = np.loadtxt(path.parent / "predictions.tsv", skiprows=1, usecols=2)
+    np.testing.assert_allclose(
+        checkpoint.scores(checkpoint.inputs(dataset, "test")), written, rtol=1e-6
+    )
+    # The same as rebuilding by hand from the bundle's description.
+    model = build_model("deepchrome", 5, 100, dropout=0.2).eval()
+    model.load_state_dict(torch.load(path, weights_only=True)["state_dict"])
+    counts = transform_inputs(dataset.features("test")[:3], "log1p")
+    expected = torch.softmax(model(torch.as_tensor(counts)), dim=1)
+    torch.testing.assert_close(checkpoint.class_probabilities(torch.as_tensor(counts)), expected)
+
+
+def test_a_bare_state_dict_is_refused_with_how_to_retrain(tmp_path):
+    torch.save(build_model("deepchrome", 5, 100).state_dict(), tmp_path / "model.pt")
+    with pytest.raises(InputFormatError, match=r"model.pt: a bare state dict.*Retrain"):
+        load_checkpoint(tmp_path / "model.pt")
+
+
+def test_a_file_that_is_no_checkpoint_names_the_file(tmp_path):
+    (tmp_path / "model.pt").write_text("not a checkpoint")
+    with pytest.raises(InputFormatError, match="model.pt: cannot read model checkpoint"):
+        load_checkpoint(tmp_path / "model.pt")
+
+
+def test_a_dataset_with_other_marks_or_bins_is_an_error_naming_both(trained):
+    path, dataset, _ = trained
+    checkpoint = load_checkpoint(path)
+    renamed = replace(dataset, marks=np.array(["a", "b", "c", "d", "e"]))
+    with pytest.raises(
+        DatasetMismatchError, match=r"model.pt was trained on marks.*E999 has \['a'"
+    ):
+        checkpoint.inputs(renamed)
+    fewer_bins = replace(
+        dataset, counts=dataset.counts[:, :, :50], bin_offsets=dataset.bin_offsets[:50]
+    )
+    with pytest.raises(DatasetMismatchError, match="bin_offsets"):
+        checkpoint.inputs(fewer_bins)
+
+
+def test_regression_bundles_rebuild_their_single_output(tmp_path):
+    settings = replace(quick_settings(epochs=1), task="regression")
+    train_cell(learnable_cell(), settings, tmp_path)
+    checkpoint = load_checkpoint(tmp_path / "model.pt")
+    assert checkpoint.bundle["hyperparameters"] == {"n_outputs": 1}
+    assert checkpoint.bundle["training"]["selection_metric"] == "valid_pearson"
+    scores = checkpoint.scores(checkpoint.inputs(learnable_cell(), "test"))
+    written = np.loadtxt(tmp_path / "predictions.tsv", skiprows=1, usecols=2)
+    np.testing.assert_allclose(scores, written, rtol=1e-6)
