@@ -27,7 +27,7 @@ from training import MARKS, N_BINS, synthetic_cell
 from chromexpr.crosscell import pairwise_transfer, transfer_matrix
 from chromexpr.models import build_model
 from chromexpr.normalisation import NORMALISATIONS
-from chromexpr.training import TrainingSettings
+from chromexpr.train import TrainingSettings, train_cell
 
 N_TRAIN_GENES = N_VALID_GENES = 6601
 
@@ -52,23 +52,25 @@ def main() -> None:
     datasets = {
         cell: replace(bases[index % len(bases)], cell=cell) for index, cell in enumerate(cells)
     }
-    settings = TrainingSettings.from_config("deepchrome", {"recipe": "fast", "device": "cpu"})
+    settings = TrainingSettings.from_config(
+        "deepchrome", {"recipe": "fast", "device": "cpu", "epochs": 1}
+    )
     with tempfile.TemporaryDirectory() as folder:
+        # One bundle trained for an epoch; each cell's is a copy with weights of its own seed.
+        train_cell(bases[0], settings, Path(folder) / "trained")
+        bundle = torch.load(Path(folder) / "trained/model.pt", weights_only=True)
         checkpoints = {}
         for index, cell in enumerate(cells):
             torch.manual_seed(index)
             checkpoints[cell] = Path(folder) / f"{cell}.pt"
-            torch.save(
-                build_model("deepchrome", len(MARKS), N_BINS).state_dict(), checkpoints[cell]
-            )
+            state = build_model("deepchrome", len(MARKS), N_BINS).state_dict()
+            torch.save({**bundle, "state_dict": state}, checkpoints[cell])
         print(
             f"set-up: {args.cells} cells and checkpoints in {time.perf_counter() - started:.1f} s"
         )
 
         started = time.perf_counter()
-        long = pairwise_transfer(
-            "deepchrome", checkpoints, datasets, settings, args.normalisation, log=lambda _: None
-        )
+        long = pairwise_transfer("deepchrome", checkpoints, datasets, args.normalisation, "cpu")
         seconds = time.perf_counter() - started
     matrix = transfer_matrix(long, "deepchrome", args.normalisation)
     scorings = matrix.size

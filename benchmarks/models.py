@@ -18,20 +18,13 @@ import os
 import time
 
 import torch
-from training import MARKS, N_BINS, N_CELLS, _duration, synthetic_cell
+from training import N_CELLS, _duration, synthetic_cell, training_run
 
 from chromexpr.evaluation import predict_outputs
-from chromexpr.models import MODELS, count_parameters
-from chromexpr.training import (
-    EVALUATION_BATCH_SIZE,
-    RECIPES,
-    TrainingSettings,
-    build_task_model,
-    make_optimizer,
-    model_inputs,
-    seed_everything,
-    train_epoch,
-)
+from chromexpr.models import MODELS, capabilities, count_parameters
+from chromexpr.train import RECIPES, TrainingSettings
+from chromexpr.train.fit import EVALUATION_BATCH_SIZE
+from chromexpr.train.single import train_epoch
 
 WARM_UP_STEPS = 3
 
@@ -39,33 +32,24 @@ WARM_UP_STEPS = 3
 def time_model(name: str, recipe: str, n_genes: int, max_steps: int) -> dict[str, float]:
     """Seconds per training epoch (extrapolated), validation seconds, pretraining seconds."""
     settings = TrainingSettings.from_config(name, {"recipe": recipe, "device": "cpu"})
-    seed_everything(settings.seed)
-    dataset = synthetic_cell(n_genes, 0, 0)
-    model = build_task_model(settings, len(MARKS), N_BINS)
-    features = torch.as_tensor(model_inputs(model, dataset, settings.input_transform))
-    labels = torch.as_tensor(dataset.labels, dtype=torch.int64)
-    pretrain_seconds = 0.0
-    if hasattr(model, "fit_input_statistics"):
-        model.fit_input_statistics(features)
-    if hasattr(model, "pretrain"):
-        started = time.perf_counter()
-        model.pretrain(features, log=lambda line: None)
-        pretrain_seconds = time.perf_counter() - started
-    optimizer = make_optimizer(model, settings)
+    started = time.perf_counter()
+    run, optimizer, scheduler, features = training_run(settings, synthetic_cell(n_genes, 0, 0))
+    # Building is instant beside an autoencoder's pretraining, which this times.
+    pretrain_seconds = time.perf_counter() - started if capabilities(name).pretrains else 0.0
     steps_per_epoch = math.ceil(n_genes / settings.batch_size)
     steps = min(steps_per_epoch, max_steps)
     order = torch.randperm(n_genes)
     warm_up = order[: WARM_UP_STEPS * settings.batch_size]
-    train_epoch(model, optimizer, features, labels, warm_up, settings, 0)
+    train_epoch(run, optimizer, scheduler, features, warm_up)
     timed = order[: steps * settings.batch_size]
     started = time.perf_counter()
-    train_epoch(model, optimizer, features, labels, timed, settings, 0)
+    train_epoch(run, optimizer, scheduler, features, timed)
     train_seconds = (time.perf_counter() - started) * steps_per_epoch / steps
     started = time.perf_counter()
-    predict_outputs(model, features, "cpu", EVALUATION_BATCH_SIZE)
+    predict_outputs(run.model, features, "cpu", EVALUATION_BATCH_SIZE)
     valid_seconds = time.perf_counter() - started
     return {
-        "parameters": count_parameters(model),
+        "parameters": count_parameters(run.model),
         "batch": settings.batch_size,
         "epochs": settings.epochs,
         "train": train_seconds,

@@ -30,24 +30,24 @@ import os
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from chromexpr.batched import StackedOptimizer, side_by_side_step, vectorised_grad
 from chromexpr.dataset import CellDataset
 from chromexpr.evaluation import predict_probabilities
-from chromexpr.models import build_model, model_class
-from chromexpr.training import (
-    EVALUATION_BATCH_SIZE,
-    RECIPES,
-    TrainingSettings,
-    make_optimizer,
-    seed_everything,
-    train_cell,
-    train_epoch,
-)
+from chromexpr.models import build_model, capabilities, model_class
+from chromexpr.train import RECIPES, TrainingSettings, train_cell
+from chromexpr.train.fit import EVALUATION_BATCH_SIZE, Run
+from chromexpr.train.inputs import SplitData, model_inputs
+from chromexpr.train.prepare import build_task_model
+from chromexpr.train.runtime import seed_everything
+from chromexpr.train.single import make_optimizer, torch7_decay, train_epoch
+from chromexpr.train.stacked import side_by_side_step, vectorised_grad
+from chromexpr.train.stacked_optimizer import StackedOptimizer
+from chromexpr.train.tasks import TASKS
 
 N_CELLS = 56
 CHUNK_STEPS = 50
@@ -105,6 +105,29 @@ def synthetic_cell(n_train: int, n_valid: int, n_test: int, seed: int = 0) -> Ce
     )
 
 
+def training_run(
+    settings: TrainingSettings, dataset: CellDataset
+) -> tuple[Run, torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler, torch.Tensor]:
+    """(run, optimiser, decay, model input [genes, ...]) of ``settings.model`` on every gene of
+    ``dataset`` as its training split, built as the harness builds it (seeded first)."""
+    seed_everything(settings.seed)
+    model = build_task_model(settings, len(MARKS), N_BINS)
+    features = torch.as_tensor(
+        model_inputs(settings.model, model, dataset, settings.input_transform)
+    )
+    stated = capabilities(settings.model)
+    if stated.fits_input_statistics:
+        model.fit_input_statistics(features)
+    if stated.pretrains:
+        model.pretrain(features)
+    task = TASKS[settings.task]
+    targets = task.targets(replace(dataset, split=np.full(dataset.n_genes, "train")), "train")
+    data = SplitData({"train": features}, {"train": targets}, torch.as_tensor(targets))
+    run = Run(settings.model, settings, task, model, data)
+    optimizer = make_optimizer(model, settings)
+    return run, optimizer, torch7_decay(optimizer, settings.lr_decay), features
+
+
 def seconds_per_epoch(recipe: str, n_genes: int, n_steps: int) -> tuple[float, float, str]:
     """(training seconds, validation-scoring seconds, how it was measured) for one epoch.
 
@@ -113,12 +136,7 @@ def seconds_per_epoch(recipe: str, n_genes: int, n_steps: int) -> tuple[float, f
     descheduled thread stalls the others), and the median keeps those out of the figure.
     """
     settings = TrainingSettings.from_config("deepchrome", {"recipe": recipe, "device": "cpu"})
-    seed_everything(settings.seed)
-    dataset = synthetic_cell(n_genes, 0, 0)
-    features = torch.as_tensor(dataset.counts, dtype=torch.float32)
-    labels = torch.as_tensor(dataset.labels, dtype=torch.int64)
-    model = build_model("deepchrome", len(MARKS), N_BINS)
-    optimizer = make_optimizer(model, settings)
+    run, optimizer, scheduler, features = training_run(settings, synthetic_cell(n_genes, 0, 0))
     chunk_genes = CHUNK_STEPS * settings.batch_size
     n_chunks = max(3, n_steps // CHUNK_STEPS)
     # Wrap around the genes when the chunks ask for more than one epoch's worth.
@@ -127,12 +145,12 @@ def seconds_per_epoch(recipe: str, n_genes: int, n_steps: int) -> tuple[float, f
     for chunk in range(n_chunks + 1):  # the first chunk warms up and is not counted
         started = time.perf_counter()
         genes = order[chunk * chunk_genes : (chunk + 1) * chunk_genes]
-        train_epoch(model, optimizer, features, labels, genes, settings, 0)
+        train_epoch(run, optimizer, scheduler, features, genes)
         chunk_seconds.append(time.perf_counter() - started)
     steps_per_epoch = math.ceil(n_genes / settings.batch_size)
     train_seconds = statistics.median(chunk_seconds[1:]) * steps_per_epoch / CHUNK_STEPS
     started = time.perf_counter()
-    predict_probabilities(model, features, "cpu", EVALUATION_BATCH_SIZE)
+    predict_probabilities(run.model, features, "cpu", EVALUATION_BATCH_SIZE)
     valid_seconds = time.perf_counter() - started
     how = (
         f"median of {n_chunks} x {CHUNK_STEPS} steps, extrapolated to {steps_per_epoch} steps/epoch"
@@ -164,7 +182,7 @@ def compare_auc(n_genes: int, data_seed: int) -> None:
     for recipe in RECIPES:
         settings = TrainingSettings.from_config("deepchrome", {"recipe": recipe, "device": "cpu"})
         with tempfile.TemporaryDirectory() as out_dir:
-            metrics = train_cell(dataset, settings, Path(out_dir), log=lambda line: None)
+            metrics = train_cell(dataset, settings, Path(out_dir))
         print(
             f"{recipe:<10} {metrics['train_auc']:>6.3f} {metrics['valid_auc']:>6.3f} "
             f"{metrics['test_auc']:>6.3f} {metrics['best_epoch']:>5} {metrics['wall_seconds']:>8.1f}"
@@ -204,37 +222,28 @@ def side_by_side_epoch(
     """(standard s/epoch of k models, side-by-side s/epoch of k models, validation s of k models).
 
     The standard figure is k times one model's epoch with ``train_epoch``; the side-by-side one
-    is the vectorised step of ``chromexpr.batched`` over k models, each with its own gene order.
+    is the vectorised step of ``chromexpr.train.stacked`` over k models, each with its own gene order.
     """
     settings = side_by_side_settings(model_name, recipe)
     batch = settings.batch_size
     dataset = synthetic_cell(n_genes, 0, 0)
-    features = torch.as_tensor(dataset.counts, dtype=torch.float32)
-    labels = torch.as_tensor(dataset.labels, dtype=torch.int64)
     steps_per_epoch = math.ceil(n_genes / batch)
     chunk_steps = CHUNK_STEPS if k == 1 else max(5, min(CHUNK_STEPS, n_steps // 4))
     genes = (max(3, n_steps // chunk_steps) + 1) * chunk_steps * batch  # every timed step
 
     # Standard loop: one model; the k models of a group would run one after another.
-    seed_everything(settings.seed)
-    model = build_model(model_name, len(MARKS), N_BINS, **settings.model_params)
-    optimizer = make_optimizer(model, settings)
+    run, optimizer, scheduler, features = training_run(settings, dataset)
+    labels = run.data.train_targets
     order = torch.randint(n_genes, (genes,))
     standard = _median_chunk_seconds(
         lambda step: train_epoch(
-            model,
-            optimizer,
-            features,
-            labels,
-            order[step * batch : (step + 1) * batch],
-            settings,
-            step,
+            run, optimizer, scheduler, features, order[step * batch : (step + 1) * batch]
         ),
         n_steps,
         chunk_steps,
     )
     started = time.perf_counter()
-    predict_probabilities(model, features, "cpu", EVALUATION_BATCH_SIZE)
+    predict_probabilities(run.model, features, "cpu", EVALUATION_BATCH_SIZE)
     valid_seconds = time.perf_counter() - started
 
     # Side by side: k models stacked, each its own order, one vectorised step for all.
@@ -244,7 +253,7 @@ def side_by_side_epoch(
     params, buffers = torch.func.stack_module_state(models)
     params = {name: value.detach() for name, value in params.items()}
     stacked_optimizer = StackedOptimizer(params, [settings] * k, torch.device("cpu"))
-    step_grads = vectorised_grad(copy.deepcopy(models[0]).to("meta").train())
+    step_grads = vectorised_grad(copy.deepcopy(models[0]).to("meta").train(), run.task)
     orders = torch.randint(n_genes, (k, genes // batch, batch))
     weights = torch.ones(k, batch)
     active = torch.ones(k, dtype=torch.bool)

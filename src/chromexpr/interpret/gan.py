@@ -368,7 +368,9 @@ def run_gan(
         generated[target_class] = generate_counts(
             generator, target_class, settings.samples_per_class, settings.seed
         )
-        probabilities = classifier.class_probabilities(classifier.transform_counts(generated[target_class]))
+        probabilities = classifier.class_probabilities(
+            classifier.transform_counts(generated[target_class])
+        )
         assigned[target_class] = float((probabilities.argmax(dim=1) == target_class).float().mean())
         logger.info(
             f"class {name}: classifier assigns {assigned[target_class]:.1%} of samples to it"
