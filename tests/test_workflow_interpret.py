@@ -119,13 +119,13 @@ def test_report_is_one_self_contained_html_file_with_every_category(workdir):
         assert figure in page
 
 
-
 def test_report_zip_holds_the_page_and_the_result_files(workdir):
     with zipfile.ZipFile(workdir / "report.zip") as archive:
         names = archive.namelist()
         assert "report/report.html" in names
         (auc,) = [name for name in names if name.endswith("/auc.tsv")]
         assert archive.read(auc) == (workdir / "results/tables/auc.tsv").read_bytes()
+
 
 # Clicks as a user would (menu links by text, view buttons by row), then marks the body.
 CLICK_DRIVER = """<script>
