@@ -28,14 +28,16 @@ import torch
 
 from tests.workflow_helpers import copy_workflow, snakemake
 
+# keep_bams: the BAMs are compared too (byte for byte).
 SMALL_DEMO = """
 cells: [E003]
+keep_bams: true
 demo: {enabled: true, seed: 3, n_genes: 300}
 crosscell: {enabled: false}
 interpret: {enabled: false}
 training: {recipe: fast, epochs: 8, seed: 1, device: cpu}
 """
-CPU_ONLY = "training: {recipe: fast, seed: 1, device: cpu}\n"
+CPU_ONLY = "training: {recipe: fast, seed: 1, device: cpu}\nkeep_bams: true\n"
 # Timings, which no two runs share.
 TIMING_KEYS = {"wall_seconds", "seconds_per_epoch"}
 TIMING_COLUMNS = {

@@ -1,4 +1,5 @@
 import copy
+import re
 
 import pytest
 import yaml
@@ -136,3 +137,34 @@ def test_a_bad_config_stops_the_workflow_at_parse_time_naming_the_key(tmp_path, 
     result = snakemake(workdir, "-n", "--configfile", "config/config.yaml", "bad.yaml", check=False)
     assert result.returncode != 0
     assert named in result.stdout + result.stderr
+
+
+def planned(tmp_path, override):
+    """The dry run's job list for the demo with ``override`` layered on."""
+    workdir = copy_workflow(tmp_path)
+    (workdir / "override.yaml").write_text(override + "\n")
+    return snakemake(
+        workdir,
+        "-n",
+        "results/tables/auc.tsv",
+        "--configfile",
+        "config/config.yaml",
+        "override.yaml",
+    ).stdout
+
+
+@pytest.mark.parametrize(
+    ("device", "together", "gpus"), [("auto", False, 1), ("cuda", True, 1), ("cpu", False, 0)]
+)
+def test_side_by_side_and_gpu_requests_follow_the_config_not_the_machine(
+    tmp_path, device, together, gpus
+):
+    plan = planned(tmp_path, f"training: {{recipe: published, device: {device}}}")
+    assert ("rule train_side_by_side_0" in plan) == together
+    assert ("rule train_model:" in plan) != together
+    assert set(re.findall(r"gpu=(\d+)", plan)) == {str(gpus)}
+
+
+def test_gpus_per_training_job_overrides_the_device_default(tmp_path):
+    plan = planned(tmp_path, "resources: {gpus_per_training_job: 2}")
+    assert set(re.findall(r"gpu=(\d+)", plan)) == {"2"}

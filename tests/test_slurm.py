@@ -97,8 +97,9 @@ def test_cluster_jobs_went_through_sbatch_and_downloads_stayed_local(slurm_run):
 
 def test_training_jobs_were_granted_a_gpu_by_slurm(cluster, slurm_run):
     workdir, _ = slurm_run
-    # The profile asks --gpus=1 for training; the jobs ran on the test cluster's count-only GPUs
-    # (SLURM keeps finished jobs for MinJobAge) and GPU placement left SLURM's assignment alone.
+    # Training jobs ask --gpus=1 (resources.gpus_per_training_job defaults to 1); the jobs ran on
+    # the test cluster's count-only GPUs (SLURM keeps finished jobs for MinJobAge) and GPU
+    # placement left SLURM's assignment alone.
     for log in (workdir / ".snakemake/slurm_logs/rule_train_model").rglob("*.log"):
         job = cluster.scontrol("show", "job", log.stem)
         assert "TresPerJob=gres:gpu:1" in job and "JobState=COMPLETED" in job, job

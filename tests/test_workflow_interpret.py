@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import subprocess
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,7 @@ def workdir(tmp_path_factory):
     (workdir / "tiny.yaml").write_text(TINY_DEMO)
     run(workdir)
     run(workdir, "--report", "report.html")
+    run(workdir, "--report", "report.zip")
     return workdir
 
 
@@ -115,6 +117,14 @@ def test_report_is_one_self_contained_html_file_with_every_category(workdir):
         assert f'"{category}"' in page
     for figure in ("qc.png", "training_curves.png", "deepchrome-E003.png", "E003-profiles.png"):
         assert figure in page
+
+
+def test_report_zip_holds_the_page_and_the_result_files(workdir):
+    with zipfile.ZipFile(workdir / "report.zip") as archive:
+        names = archive.namelist()
+        assert "report/report.html" in names
+        (auc,) = [name for name in names if name.endswith("/auc.tsv")]
+        assert archive.read(auc) == (workdir / "results/tables/auc.tsv").read_bytes()
 
 
 # Clicks as a user would (menu links by text, view buttons by row), then marks the body.

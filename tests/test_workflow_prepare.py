@@ -17,9 +17,11 @@ from .workflow_helpers import copy_workflow, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
+# keep_bams: the multicov comparison below counts the BAMs again.
 SMALL_DEMO = """
 cells: [E003, E004]
 demo: {enabled: true, seed: 3, n_genes: 300}
+keep_bams: true
 """
 
 

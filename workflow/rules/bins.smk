@@ -2,14 +2,17 @@ rule gene_table:
     input:
         annotation="resources/remc/gene_annotation.txt",
         rpkm="resources/remc/57epigenomes.RPKM.pc.gz",
-        chrom_sizes=config["chrom_sizes"],
-        published=config["published_genes"],
+        chrom_sizes=configured_file("chrom_sizes"),
+        published=configured_file("published_genes"),
     output:
         "results/genes/genes.tsv",
     log:
         "logs/genes/gene_table.log",
     conda:
         "../../envs/prep.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         gene_set=config["gene_set"],
         annotation_format=config["annotation_format"],
@@ -21,13 +24,16 @@ rule gene_table:
 rule tss_bins:
     input:
         genes="results/genes/genes.tsv",
-        chrom_sizes=config["chrom_sizes"],
+        chrom_sizes=configured_file("chrom_sizes"),
     output:
         "results/bins/tss_bins.bed",
     log:
         "logs/bins/tss_bins.log",
     conda:
         "../../envs/prep.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         bins=config["bins"],
     script:

@@ -1,8 +1,8 @@
+import os
 from pathlib import Path
 
+from snakemake.sourcecache import LocalSourceFile
 from snakemake.utils import validate
-
-from chromexpr.gpus import visible_devices
 
 validate(config, "../schemas/config.schema.yaml")
 
@@ -21,6 +21,37 @@ ATTENTION_MODELS = ["attentivechrome"]
 # Models that read each gene's neighbours too (chromexpr.models: reads_neighbours).
 NEIGHBOUR_MODELS = ["simplechrome", "simplechrome_self"]
 INTERPRET = config["interpret"]
+
+
+def put_package_on_job_path():
+    """The scripts import chromexpr from this workflow's own src/, wherever the workflow lives
+    (run in its folder or used as a module from another): jobs inherit PYTHONPATH, which puts
+    src/ ahead of any installed chromexpr. A workflow read from a remote (github(...)) has no
+    src/ on disk; its jobs need chromexpr installed (README, Use as a module)."""
+    rules_folder = workflow.current_basedir
+    if not isinstance(rules_folder, LocalSourceFile):
+        return
+    source = str(
+        Path(rules_folder.get_path_or_uri(secret_free=True)).parents[1] / "src"
+    )
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if source not in paths:
+        os.environ.update(PYTHONPATH=os.pathsep.join([source, *filter(None, paths)]))
+
+
+put_package_on_job_path()
+
+# The files the workflow ships, used where the config names none of its own (null).
+BUNDLED_FILES = {
+    "chrom_sizes": "../../resources/hg19.chrom.sizes",
+    "published_genes": "../../resources/deepchrome-genes.tsv",
+    "published_auc": "../../resources/published-deepchrome-auc.tsv",
+}
+
+
+def configured_file(key):
+    """The file a config key names, or the workflow's bundled copy where it names none."""
+    return config[key] or workflow.source_path(BUNDLED_FILES[key])
 
 
 wildcard_constraints:
@@ -211,34 +242,50 @@ def model_params(wildcards):
     return config["model_params"].get(wildcards.model, {})
 
 
-def training_threads(wildcards):
-    """Batch-1 steps (the published recipe) are too small to split over threads: one is faster."""
-    batch_size = config["training"].get("batch_size")
-    if batch_size == 1 or (
-        batch_size is None and config["training"]["recipe"] == "published"
-    ):
-        return 1
-    return 2
+def training_gpus(wildcards):
+    """GPUs a training job requests (resources.gpus_per_training_job; null: one unless
+    training.device is cpu). Config only: the machine that parses the workflow may not be the
+    one that trains, so no device is looked for here."""
+    requested = config["resources"]["gpus_per_training_job"]
+    if requested is not None:
+        return requested
+    return int(config["training"].get("device", "auto") != "cpu")
 
 
-# A training job takes one unit of the gpu resource where it will train on CUDA here; 0 on
-# machines without a visible NVIDIA GPU or with training.device cpu (the SLURM profile sets
-# its own value per job).
-TRAINING_GPUS = int(
-    config["training"].get("device", "auto") != "cpu" and len(visible_devices()) > 0
-)
+def memory_mb(first_attempt):
+    """mem_mb of a job: the measured size first, that much more on each retry."""
+
+    def mem_mb(wildcards, attempt):
+        return first_attempt * attempt
+
+    return mem_mb
+
+
+def runtime_minutes(first_attempt):
+    """runtime (minutes) of a job: the measured time first, that much more on each retry."""
+
+    def runtime(wildcards, attempt):
+        return first_attempt * attempt
+
+    return runtime
+
+
+def bam_file(path):
+    """A BAM (or its index) is temporary unless keep_bams: deleted once counted."""
+    return path if config["keep_bams"] else temp(path)
 
 
 def side_by_side():
-    """Whether each model trains on all cells in one job (training.side_by_side)."""
-    choice = config["training"].get("side_by_side", "auto")
+    """Whether each model trains on all cells in one job (training.side_by_side). auto decides
+    from the config alone: on for the published recipe on device cuda."""
+    training = config["training"]
+    choice = training.get("side_by_side", "auto")
     if choice != "auto":
         return choice
-    training = config["training"]
-    device = training.get("device", "auto")
-    if training.get("recipe", "fast") != "published" or device == "cpu":
-        return False
-    return device == "cuda" or len(visible_devices()) > 0
+    return (
+        training.get("recipe", "fast") == "published"
+        and training.get("device") == "cuda"
+    )
 
 
 def side_by_side_groups():

@@ -10,9 +10,12 @@ rule train_normalised_model:
         "logs/crosscell/train/{normalisation}/{model}/{cell}.log",
     conda:
         "../../envs/train.yaml"
-    threads: training_threads
+    threads: 1
     resources:
-        gpu=TRAINING_GPUS,
+        # as train_model (one model on one cell, normalised inputs)
+        gpu=training_gpus,
+        mem_mb=memory_mb(8000),
+        runtime=runtime_minutes(240),
     params:
         training=config["training"],
         model_params=model_params,
@@ -31,9 +34,13 @@ rule crosscell_pairwise:
         "logs/crosscell/pairwise/{model}-{normalisation}.log",
     conda:
         "../../envs/train.yaml"
-    threads: 2
+    threads: 1
     resources:
-        gpu=TRAINING_GPUS,
+        # 56 x 56 cross-cell scoring ~12 min measured; all 56 datasets (~2.2 GB) and
+        # models in memory.
+        gpu=training_gpus,
+        mem_mb=memory_mb(16000),
+        runtime=runtime_minutes(60),
     params:
         cells=CELLS,
         training=config["training"],
@@ -51,9 +58,13 @@ rule crosscell_leave_one_out:
         "logs/crosscell/leave_one_out/{model}-{normalisation}-{cell}.log",
     conda:
         "../../envs/train.yaml"
-    threads: training_threads
+    threads: 1
     resources:
-        gpu=TRAINING_GPUS,
+        # training on 55-56 cells' training genes (~370,000 genes, ~2.3 GB of float
+        # inputs): ~55x the per-cell epoch time.
+        gpu=training_gpus,
+        mem_mb=memory_mb(32000),
+        runtime=runtime_minutes(1440),
     params:
         cells=CELLS,
         training=config["training"],
@@ -71,9 +82,13 @@ rule crosscell_pooled:
         "logs/crosscell/pooled/{model}-{normalisation}.log",
     conda:
         "../../envs/train.yaml"
-    threads: training_threads
+    threads: 1
     resources:
-        gpu=TRAINING_GPUS,
+        # training on 55-56 cells' training genes (~370,000 genes, ~2.3 GB of float
+        # inputs): ~55x the per-cell epoch time.
+        gpu=training_gpus,
+        mem_mb=memory_mb(32000),
+        runtime=runtime_minutes(1440),
     params:
         cells=CELLS,
         training=config["training"],
@@ -97,6 +112,9 @@ rule crosscell_heatmap:
         "logs/crosscell/heatmap/{model}-{normalisation}.log",
     conda:
         "../../envs/train.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     script:
         "../scripts/crosscell_heatmap.py"
 
@@ -115,5 +133,8 @@ rule crosscell_tables:
         "logs/crosscell/tables.log",
     conda:
         "../../envs/train.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     script:
         "../scripts/crosscell_tables.py"

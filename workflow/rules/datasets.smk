@@ -13,6 +13,9 @@ if config["source"] == "processed":
             "logs/datasets/{cell}.log",
         conda:
             "../../envs/prep.yaml"
+        resources:
+            mem_mb=memory_mb(2000),
+            runtime=runtime_minutes(30),
         params:
             root=config["processed_dir"],
             bins=config["bins"],
@@ -33,6 +36,10 @@ else:
             "logs/datasets/{cell}.log",
         conda:
             "../../envs/prep.yaml"
+        resources:
+            # one cell: 19,800 genes x 5 marks x 100 bins int32 = 40 MB.
+            mem_mb=memory_mb(2000),
+            runtime=runtime_minutes(15),
         params:
             marks=MARKS,
             bins=config["bins"],
@@ -51,6 +58,9 @@ rule export_processed:
         "logs/processed/{cell}.log",
     conda:
         "../../envs/prep.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         root=processed_root,
     script:

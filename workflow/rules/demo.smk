@@ -1,12 +1,15 @@
 rule demo_mirror:
     input:
-        chrom_sizes=config["chrom_sizes"],
+        chrom_sizes=configured_file("chrom_sizes"),
     output:
         demo_mirror_files(),
     log:
         "logs/demo_mirror.log",
     conda:
         "../../envs/prep.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         cells=CELLS,
         marks=MARKS,

@@ -19,6 +19,9 @@ rule download_reads:
         "../../envs/prep.yaml"
     resources:
         downloads=1,
+        # network bound; REMC tagAlign files are 0.3-1.5 GB
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(60),
     params:
         url=reads_url,
         settings=config["download"],
@@ -37,6 +40,8 @@ rule download_rpkm:
         "../../envs/prep.yaml"
     resources:
         downloads=1,
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         url=config["urls"]["rpkm"],
         settings=config["download"],
@@ -55,6 +60,8 @@ rule download_annotation:
         "../../envs/prep.yaml"
     resources:
         downloads=1,
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         url=config["urls"]["annotation"],
         settings=config["download"],
@@ -71,6 +78,9 @@ rule download_signal:
         "../../envs/prep.yaml"
     resources:
         downloads=1,
+        # network bound, like the tagAlign files
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(60),
     params:
         url=signal_url,
         settings=config["download"],

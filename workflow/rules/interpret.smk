@@ -17,6 +17,9 @@ rule class_optimisation:
     conda:
         "../../envs/train.yaml"
     threads: 1
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         optimisation=INTERPRET["optimisation"],
     script:
@@ -55,7 +58,10 @@ rule conditional_gan:
         "logs/interpret/gan/{cell}.log",
     conda:
         "../../envs/train.yaml"
-    threads: 2
+    threads: 1
+    resources:
+        mem_mb=memory_mb(4000),
+        runtime=runtime_minutes(60),
     params:
         gan=INTERPRET["gan"],
     script:
@@ -86,6 +92,9 @@ rule attention_summary:
         "logs/interpret/attention/{cell}.log",
     conda:
         "../../envs/train.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     script:
         "../scripts/attention_summary.py"
 
@@ -106,6 +115,9 @@ rule signal_profiles:
         "logs/interpret/profiles/{cell}.log",
     conda:
         "../../envs/train.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     script:
         "../scripts/signal_profiles.py"
 
@@ -113,13 +125,16 @@ rule signal_profiles:
 rule browser_tracks:
     input:
         dataset="results/datasets/{cell}.npz",
-        chrom_sizes=config["chrom_sizes"],
+        chrom_sizes=configured_file("chrom_sizes"),
     output:
         expand("results/tracks/{{cell}}/{mark}.bw", mark=MARKS),
     log:
         "logs/interpret/tracks/{cell}.log",
     conda:
         "../../envs/prep.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         reverse_minus_strand=config["bins"]["reverse_minus_strand"],
     script:

@@ -8,6 +8,9 @@ rule labels:
         "logs/labels/{cell}.log",
     conda:
         "../../envs/prep.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         # one file per cell type: adding a cell type leaves the others' labels untouched
         cells=lambda wildcards: [wildcards.cell],
@@ -24,6 +27,9 @@ rule split:
         "logs/splits/split.log",
     conda:
         "../../envs/prep.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         weights=config["split"],
     script:

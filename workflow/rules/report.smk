@@ -22,6 +22,9 @@ rule data_qc:
         "logs/report/data_qc.log",
     conda:
         "../../envs/train.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         report_keys=read_filter_report_keys(),
         counts_are_reads=config["input"] == "reads",
@@ -42,6 +45,9 @@ rule training_curves:
         "logs/report/training_curves.log",
     conda:
         "../../envs/train.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         models=MODELS,
         cells=CELLS,
@@ -62,6 +68,9 @@ rule auc_table_html:
         "logs/report/auc_table_html.log",
     conda:
         "../../envs/train.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         titles=["Test AUC per cell type and model"],
     script:
@@ -87,6 +96,9 @@ rule qc_tables_html:
         "logs/report/qc_tables_html.log",
     conda:
         "../../envs/train.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         titles=["Reads per file", "Label balance per cell type and split"],
     script:

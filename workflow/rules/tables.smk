@@ -1,7 +1,7 @@
 rule auc_tables:
     input:
         metrics=trained_metrics(),
-        published=config["published_auc"],
+        published=configured_file("published_auc"),
     output:
         long=report(
             "results/tables/auc.tsv",
@@ -24,6 +24,9 @@ rule auc_tables:
         "logs/tables/auc_tables.log",
     conda:
         "../../envs/train.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     script:
         "../scripts/auc_tables.py"
 
@@ -31,7 +34,7 @@ rule auc_tables:
 rule auc_plot:
     input:
         auc="results/tables/auc.tsv",
-        published=config["published_auc"],
+        published=configured_file("published_auc"),
     output:
         png=report(
             "results/figures/auc.png",
@@ -43,6 +46,9 @@ rule auc_plot:
         "logs/figures/auc_plot.log",
     conda:
         "../../envs/train.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     script:
         "../scripts/auc_plot.py"
 
@@ -62,6 +68,9 @@ rule regression_tables:
         "logs/tables/regression_tables.log",
     conda:
         "../../envs/train.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     script:
         "../scripts/regression_tables.py"
 
@@ -80,6 +89,9 @@ rule model_plot:
         "logs/figures/models-{task}.log",
     conda:
         "../../envs/train.yaml"
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
     params:
         score=task_score,
     script:

@@ -18,9 +18,16 @@ rule train_model:
         model=models_regex(attention=False),
     conda:
         "../../envs/train.yaml"
-    threads: training_threads
+    threads: 1
     resources:
-        gpu=TRAINING_GPUS,
+        # DeepChrome on one cell, CPU: published recipe ~6.5 min, fast ~25 s measured; larger
+        # successors (LSTM/attention) run several times longer: 4 h leaves room. The published recipes
+        # of the LSTM models (attentivechrome, rnn, crnn: 500 epochs) need a GPU or far more time on CPU
+        # (benchmarks/models.py prints the seconds per epoch). 4 GB was enough on CPU; 8 GB leaves room
+        # for the CUDA runtime on GPU nodes.
+        gpu=training_gpus,
+        mem_mb=memory_mb(8000),
+        runtime=runtime_minutes(240),
     params:
         task=task_of_folder,
         training=config["training"],
@@ -56,9 +63,15 @@ for group, group_cells, attention in side_by_side_jobs():
             model=models_regex(attention=attention, together=True),
         conda:
             "../../envs/train.yaml"
-        threads: training_threads
+        threads: 1
         resources:
-            gpu=TRAINING_GPUS,
+            # One model on a group of cells in one process: each cell's dataset (~40 MB of counts
+            # at REMC scale, more as floats) and model in memory. CPU, DeepChrome published recipe:
+            # 4.5 h for 56 cells, AttentiveChrome 6.8 h (README, Side-by-side training); on a GPU
+            # not measured, so the CPU figures bound it.
+            gpu=training_gpus,
+            mem_mb=memory_mb(8000 + 100 * len(group_cells)),
+            runtime=runtime_minutes(240 + 10 * len(group_cells)),
         params:
             task=task_of_folder,
             training=config["training"],
