@@ -90,25 +90,6 @@ def test_profiles_qc_and_tracks_agree_with_the_dataset(workdir):
     assert values == pytest.approx(dataset.counts[first, 3].tolist())
 
 
-def test_attention_rule_summarises_an_attention_archive(workdir):
-    folder = workdir / "results/models/attentivechrome/E003"
-    folder.mkdir(parents=True)
-    generator = np.random.default_rng(0)
-    bins, marks = generator.random((20, 5, 100)), generator.random((20, 5))
-    np.savez(
-        folder / "attention.npz",
-        gene_ids=np.array([f"g{i}" for i in range(20)]),
-        bins=bins / bins.sum(axis=2, keepdims=True),
-        marks=marks / marks.sum(axis=1, keepdims=True),
-        probability=np.linspace(0, 1, 20),
-        label=np.arange(20) % 2,
-        mark_names=np.array(["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]),
-    )
-    run(workdir, "results/figures/interpret/attention/E003.png")
-    table = pd.read_csv(workdir / "results/interpret/attention/E003/marks.tsv", sep="\t")
-    assert table.groupby("predicted_class")["attention"].sum().to_numpy() == pytest.approx(1)
-
-
 def test_report_is_one_self_contained_html_file_with_every_category(workdir):
     page = (workdir / "report.html").read_text()
     assert page.lstrip().lower().startswith("<!doctype html")

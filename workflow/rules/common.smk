@@ -4,6 +4,9 @@ from pathlib import Path
 from snakemake.sourcecache import LocalSourceFile
 from snakemake.utils import validate
 
+from chromexpr.models import MODELS as REGISTERED_MODELS
+from chromexpr.models import models_with
+
 validate(config, "../schemas/config.schema.yaml")
 
 CELLS = config["cells"]
@@ -16,11 +19,10 @@ TASKS = (
 )
 # Where each task's per-(model, cell) outputs live, under results/.
 TASK_FOLDERS = {"classification": "models", "regression": "regression"}
-# Models that return attention weights (chromexpr.models: an attention() method).
-ATTENTION_MODELS = ["attentivechrome"]
-# Models that read each gene's neighbours too (chromexpr.models: reads_neighbours).
-NEIGHBOUR_MODELS = ["simplechrome", "simplechrome_self"]
 INTERPRET = config["interpret"]
+# What the model classes state (chromexpr.models reads it from their source, without torch).
+NEIGHBOUR_MODELS = models_with("reads_neighbours")
+ATTENTION_MODELS = models_with("has_attention")
 
 
 def put_package_on_job_path():
@@ -62,6 +64,26 @@ wildcard_constraints:
     task_folder="|".join(TASK_FOLDERS.values()),
     task="|".join(TASK_FOLDERS),
     normalisation="|".join(CROSSCELL["normalisations"]),
+
+
+def check_model_names():
+    """Every model a config key names is registered (chromexpr.models.MODELS)."""
+    named = [
+        ("models", MODELS),
+        ("model_params", list(config["model_params"])),
+        ("crosscell.models", CROSSCELL["models"]),
+        ("interpret.models", INTERPRET["models"]),
+        ("interpret.gan.classifier", [INTERPRET["gan"]["classifier"]]),
+    ]
+    for key, names in named:
+        unknown = [name for name in names if name not in REGISTERED_MODELS]
+        if unknown:
+            raise ValueError(
+                f"config key '{key}': unknown model(s) {unknown}; known: {sorted(REGISTERED_MODELS)}"
+            )
+
+
+check_model_names()
 
 
 def check_config():
@@ -210,16 +232,17 @@ def processed_exports():
     )
 
 
-def models_regex(attention, together=False):
-    """The configured models with (or without) attention weights, trained side by side or one
-    cell per job (together), as a wildcard pattern."""
-    chosen = [
-        m
-        for m in MODELS
-        if (m in ATTENTION_MODELS) == attention
-        and (m in SIDE_BY_SIDE_MODELS) == together
-    ]
+def models_regex(together):
+    """The configured models trained side by side (together) or one cell per job, as a
+    wildcard pattern."""
+    chosen = [m for m in MODELS if (m in SIDE_BY_SIDE_MODELS) == together]
     # A pattern that matches nothing when no configured model falls in the group.
+    return "|".join(chosen) if chosen else "(?!)"
+
+
+def attention_models_regex():
+    """The configured models with attention weights, as a wildcard pattern."""
+    chosen = [m for m in MODELS if m in ATTENTION_MODELS]
     return "|".join(chosen) if chosen else "(?!)"
 
 
@@ -302,20 +325,13 @@ SIDE_BY_SIDE_MODELS = (
 
 
 def side_by_side_jobs():
-    """(group number, cells, attention models or not) of each side-by-side job kind."""
-    if not SIDE_BY_SIDE_MODELS:
-        return []
-    return [
-        (group, cells, attention)
-        for group, cells in enumerate(side_by_side_groups())
-        for attention in (False, True)
-    ]
+    """(group number, cells) of each side-by-side job."""
+    return list(enumerate(side_by_side_groups())) if SIDE_BY_SIDE_MODELS else []
 
 
-def side_by_side_outputs(cells, attention):
-    """Each cell's files of one model (attention.npz too for attention models), by kind."""
+def side_by_side_outputs(cells):
+    """Each cell's files of one model, by kind."""
     names = ["model.pt", "metrics.json", "history.tsv", "predictions.tsv"]
-    names += ["attention.npz"] if attention else []
     return {
         name.split(".")[0]: expand(
             "results/{{task_folder}}/{{model}}/{cell}/{name}", cell=cells, name=name
@@ -474,8 +490,12 @@ def interpret_targets():
             cell=cells,
             figure=["profiles", "samples"],
         )
-    if "attention" in methods and "attentivechrome" in MODELS:
-        targets += expand("results/figures/interpret/attention/{cell}.png", cell=cells)
+    if "attention" in methods:
+        targets += expand(
+            "results/figures/interpret/attention/{model}-{cell}.png",
+            model=[model for model in MODELS if model in ATTENTION_MODELS],
+            cell=cells,
+        )
     if "profiles" in methods:
         targets += expand("results/figures/interpret/profiles/{cell}.png", cell=cells)
     # The processed layout has no gene positions to draw tracks at.

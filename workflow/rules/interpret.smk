@@ -68,28 +68,48 @@ rule conditional_gan:
         "../scripts/conditional_gan.py"
 
 
-rule attention_summary:
+rule attention_weights:
     input:
-        attention="results/models/attentivechrome/{cell}/attention.npz",
+        model="results/models/{model}/{cell}/model.pt",
         dataset="results/datasets/{cell}.npz",
     output:
-        bins="results/interpret/attention/{cell}/bins.tsv",
+        "results/interpret/attention/{model}/{cell}/attention.npz",
+    log:
+        "logs/interpret/attention/{model}-{cell}-weights.log",
+    wildcard_constraints:
+        model=attention_models_regex(),
+    conda:
+        "../../envs/train.yaml"
+    threads: 1
+    resources:
+        mem_mb=memory_mb(2000),
+        runtime=runtime_minutes(30),
+    script:
+        "../scripts/attention_weights.py"
+
+
+rule attention_summary:
+    input:
+        attention="results/interpret/attention/{model}/{cell}/attention.npz",
+        dataset="results/datasets/{cell}.npz",
+    output:
+        bins="results/interpret/attention/{model}/{cell}/bins.tsv",
         marks=report(
-            "results/interpret/attention/{cell}/marks.tsv",
+            "results/interpret/attention/{model}/{cell}/marks.tsv",
             caption="../report/attention_marks.rst",
             category="Interpretation",
-            subcategory="AttentiveChrome attention",
-            labels={"cell": "{cell}", "output": "mark attention"},
+            subcategory="Attention",
+            labels={"model": "{model}", "cell": "{cell}", "output": "mark attention"},
         ),
         png=report(
-            "results/figures/interpret/attention/{cell}.png",
+            "results/figures/interpret/attention/{model}-{cell}.png",
             caption="../report/attention.rst",
             category="Interpretation",
-            subcategory="AttentiveChrome attention",
-            labels={"cell": "{cell}", "output": "figure"},
+            subcategory="Attention",
+            labels={"model": "{model}", "cell": "{cell}", "output": "figure"},
         ),
     log:
-        "logs/interpret/attention/{cell}.log",
+        "logs/interpret/attention/{model}-{cell}.log",
     conda:
         "../../envs/train.yaml"
     resources:

@@ -1,7 +1,6 @@
 # One model on one cell type: results/models/... (classification) or results/regression/...
-# Models with attention weights (ATTENTION_MODELS) also write attention.npz. With
-# training.side_by_side on, each model trains on a group of cells in one job instead
-# (SIDE_BY_SIDE_MODELS; chromexpr.batched), writing the same per-cell files.
+# With training.side_by_side on, each model trains on a group of cells in one job instead
+# (SIDE_BY_SIDE_MODELS; chromexpr.train.stacked), writing the same per-cell files.
 
 
 rule train_model:
@@ -15,7 +14,7 @@ rule train_model:
     log:
         "logs/train/{task_folder}/{model}/{cell}.log",
     wildcard_constraints:
-        model=models_regex(attention=False),
+        model=models_regex(together=False),
     conda:
         "../../envs/train.yaml"
     threads: 1
@@ -37,30 +36,19 @@ rule train_model:
         "../scripts/train_model.py"
 
 
-use rule train_model as train_attention_model with:
-    output:
-        model="results/{task_folder}/{model}/{cell}/model.pt",
-        metrics="results/{task_folder}/{model}/{cell}/metrics.json",
-        history="results/{task_folder}/{model}/{cell}/history.tsv",
-        predictions="results/{task_folder}/{model}/{cell}/predictions.tsv",
-        attention="results/{task_folder}/{model}/{cell}/attention.npz",
-    wildcard_constraints:
-        model=models_regex(attention=True),
-
-
-for group, group_cells, attention in side_by_side_jobs():
+for group, group_cells in side_by_side_jobs():
 
     rule:
         name:
-            f"train_side_by_side_{group}" + ("_attention" if attention else "")
+            f"train_side_by_side_{group}"
         input:
             expand("results/datasets/{cell}.npz", cell=group_cells),
         output:
-            **side_by_side_outputs(group_cells, attention),
+            **side_by_side_outputs(group_cells),
         log:
             f"logs/train/{{task_folder}}/{{model}}/side-by-side-{group}.log",
         wildcard_constraints:
-            model=models_regex(attention=attention, together=True),
+            model=models_regex(together=True),
         conda:
             "../../envs/train.yaml"
         threads: 1

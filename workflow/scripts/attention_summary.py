@@ -1,4 +1,4 @@
-"""AttentiveChrome's attention of one cell type, averaged per predicted class; tables + figure."""
+"""A model's attention on one cell type, averaged per predicted class; tables + figure."""
 
 from chromexpr.dataset import CellDataset
 from chromexpr.interpret.attention import run_attention
@@ -11,6 +11,6 @@ with step_log(snakemake.log[0]):
         snakemake.output.bins,
         snakemake.output.marks,
         snakemake.output.png,
-        f"AttentiveChrome, cell {snakemake.wildcards.cell}: attention by predicted class",
+        f"{snakemake.wildcards.model}, cell {snakemake.wildcards.cell}: attention by predicted class",
         bin_offsets=dataset.bin_offsets,
     )

@@ -1,6 +1,7 @@
 """AttentiveChrome's attention (Singh et al. 2017), averaged over test genes per predicted class.
 
-Input: ``results/models/attentivechrome/{cell}/attention.npz`` as the training harness writes it:
+Input: ``results/interpret/attention/{model}/{cell}/attention.npz`` as
+``chromexpr.interpret.attention_weights`` writes it from the trained model:
 ``gene_ids`` [genes], ``bins`` [genes, marks, bins] (each gene's and mark's bin attention sums to
 1 over bins), ``marks`` [genes, marks] (sums to 1 over marks), ``probability`` [genes] (p(high)),
 ``label`` [genes], ``mark_names`` [marks]. A gene's predicted class is high when p >= 0.5.
