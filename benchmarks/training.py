@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from chromexpr.dataset import CellDataset
-from chromexpr.evaluation import predict_probabilities
+from chromexpr.evaluation import predict_outputs, probabilities_from_outputs
 from chromexpr.models import build_model, capabilities, model_class
 from chromexpr.train import RECIPES, TrainingSettings, train_cell
 from chromexpr.train.fit import EVALUATION_BATCH_SIZE, Run
@@ -150,7 +150,7 @@ def seconds_per_epoch(recipe: str, n_genes: int, n_steps: int) -> tuple[float, f
     steps_per_epoch = math.ceil(n_genes / settings.batch_size)
     train_seconds = statistics.median(chunk_seconds[1:]) * steps_per_epoch / CHUNK_STEPS
     started = time.perf_counter()
-    predict_probabilities(run.model, features, "cpu", EVALUATION_BATCH_SIZE)
+    probabilities_from_outputs(predict_outputs(run.model, features, "cpu", EVALUATION_BATCH_SIZE))
     valid_seconds = time.perf_counter() - started
     how = (
         f"median of {n_chunks} x {CHUNK_STEPS} steps, extrapolated to {steps_per_epoch} steps/epoch"
@@ -243,7 +243,7 @@ def side_by_side_epoch(
         chunk_steps,
     )
     started = time.perf_counter()
-    predict_probabilities(run.model, features, "cpu", EVALUATION_BATCH_SIZE)
+    probabilities_from_outputs(predict_outputs(run.model, features, "cpu", EVALUATION_BATCH_SIZE))
     valid_seconds = time.perf_counter() - started
 
     # Side by side: k models stacked, each its own order, one vectorised step for all.

@@ -5,7 +5,8 @@
 matches, 1 with the differing files listed otherwise.
 
 What "the same" means, file by file (:func:`differences`): ``.npz`` and ``.npy`` arrays equal
-element for element; ``model.pt`` state_dicts equal tensor for tensor; ``metrics.json`` equal
+element for element; ``model.pt`` bundles equal in every field and their weights tensor for
+tensor; ``metrics.json`` equal
 key except ``wall_seconds``; tables with a timing column (``history.tsv``: ``seconds``,
 ``auc.tsv``: ``wall_seconds``) equal except that column; any other file (BAMs and their
 indexes included) equal byte for byte. PNG figures are left out (their bytes carry no result).
@@ -70,10 +71,15 @@ def _same_arrays(first: Path, second: Path) -> bool:
         )
 
 
-def _same_state_dicts(first: Path, second: Path) -> bool:
+def _same_checkpoints(first: Path, second: Path) -> bool:
     a = torch.load(first, weights_only=True)
     b = torch.load(second, weights_only=True)
-    return a.keys() == b.keys() and all(torch.equal(a[key], b[key]) for key in a)
+    weights_a, weights_b = a.pop("state_dict"), b.pop("state_dict")
+    return (
+        a == b
+        and weights_a.keys() == weights_b.keys()
+        and all(torch.equal(weights_a[key], weights_b[key]) for key in weights_a)
+    )
 
 
 def _same_metrics(first: Path, second: Path) -> bool:
@@ -99,7 +105,7 @@ def same_file(first: Path, second: Path) -> bool:
     if first.suffix in (".npz", ".npy"):
         return _same_arrays(first, second)
     if first.name == "model.pt":
-        return _same_state_dicts(first, second)
+        return _same_checkpoints(first, second)
     if first.name == "metrics.json":
         return _same_metrics(first, second)
     if first.suffix == ".tsv" and _has_timing_column(first):

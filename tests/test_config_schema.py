@@ -91,11 +91,21 @@ def test_wrong_type_is_rejected_naming_the_key():
         validate(config, SCHEMA)
 
 
-def test_unknown_model_name_is_rejected_naming_it():
-    config = demo_config()
-    config["models"] = ["deepchrom"]
-    with pytest.raises(WorkflowError, match=r"'deepchrom' is not one of \['deepchrome'"):
-        validate(config, SCHEMA)
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("models=['deepchrom']", "models"),
+        ("crosscell={'models': ['deepchrom']}", "crosscell.models"),
+    ],
+)
+def test_unknown_model_name_is_rejected_naming_the_key_and_the_known(tmp_path, override, key):
+    # Model names come from the registry (chromexpr.models), checked when the workflow parses.
+    result = snakemake(copy_workflow(tmp_path), "-n", "--config", override, check=False)
+    assert result.returncode != 0
+    assert (
+        f"config key '{key}': unknown model(s) ['deepchrom']; known: ["
+        in result.stdout + result.stderr
+    )
 
 
 def test_a_cell_listed_twice_is_rejected():
@@ -168,3 +178,12 @@ def test_side_by_side_and_gpu_requests_follow_the_config_not_the_machine(
 def test_gpus_per_training_job_overrides_the_device_default(tmp_path):
     plan = planned(tmp_path, "resources: {gpus_per_training_job: 2}")
     assert set(re.findall(r"gpu=(\d+)", plan)) == {"2"}
+
+
+def test_the_schemas_default_recipe_is_the_harness_default():
+    from chromexpr.train.settings import DEFAULT_RECIPE
+
+    config = demo_config()
+    del config["training"]["recipe"]
+    validate(config, SCHEMA)
+    assert config["training"]["recipe"] == DEFAULT_RECIPE

@@ -10,7 +10,7 @@ import torch
 
 from chromexpr.dataset import CellDataset
 from chromexpr.errors import ConfigError, TrainingError
-from chromexpr.evaluation import auc, predict_probabilities
+from chromexpr.evaluation import auc, predict_outputs, probabilities_from_outputs
 from chromexpr.models import build_model
 from chromexpr.train import RECIPES, TrainingSettings, load_checkpoint, train_cell
 from chromexpr.train.fit import Run
@@ -168,7 +168,9 @@ def test_predictions_are_softmax_probabilities_of_class_high():
     with torch.no_grad():
         expected = torch.softmax(model(features), dim=1)[:, 1].numpy()
     model.train()
-    probabilities = predict_probabilities(model, features, "cpu", batch_size=2)
+    probabilities = probabilities_from_outputs(
+        predict_outputs(model, features, "cpu", batch_size=2)
+    )
     np.testing.assert_allclose(probabilities, expected, rtol=1e-6)
     assert model.training
 
@@ -235,7 +237,7 @@ def test_checkpoint_loads_with_weights_only_and_reproduces_the_predictions(tmp_p
     model = build_model("deepchrome", N_MARKS, N_BINS)
     model.load_state_dict(bundle["state_dict"])
     features = transform_inputs(dataset.features("test"), settings.input_transform)
-    probabilities = predict_probabilities(model, features, "cpu")
+    probabilities = probabilities_from_outputs(predict_outputs(model, features, "cpu"))
     written = np.loadtxt(tmp_path / "predictions.tsv", skiprows=1, usecols=2)
     np.testing.assert_allclose(probabilities, written, rtol=1e-6)
 

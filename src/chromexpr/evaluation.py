@@ -80,13 +80,3 @@ def probabilities_from_outputs(outputs: torch.Tensor) -> np.ndarray:
     else:
         scores = torch.softmax(outputs, dim=1)[:, 1]
     return scores.double().numpy()
-
-
-def predict_probabilities(
-    model: nn.Module,
-    features: np.ndarray | torch.Tensor,
-    device: torch.device | str,
-    batch_size: int = 1024,
-) -> np.ndarray:
-    """Probability of class 1 ("high") [genes] for ``features`` (one row per gene)."""
-    return probabilities_from_outputs(predict_outputs(model, features, device, batch_size))

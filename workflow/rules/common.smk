@@ -306,7 +306,7 @@ def side_by_side():
     if choice != "auto":
         return choice
     return (
-        training.get("recipe", "fast") == "published"
+        training["recipe"] == "published"
         and training.get("device") == "cuda"
     )
 

@@ -111,23 +111,46 @@ def _train_normalised(
     )
 
 
-def _pooled_normalised(
-    datasets: Sequence[CellDataset], normalisation: str, name: str
-) -> CellDataset:
+def _train_pooled(
+    datasets: Mapping[str, CellDataset],
+    cells: Sequence[str],
+    name: str,
+    settings: TrainingSettings,
+    normalisation: str,
+    out_dir: Path,
+) -> tuple[dict[str, Any], Checkpoint, torch.device]:
+    """Train one model on the pooled genes of ``cells`` (named ``name``); its metrics, its
+    bundle loaded for scoring, and the device."""
     # Each cell is normalised on its own (depth is per experiment), then pooled.
-    return pool_datasets([normalise(dataset, normalisation) for dataset in datasets], name)
+    pool = pool_datasets([normalise(datasets[cell], normalisation) for cell in cells], name)
+    metrics = _train_normalised(pool, settings, normalisation, out_dir, {"samples": list(cells)})
+    device = resolve_device(settings.device)
+    return metrics, load_checkpoint(Path(out_dir) / "model.pt", device), device
 
 
 # --- scoring ----------------------------------------------------------------------------------
 
 
 def _score(
-    checkpoint: Checkpoint, inputs: torch.Tensor, dataset: CellDataset, /, **row: str
+    checkpoint: Checkpoint,
+    inputs: torch.Tensor,
+    test_set: CellDataset,
+    experiment: str,
+    train_set: str,
+    normalisation: str,
 ) -> dict[str, Any]:
     """One transfer-table row: the AUC of a model on one cell's test genes, one batched pass."""
-    labels = dataset.labels[dataset.mask("test")].astype(np.int64)
+    labels = test_set.labels[test_set.mask("test")].astype(np.int64)
     probabilities = checkpoint.scores(inputs, inputs.device)
-    return {**row, "auc": auc(labels, probabilities), "n_test": len(labels)}
+    return {
+        "experiment": experiment,
+        "train_set": train_set,
+        "test_cell": test_set.cell,
+        "model": checkpoint.name,
+        "normalisation": normalisation,
+        "auc": auc(labels, probabilities),
+        "n_test": len(labels),
+    }
 
 
 def _test_inputs(
@@ -197,11 +220,9 @@ def pairwise_transfer(
                     models[train_cell],
                     inputs,
                     datasets[test_cell],
-                    experiment=PAIRWISE,
-                    train_set=train_cell,
-                    test_cell=test_cell,
-                    model=model_name,
-                    normalisation=normalisation,
+                    PAIRWISE,
+                    train_cell,
+                    normalisation,
                 )
                 for train_cell in train_cells
             ]
@@ -237,26 +258,12 @@ def leave_one_out(
     check_no_test_leakage([datasets[cell] for cell in training_cells], test_set)
 
     train_set = leave_one_out_set(held_out)
-    metrics = _train_normalised(
-        _pooled_normalised([datasets[cell] for cell in training_cells], normalisation, train_set),
-        settings,
-        normalisation,
-        out_dir,
-        {"samples": training_cells},
+    metrics, checkpoint, device = _train_pooled(
+        datasets, training_cells, train_set, settings, normalisation, out_dir
     )
-    device = resolve_device(settings.device)
-    checkpoint = load_checkpoint(Path(out_dir) / "model.pt", device)
     with deterministic_algorithms(device):
-        row = _score(
-            checkpoint,
-            _test_inputs(checkpoint, test_set, device),
-            test_set,
-            experiment=LEAVE_ONE_OUT,
-            train_set=train_set,
-            test_cell=held_out,
-            model=model_name,
-            normalisation=normalisation,
-        )
+        inputs = _test_inputs(checkpoint, test_set, device)
+        row = _score(checkpoint, inputs, test_set, LEAVE_ONE_OUT, train_set, normalisation)
     transfer = {
         **row,
         "training_cells": training_cells,
@@ -293,26 +300,18 @@ def pooled(
     all_sets = [datasets[cell] for cell in cells]
     check_experiment(all_sets, all_sets)
 
-    _train_normalised(
-        _pooled_normalised(all_sets, normalisation, POOLED_SET),
-        settings,
-        normalisation,
-        out_dir,
-        {"samples": cells},
+    _, checkpoint, device = _train_pooled(
+        datasets, cells, POOLED_SET, settings, normalisation, out_dir
     )
-    device = resolve_device(settings.device)
-    checkpoint = load_checkpoint(Path(out_dir) / "model.pt", device)
     with deterministic_algorithms(device):
         rows = [
             _score(
                 checkpoint,
                 _test_inputs(checkpoint, datasets[cell], device),
                 datasets[cell],
-                experiment=POOLED,
-                train_set=POOLED_SET,
-                test_cell=cell,
-                model=model_name,
-                normalisation=normalisation,
+                POOLED,
+                POOLED_SET,
+                normalisation,
             )
             for cell in cells
         ]

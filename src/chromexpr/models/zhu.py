@@ -165,10 +165,15 @@ def _image(counts: torch.Tensor) -> torch.Tensor:
     return counts.transpose(1, 2).unsqueeze(1)
 
 
-class ZhuCRNN(nn.Module):
-    """Input [batch, marks, bins] of counts; output [batch, n_outputs] (1: the logit of high)."""
+class ZhuModel(nn.Module):
+    """Zhu et al.'s models: input [batch, marks, bins] of counts; output [batch, n_outputs] (1: the
+    logit of high), trained with their recipe."""
 
     PUBLISHED_RECIPE = PUBLISHED_RECIPE
+
+
+class ZhuCRNN(ZhuModel):
+    """Convolutions over the marks x bins image, then an LSTM over the feature map's rows."""
 
     def __init__(
         self,
@@ -200,10 +205,8 @@ class ZhuCRNN(nn.Module):
         return self.classifier(self.dropout(self.recurrent(sequence)))
 
 
-class ZhuCNN(nn.Module):
-    """Input [batch, marks, bins] of counts; output [batch, n_outputs] (1: the logit of high)."""
-
-    PUBLISHED_RECIPE = PUBLISHED_RECIPE
+class ZhuCNN(ZhuModel):
+    """Convolutions over the marks x bins image, then dense layers."""
 
     def __init__(
         self,
@@ -223,10 +226,8 @@ class ZhuCNN(nn.Module):
         return self.classifier(self.features(_image(counts)))
 
 
-class ZhuRNN(nn.Module):
-    """Input [batch, marks, bins] of counts; output [batch, n_outputs] (1: the logit of high)."""
-
-    PUBLISHED_RECIPE = PUBLISHED_RECIPE
+class ZhuRNN(ZhuModel):
+    """An LSTM over the bins, each step the marks' counts."""
 
     def __init__(
         self,

@@ -217,14 +217,7 @@ def vectorised_grad(template: nn.Module, task: Task, use_vmap: bool = False) -> 
     if forward is not None:
         fused_names = fusable_parameters(template)
 
-        def stacked(
-            params: dict[str, torch.Tensor],
-            buffers: dict[str, torch.Tensor],
-            inputs: torch.Tensor,
-            labels: torch.Tensor,
-            weights: torch.Tensor,
-            rate: torch.Tensor | None = None,
-        ) -> tuple[dict, torch.Tensor]:
+        def stacked(params, buffers, inputs, labels, weights, rate=None):
             fused = fused_names if rate is not None else set()
             leaves = {
                 name: value if name in fused else value.detach().requires_grad_()
@@ -240,27 +233,15 @@ def vectorised_grad(template: nn.Module, task: Task, use_vmap: bool = False) -> 
 
         return stacked
 
-    def loss(
-        params: dict[str, torch.Tensor],
-        buffers: dict[str, torch.Tensor],
-        inputs: torch.Tensor,
-        labels: torch.Tensor,
-        weights: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def loss(params, buffers, inputs, labels, weights):
         outputs = functional_call(template, (params, buffers), (inputs,))
         total = (task.loss(outputs, labels, reduction="none") * weights).sum()
         return total / weights.sum().clamp(min=1), total.detach()
 
     vectorised = vmap(grad(loss, has_aux=True), randomness="different")
 
-    def vmapped(
-        params: dict[str, torch.Tensor],
-        buffers: dict[str, torch.Tensor],
-        inputs: torch.Tensor,
-        labels: torch.Tensor,
-        weights: torch.Tensor,
-        rate: torch.Tensor | None = None,
-    ) -> tuple[dict, torch.Tensor]:
+    def vmapped(params, buffers, inputs, labels, weights, rate=None):
+        # No fused update under vmap: every gradient is returned, the rate is not needed.
         return vectorised(params, buffers, inputs, labels, weights)
 
     return vmapped
