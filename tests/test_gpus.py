@@ -5,7 +5,7 @@ import subprocess
 import sys
 import threading
 
-from chromexpr.gpus import claim_gpu, visible_devices
+from chromexpr.train.gpus import claim_gpu, visible_devices
 
 
 def devices(count):
@@ -84,7 +84,7 @@ def _claim_once(lock_dir, poll_seconds=0.05):
 
 HOLDER = """
 import sys, time
-from chromexpr.gpus import claim_gpu
+from chromexpr.train.gpus import claim_gpu
 with claim_gpu("auto", sys.argv[1], {}, lambda: 2) as device:
     print(device, flush=True)
     time.sleep(60)

@@ -6,9 +6,9 @@ import torch
 
 from chromexpr.crosscell import leave_one_out
 from chromexpr.dataset import CellDataset
-from chromexpr.gpus import claim_gpu
 from chromexpr.logs import step_log
 from chromexpr.train import TrainingSettings
+from chromexpr.train.gpus import claim_gpu
 
 torch.set_num_threads(snakemake.threads)
 cells = snakemake.params.cells

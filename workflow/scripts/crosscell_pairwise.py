@@ -6,8 +6,8 @@ import torch
 
 from chromexpr.crosscell import pairwise_transfer, write_transfer_table
 from chromexpr.dataset import CellDataset
-from chromexpr.gpus import claim_gpu
 from chromexpr.logs import step_log
+from chromexpr.train.gpus import claim_gpu
 
 torch.set_num_threads(snakemake.threads)
 cells = snakemake.params.cells

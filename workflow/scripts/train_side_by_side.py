@@ -5,9 +5,9 @@ from pathlib import Path
 import torch
 
 from chromexpr.dataset import CellDataset
-from chromexpr.gpus import claim_gpu
 from chromexpr.logs import step_log
 from chromexpr.train import TrainingSettings, train_side_by_side
+from chromexpr.train.gpus import claim_gpu
 
 torch.set_num_threads(snakemake.threads)
 with step_log(snakemake.log[0]), claim_gpu(snakemake.params.training.get("device", "auto")):

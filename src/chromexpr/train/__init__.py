@@ -9,6 +9,7 @@ module                   what it holds
 ``tasks``                classification and regression: targets, loss, scores, selection, columns
 ``inputs``               a model's input (transform, neighbours) and targets per split
 ``runtime``              device, seeding, deterministic kernels, out-of-memory advice
+``gpus``                 one free GPU per job on a machine with several (a lock per device)
 ``prepare``              a seeded, built, pretrained model ready to train (``Run``)
 ``fit``                  the one epoch loop and its callbacks (best state, progress, early stop)
 ``single``               one model: ``torch.optim`` + ``LambdaLR``; ``train_cell``

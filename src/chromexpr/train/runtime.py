@@ -1,7 +1,7 @@
 """Where and how reproducibly a training job runs: device, seeds, deterministic kernels, memory.
 
 The device is decided when the job runs (``resolve_device``), never when the workflow is
-parsed; which of several GPUs a job gets is ``chromexpr.gpus.claim_gpu``'s choice.
+parsed; which of several GPUs a job gets is ``chromexpr.train.gpus.claim_gpu``'s choice.
 """
 
 from __future__ import annotations
