@@ -40,7 +40,7 @@ class EpochRecord:
     epoch: int
     loss: float  # mean training loss
     valid_score: float  # the task's selection figure on the validation genes
-    seconds: float
+    seconds: float  # training and validation
 
 
 @dataclass
@@ -142,10 +142,11 @@ def fit(engine: Engine, runs: Sequence[Run], device: torch.device) -> None:
             break
         started = time.perf_counter()
         losses = engine.train_epoch(runs)
-        seconds = time.perf_counter() - started
+        training_seconds = time.perf_counter() - started
         for index, run in enumerate(runs):
             if not run.training:
                 continue
+            validation_started = time.perf_counter()
             engine.load_weights(index, run)
             valid_scores = run.task.scores(
                 predict_outputs(
@@ -153,12 +154,10 @@ def fit(engine: Engine, runs: Sequence[Run], device: torch.device) -> None:
                 )
             )
             check_finite(run.name, epoch, losses[index], valid_scores)
-            record = EpochRecord(
-                epoch,
-                losses[index],
-                run.task.selection_score(run.data.targets["valid"], valid_scores),
-                seconds,
-            )
+            valid_score = run.task.selection_score(run.data.targets["valid"], valid_scores)
+            # The epoch's training (the group's, side by side) and this model's validation.
+            seconds = training_seconds + time.perf_counter() - validation_started
+            record = EpochRecord(epoch, losses[index], valid_score, seconds)
             run.history.append(record)
             for callback in run.callbacks:
                 callback.on_epoch_end(run, record)
