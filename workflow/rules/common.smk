@@ -305,10 +305,7 @@ def side_by_side():
     choice = training.get("side_by_side", "auto")
     if choice != "auto":
         return choice
-    return (
-        training["recipe"] == "published"
-        and training.get("device") == "cuda"
-    )
+    return training["recipe"] == "published" and training.get("device") == "cuda"
 
 
 def side_by_side_groups():
