@@ -9,7 +9,7 @@ import torch
 import chromexpr
 from chromexpr.errors import DatasetMismatchError, InputFormatError
 from chromexpr.models import build_model
-from chromexpr.train import TrainingSettings, load_checkpoint, train_cell
+from chromexpr.train import load_checkpoint, train_cell
 from chromexpr.train.inputs import transform_inputs
 
 from .test_training import learnable_cell, quick_settings
@@ -19,16 +19,8 @@ from .test_training import learnable_cell, quick_settings
 def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bundle")
     dataset = learnable_cell()
-    settings = TrainingSettings.from_config(
-        "deepchrome",
-        {
-            "recipe": "fast",
-            "epochs": 2,
-            "batch_size": 8,
-            "device": "cpu",
-            "input_transform": "log1p",
-        },
-        {"dropout": 0.2},
+    settings = replace(
+        quick_settings(epochs=2, input_transform="log1p"), model_params={"dropout": 0.2}
     )
     metrics = train_cell(
         dataset,

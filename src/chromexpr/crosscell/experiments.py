@@ -90,20 +90,8 @@ def train_normalised_cell(
     ``normalisation``.
     """
     check_no_test_leakage([dataset], dataset)
-    return _train_normalised(
-        normalise(dataset, normalisation), settings, normalisation, out_dir, provenance
-    )
-
-
-def _train_normalised(
-    normalised: CellDataset,
-    settings: TrainingSettings,
-    normalisation: str,
-    out_dir: Path,
-    provenance: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
     return train_cell(
-        normalised,
+        normalise(dataset, normalisation),
         settings,
         out_dir,
         extra_metrics={"normalisation": normalisation},
@@ -123,7 +111,13 @@ def _train_pooled(
     bundle loaded for scoring, and the device."""
     # Each cell is normalised on its own (depth is per experiment), then pooled.
     pool = pool_datasets([normalise(datasets[cell], normalisation) for cell in cells], name)
-    metrics = _train_normalised(pool, settings, normalisation, out_dir, {"samples": list(cells)})
+    metrics = train_cell(
+        pool,
+        settings,
+        out_dir,
+        extra_metrics={"normalisation": normalisation},
+        provenance={"samples": list(cells), "normalisation": normalisation},
+    )
     device = resolve_device(settings.device)
     return metrics, load_checkpoint(Path(out_dir) / "model.pt", device), device
 
