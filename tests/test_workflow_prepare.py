@@ -7,6 +7,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pyBigWig
+import pysam
 import pytest
 
 from chromexpr.counting import count_bins
@@ -80,6 +81,14 @@ def test_reads_on_unknown_contigs_are_dropped_and_reported(prepared):
     assert '"chrEBV"' in report
     with gzip.open(prepared / "resources/remc/reads/E003-H3K4me3.tagAlign.gz", "rt") as handle:
         assert any(line.startswith("chrEBV\t") for line in handle)
+
+
+def test_bam_headers_name_the_bundled_chrom_sizes_by_the_same_path_in_every_run(prepared):
+    # bedtobam records the chrom sizes' path (AS) in every @SQ line; a path into Snakemake's
+    # per-run source cache would make two runs' BAMs differ.
+    with pysam.AlignmentFile(str(prepared / "results/bam/E003-H3K4me3.bam")) as bam:
+        assemblies = {entry.get("AS") for entry in bam.header.to_dict()["SQ"]}
+    assert assemblies == {"resources/hg19.chrom.sizes"}
 
 
 def test_active_genes_carry_more_h3k4me3_at_the_tss(prepared):

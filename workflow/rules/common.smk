@@ -25,17 +25,27 @@ NEIGHBOUR_MODELS = models_with("reads_neighbours")
 ATTENTION_MODELS = models_with("has_attention")
 
 
+def local_workflow_root():
+    """The folder of this workflow's Snakefile where it is on local disk (run in place or used as
+    a module from a local clone); None for a workflow read from a remote (github(...)).
+    """
+    rules_folder = workflow.current_basedir
+    if not isinstance(rules_folder, LocalSourceFile):
+        return None
+    return Path(rules_folder.get_path_or_uri(secret_free=True)).parents[1]
+
+
+WORKFLOW_ROOT = local_workflow_root()
+
+
 def put_package_on_job_path():
     """The scripts import chromexpr from this workflow's own src/, wherever the workflow lives
     (run in its folder or used as a module from another): jobs inherit PYTHONPATH, which puts
     src/ ahead of any installed chromexpr. A workflow read from a remote (github(...)) has no
     src/ on disk; its jobs need chromexpr installed (README, Use as a module)."""
-    rules_folder = workflow.current_basedir
-    if not isinstance(rules_folder, LocalSourceFile):
+    if WORKFLOW_ROOT is None:
         return
-    source = str(
-        Path(rules_folder.get_path_or_uri(secret_free=True)).parents[1] / "src"
-    )
+    source = str(WORKFLOW_ROOT / "src")
     paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     if source not in paths:
         os.environ.update(PYTHONPATH=os.pathsep.join([source, *filter(None, paths)]))
@@ -43,17 +53,24 @@ def put_package_on_job_path():
 
 put_package_on_job_path()
 
-# The files the workflow ships, used where the config names none of its own (null).
+# The files the workflow ships (relative to its root), used where the config names none (null).
 BUNDLED_FILES = {
-    "chrom_sizes": "../../resources/hg19.chrom.sizes",
-    "published_genes": "../../resources/deepchrome-genes.tsv",
-    "published_auc": "../../resources/published-deepchrome-auc.tsv",
+    "chrom_sizes": "resources/hg19.chrom.sizes",
+    "published_genes": "resources/deepchrome-genes.tsv",
+    "published_auc": "resources/published-deepchrome-auc.tsv",
 }
 
 
 def configured_file(key):
-    """The file a config key names, or the workflow's bundled copy where it names none."""
-    return config[key] or workflow.source_path(BUNDLED_FILES[key])
+    """The file a config key names, or the workflow's bundled copy where it names none: by its
+    path relative to the working directory where the workflow is on disk (the same path in every
+    run, so BAM headers, which record the chrom sizes' path, stay byte-identical), else through
+    Snakemake's source cache."""
+    if config[key]:
+        return config[key]
+    if WORKFLOW_ROOT is not None:
+        return os.path.relpath(WORKFLOW_ROOT / BUNDLED_FILES[key])
+    return workflow.source_path(f"../../{BUNDLED_FILES[key]}")
 
 
 wildcard_constraints:
