@@ -33,7 +33,7 @@ import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -46,11 +46,9 @@ from chromexpr.errors import DatasetMismatchError, InputFormatError, preview
 from chromexpr.evaluation import predict_outputs
 from chromexpr.models import build_model
 from chromexpr.normalisation import normalise
+from chromexpr.train.fit import Run, state_copy
 from chromexpr.train.inputs import model_inputs, transform_inputs
 from chromexpr.train.tasks import TASKS, Task
-
-if TYPE_CHECKING:
-    from chromexpr.train.fit import Run
 
 FORMAT = "chromexpr-model"
 FORMAT_VERSION = 1
@@ -97,9 +95,7 @@ def save_checkpoint(
         },
         "metrics": {key: value for key, value in metrics.items() if key.startswith(SPLIT_PREFIXES)},
         "versions": {"chromexpr": chromexpr.__version__, "torch": str(torch.__version__)},
-        "state_dict": {
-            key: value.detach().cpu().clone() for key, value in run.model.state_dict().items()
-        },
+        "state_dict": state_copy(run.model),
     }
     with atomic_path(path) as tmp:
         torch.save(bundle, tmp)

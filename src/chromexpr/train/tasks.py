@@ -33,13 +33,9 @@ class Task:
     """Base of the tasks; subclasses fill in the class attributes and methods."""
 
     name: ClassVar[str]
-    # Folder of the per-(model, cell) outputs under results/.
-    folder: ClassVar[str]
     # Label of the selection figure in progress lines, and its history.tsv column.
     selection_label: ClassVar[str]
     selection_column: ClassVar[str]
-    # The test score the tables lead with.
-    test_score: ClassVar[str]
     # Columns of predictions.tsv after gene_id: the target, the model's score.
     prediction_columns: ClassVar[tuple[str, str]]
 
@@ -85,10 +81,8 @@ class Task:
 
 class Classification(Task):
     name = "classification"
-    folder = "models"
     selection_label = "AUC"
     selection_column = "valid_auc"
-    test_score = "test_auc"
     prediction_columns = ("label", "probability")
 
     def targets(self, dataset: CellDataset, split: str) -> np.ndarray:
@@ -130,10 +124,8 @@ class Classification(Task):
 
 class Regression(Task):
     name = "regression"
-    folder = "regression"
     selection_label = "Pearson r"
     selection_column = "valid_pearson"
-    test_score = "test_pearson"
     prediction_columns = ("log_rpkm", "prediction")
 
     def n_outputs(self, model_params: dict[str, Any]) -> dict[str, Any]:
