@@ -15,7 +15,7 @@ rule tagalign_to_bam:
     resources:
         # bedtools bedtobam + samtools sort: 36 s per 10 M reads measured -> ~3 min for
         # 50 M reads; sort buffers ~1 GB per thread.
-        mem_mb=memory_mb(4000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(30),
     script:
         "../scripts/tagalign_to_bam.py"

@@ -11,8 +11,8 @@ rule gene_table:
     conda:
         "../../envs/prep.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         gene_set=config["gene_set"],
         annotation_format=config["annotation_format"],
@@ -32,8 +32,8 @@ rule tss_bins:
     conda:
         "../../envs/prep.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         bins=config["bins"],
     script:

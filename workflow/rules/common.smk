@@ -22,7 +22,6 @@ TASK_FOLDERS = {"classification": "models", "regression": "regression"}
 INTERPRET = config["interpret"]
 # What the model classes state (chromexpr.models reads it from their source, without torch).
 NEIGHBOUR_MODELS = models_with("reads_neighbours")
-ATTENTION_MODELS = models_with("has_attention")
 
 
 def local_workflow_root():
@@ -101,6 +100,8 @@ def check_model_names():
 
 
 check_model_names()
+# The configured models with attention weights, in config order (names checked above).
+ATTENTION_MODELS = models_with("has_attention", MODELS)
 
 
 def check_config():
@@ -249,18 +250,15 @@ def processed_exports():
     )
 
 
+def models_pattern(models):
+    """A wildcard pattern matching exactly ``models``; one that matches nothing when empty."""
+    return "|".join(models) if models else "(?!)"
+
+
 def models_regex(together):
     """The configured models trained side by side (together) or one cell per job, as a
     wildcard pattern."""
-    chosen = [m for m in MODELS if (m in SIDE_BY_SIDE_MODELS) == together]
-    # A pattern that matches nothing when no configured model falls in the group.
-    return "|".join(chosen) if chosen else "(?!)"
-
-
-def attention_models_regex():
-    """The configured models with attention weights, as a wildcard pattern."""
-    chosen = [m for m in MODELS if m in ATTENTION_MODELS]
-    return "|".join(chosen) if chosen else "(?!)"
+    return models_pattern([m for m in MODELS if (m in SIDE_BY_SIDE_MODELS) == together])
 
 
 def task_of_folder(wildcards):
@@ -292,22 +290,14 @@ def training_gpus(wildcards):
     return int(config["training"].get("device", "auto") != "cpu")
 
 
-def memory_mb(first_attempt):
-    """mem_mb of a job: the measured size first, that much more on each retry."""
+def per_attempt(first_attempt):
+    """A resource (mem_mb, runtime in minutes) that grows with each retry: the measured figure
+    first, that much more on each attempt after."""
 
-    def mem_mb(wildcards, attempt):
+    def scaled(wildcards, attempt):
         return first_attempt * attempt
 
-    return mem_mb
-
-
-def runtime_minutes(first_attempt):
-    """runtime (minutes) of a job: the measured time first, that much more on each retry."""
-
-    def runtime(wildcards, attempt):
-        return first_attempt * attempt
-
-    return runtime
+    return scaled
 
 
 def bam_file(path):
@@ -507,7 +497,7 @@ def interpret_targets():
     if "attention" in methods:
         targets += expand(
             "results/figures/interpret/attention/{model}-{cell}.png",
-            model=[model for model in MODELS if model in ATTENTION_MODELS],
+            model=ATTENTION_MODELS,
             cell=cells,
         )
     if "profiles" in methods:

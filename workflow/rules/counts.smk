@@ -13,8 +13,8 @@ rule count_reads:
     resources:
         # fast engine: ~5 s per 10 M reads, ~2 GiB peak at 30 M reads measured -> 4 GB
         # covers 50 M.
-        mem_mb=memory_mb(4000),
-        runtime=runtime_minutes(20),
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(20),
     params:
         source=count_source_kind(),
         counting=config["counting"],

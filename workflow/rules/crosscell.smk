@@ -14,8 +14,8 @@ rule train_normalised_model:
     resources:
         # as train_model (one model on one cell, normalised inputs)
         gpu=training_gpus,
-        mem_mb=memory_mb(8000),
-        runtime=runtime_minutes(240),
+        mem_mb=per_attempt(8000),
+        runtime=per_attempt(240),
     params:
         training=config["training"],
         model_params=model_params,
@@ -39,8 +39,8 @@ rule crosscell_pairwise:
         # 56 x 56 cross-cell scoring ~12 min measured; all 56 datasets (~2.2 GB) and
         # models in memory.
         gpu=training_gpus,
-        mem_mb=memory_mb(16000),
-        runtime=runtime_minutes(60),
+        mem_mb=per_attempt(16000),
+        runtime=per_attempt(60),
     params:
         cells=CELLS,
         training=config["training"],
@@ -63,8 +63,8 @@ rule crosscell_leave_one_out:
         # training on 55-56 cells' training genes (~370,000 genes, ~2.3 GB of float
         # inputs): ~55x the per-cell epoch time.
         gpu=training_gpus,
-        mem_mb=memory_mb(32000),
-        runtime=runtime_minutes(1440),
+        mem_mb=per_attempt(32000),
+        runtime=per_attempt(1440),
     params:
         cells=CELLS,
         training=config["training"],
@@ -87,8 +87,8 @@ rule crosscell_pooled:
         # training on 55-56 cells' training genes (~370,000 genes, ~2.3 GB of float
         # inputs): ~55x the per-cell epoch time.
         gpu=training_gpus,
-        mem_mb=memory_mb(32000),
-        runtime=runtime_minutes(1440),
+        mem_mb=per_attempt(32000),
+        runtime=per_attempt(1440),
     params:
         cells=CELLS,
         training=config["training"],
@@ -113,8 +113,8 @@ rule crosscell_heatmap:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     script:
         "../scripts/crosscell_heatmap.py"
 
@@ -134,7 +134,7 @@ rule crosscell_tables:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     script:
         "../scripts/crosscell_tables.py"

@@ -14,8 +14,8 @@ if config["source"] == "processed":
         conda:
             "../../envs/prep.yaml"
         resources:
-            mem_mb=memory_mb(2000),
-            runtime=runtime_minutes(30),
+            mem_mb=per_attempt(2000),
+            runtime=per_attempt(30),
         params:
             root=config["processed_dir"],
             bins=config["bins"],
@@ -38,8 +38,8 @@ else:
             "../../envs/prep.yaml"
         resources:
             # one cell: 19,800 genes x 5 marks x 100 bins int32 = 40 MB.
-            mem_mb=memory_mb(2000),
-            runtime=runtime_minutes(15),
+            mem_mb=per_attempt(2000),
+            runtime=per_attempt(15),
         params:
             marks=MARKS,
             bins=config["bins"],
@@ -59,8 +59,8 @@ rule export_processed:
     conda:
         "../../envs/prep.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         root=processed_root,
     script:

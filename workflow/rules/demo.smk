@@ -8,8 +8,8 @@ rule demo_mirror:
     conda:
         "../../envs/prep.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         cells=CELLS,
         marks=MARKS,

@@ -20,8 +20,8 @@ rule download_reads:
     resources:
         downloads=1,
         # network bound; REMC tagAlign files are 0.3-1.5 GB
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(60),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(60),
     params:
         url=reads_url,
         settings=config["download"],
@@ -40,8 +40,8 @@ rule download_rpkm:
         "../../envs/prep.yaml"
     resources:
         downloads=1,
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         url=config["urls"]["rpkm"],
         settings=config["download"],
@@ -60,8 +60,8 @@ rule download_annotation:
         "../../envs/prep.yaml"
     resources:
         downloads=1,
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         url=config["urls"]["annotation"],
         settings=config["download"],
@@ -79,8 +79,8 @@ rule download_signal:
     resources:
         downloads=1,
         # network bound, like the tagAlign files
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(60),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(60),
     params:
         url=signal_url,
         settings=config["download"],

@@ -18,8 +18,8 @@ rule class_optimisation:
         "../../envs/train.yaml"
     threads: 1
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         optimisation=INTERPRET["optimisation"],
     script:
@@ -60,8 +60,8 @@ rule conditional_gan:
         "../../envs/train.yaml"
     threads: 1
     resources:
-        mem_mb=memory_mb(4000),
-        runtime=runtime_minutes(60),
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(60),
     params:
         gan=INTERPRET["gan"],
     script:
@@ -77,13 +77,13 @@ rule attention_weights:
     log:
         "logs/interpret/attention/{model}-{cell}-weights.log",
     wildcard_constraints:
-        model=attention_models_regex(),
+        model=models_pattern(ATTENTION_MODELS),
     conda:
         "../../envs/train.yaml"
     threads: 1
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     script:
         "../scripts/attention_weights.py"
 
@@ -113,8 +113,8 @@ rule attention_summary:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     script:
         "../scripts/attention_summary.py"
 
@@ -136,8 +136,8 @@ rule signal_profiles:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     script:
         "../scripts/signal_profiles.py"
 
@@ -153,8 +153,8 @@ rule browser_tracks:
     conda:
         "../../envs/prep.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         reverse_minus_strand=config["bins"]["reverse_minus_strand"],
     script:

@@ -9,8 +9,8 @@ rule labels:
     conda:
         "../../envs/prep.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         # one file per cell type: adding a cell type leaves the others' labels untouched
         cells=lambda wildcards: [wildcards.cell],
@@ -28,8 +28,8 @@ rule split:
     conda:
         "../../envs/prep.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         weights=config["split"],
     script:

@@ -23,8 +23,8 @@ rule data_qc:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         report_keys=read_filter_report_keys(),
         counts_are_reads=config["input"] == "reads",
@@ -46,8 +46,8 @@ rule training_curves:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         models=MODELS,
         cells=CELLS,
@@ -69,8 +69,8 @@ rule auc_table_html:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         titles=["Test AUC per cell type and model"],
     script:
@@ -97,8 +97,8 @@ rule qc_tables_html:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         titles=["Reads per file", "Label balance per cell type and split"],
     script:

@@ -25,8 +25,8 @@ rule auc_tables:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     script:
         "../scripts/auc_tables.py"
 
@@ -47,8 +47,8 @@ rule auc_plot:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     script:
         "../scripts/auc_plot.py"
 
@@ -69,8 +69,8 @@ rule regression_tables:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     script:
         "../scripts/regression_tables.py"
 
@@ -90,8 +90,8 @@ rule model_plot:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=memory_mb(2000),
-        runtime=runtime_minutes(30),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     params:
         score=task_score,
     script:

@@ -25,8 +25,8 @@ rule train_model:
         # (benchmarks/models.py prints the seconds per epoch). 4 GB was enough on CPU; 8 GB leaves room
         # for the CUDA runtime on GPU nodes.
         gpu=training_gpus,
-        mem_mb=memory_mb(8000),
-        runtime=runtime_minutes(240),
+        mem_mb=per_attempt(8000),
+        runtime=per_attempt(240),
     params:
         task=task_of_folder,
         training=config["training"],
@@ -58,8 +58,8 @@ for group, group_cells in side_by_side_jobs():
             # 4.5 h for 56 cells, AttentiveChrome 6.8 h (README, Side-by-side training); on a GPU
             # not measured, so the CPU figures bound it.
             gpu=training_gpus,
-            mem_mb=memory_mb(8000 + 100 * len(group_cells)),
-            runtime=runtime_minutes(240 + 10 * len(group_cells)),
+            mem_mb=per_attempt(8000 + 100 * len(group_cells)),
+            runtime=per_attempt(240 + 10 * len(group_cells)),
         params:
             task=task_of_folder,
             training=config["training"],
