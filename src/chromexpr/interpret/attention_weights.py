@@ -19,14 +19,11 @@ from chromexpr.train.fit import EVALUATION_BATCH_SIZE
 logger = logging.getLogger(__name__)
 
 
-def attention_weights(
-    checkpoint: Checkpoint, dataset: CellDataset, split: str = "test"
-) -> dict[str, np.ndarray]:
-    """The model's weights over the genes of ``split``: ``bins`` [genes, marks, bins] and
-    ``marks`` [genes, marks], in dataset order."""
+def attention_weights(checkpoint: Checkpoint, inputs: torch.Tensor) -> dict[str, np.ndarray]:
+    """The model's weights over the genes of ``inputs`` (the model's input, one row per gene):
+    ``bins`` [genes, marks, bins] and ``marks`` [genes, marks]."""
     if not capabilities(checkpoint.name).has_attention:
         raise InputFormatError(checkpoint.path, f"{checkpoint.name} has no attention weights")
-    inputs = torch.as_tensor(checkpoint.inputs(dataset, split))
     chunks: dict[str, list[torch.Tensor]] = {}
     with torch.inference_mode():
         for start in range(0, len(inputs), EVALUATION_BATCH_SIZE):
@@ -44,9 +41,10 @@ def write_attention(
     """``attention.npz`` of the test genes: ``gene_ids``, ``label``, ``probability`` (p(high)),
     ``mark_names``, and the weights ``bins`` and ``marks``."""
     checkpoint = load_checkpoint(model_path)
-    weights = attention_weights(checkpoint, dataset)
+    inputs = torch.as_tensor(checkpoint.inputs(dataset, "test"))
+    weights = attention_weights(checkpoint, inputs)
+    probability = checkpoint.scores(inputs)
     test = dataset.mask("test")
-    probability = checkpoint.scores(checkpoint.inputs(dataset, "test"))
     logger.info(
         "%s on cell %s: attention of %d test genes", checkpoint.name, dataset.cell, int(test.sum())
     )
