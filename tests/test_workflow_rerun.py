@@ -142,9 +142,16 @@ def test_a_killed_run_resumes_and_redoes_only_unfinished_jobs(tmp_path_factory, 
         start_new_session=True,
     )
     started = workdir / "logs/train/models/deepchrome"
+    datasets = [workdir / f"results/datasets/{cell}.npz" for cell in ("E003", "E004")]
     deadline = time.monotonic() + 300
     try:
-        while not (started.is_dir() and any(started.iterdir())):
+        # Kill once training has begun and every dataset is written: training jobs take one
+        # thread, so one cell's model may start while the other cell is still being counted.
+        while not (
+            started.is_dir()
+            and any(started.iterdir())
+            and all(dataset.exists() for dataset in datasets)
+        ):
             assert process.poll() is None, "the run finished before a training job started"
             assert time.monotonic() < deadline, "no training job started within 300 s"
             time.sleep(0.1)
