@@ -360,7 +360,9 @@ def test_an_uncompressed_bed3_file_counts_like_its_tagalign(tmp_path):
     reads = [("chr1", 0, 36, "+"), ("chr1", 50, 86, "-"), ("chr2", 100, 136, "-")]
     write_tagalign(tmp_path / "reads.tagAlign.gz", reads)
     (tmp_path / "reads.bed").write_text(
-        "".join(f"{chrom}\t{start}\t{end}\tread{i}\n" for i, (chrom, start, end, _) in enumerate(reads))
+        "".join(
+            f"{chrom}\t{start}\t{end}\tread{i}\n" for i, (chrom, start, end, _) in enumerate(reads)
+        )
     )
     layout = layout_of([("chr1", 0, 100), ("chr2", 0, 200)])
     from_tagalign, _ = tagalign_bin_counts(tmp_path / "reads.tagAlign.gz", layout, SIZES)
@@ -381,7 +383,9 @@ def test_a_bam_with_ensembl_names_counts_on_the_ucsc_chromosomes(tmp_path):
                 target.write(read)
     pysam.index(str(renamed))
     layout = layout_of([("chr1", 0, 100), ("chr1", 100, 200)])
-    assert bam_bin_counts(renamed, layout).tolist() == bam_bin_counts(bam, layout).tolist() == [1, 1]
+    assert (
+        bam_bin_counts(renamed, layout).tolist() == bam_bin_counts(bam, layout).tolist() == [1, 1]
+    )
 
 
 def test_a_bam_whose_header_matches_no_genome_contig_is_an_error_naming_both(tmp_path):

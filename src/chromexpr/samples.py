@@ -85,7 +85,9 @@ def check_sample_table(
             )
         if row["mark"] not in marks:
             raise InputFormatError(
-                source, f"mark {row['mark']!r} is not among the configured marks {list(marks)}", line
+                source,
+                f"mark {row['mark']!r} is not among the configured marks {list(marks)}",
+                line,
             )
     repeated = table.duplicated(["sample", "mark", "replicate"], keep=False)
     if repeated.any():
@@ -101,7 +103,8 @@ def check_sample_table(
         absent = [mark for mark in marks if mark not in set(rows["mark"])]
         if absent:
             raise InputFormatError(
-                source, f"sample {sample} has no row for mark(s) {absent} (every sample needs every mark)"
+                source,
+                f"sample {sample} has no row for mark(s) {absent} (every sample needs every mark)",
             )
     for mark, rows in table.groupby("mark", sort=False):
         kinds = rows["format"].map(feature_kind)

@@ -71,7 +71,9 @@ def _line_values(
         bam = indexed_bam(path, workdir)
         if engine == "fast":
             count = str(counting.get("count", "reads"))
-            return bam_bin_counts(bam, layout, count=count, chrom_sizes_path=chrom_sizes_path, **filters)
+            return bam_bin_counts(
+                bam, layout, count=count, chrom_sizes_path=chrom_sizes_path, **filters
+            )
         return multicov_counts(bam, bins_bed, **filters)
 
 
