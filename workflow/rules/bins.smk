@@ -2,7 +2,7 @@ rule gene_table:
     input:
         annotation="resources/remc/gene_annotation.txt",
         rpkm="resources/remc/57epigenomes.RPKM.pc.gz",
-        chrom_sizes=configured_file("chrom_sizes"),
+        chrom_sizes=genome_file(),
         published=configured_file("published_genes"),
     output:
         "results/genes/genes.tsv",
@@ -24,7 +24,7 @@ rule gene_table:
 rule tss_bins:
     input:
         genes="results/genes/genes.tsv",
-        chrom_sizes=configured_file("chrom_sizes"),
+        chrom_sizes=genome_file(),
     output:
         "results/bins/tss_bins.bed",
     log:

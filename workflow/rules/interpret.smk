@@ -145,7 +145,7 @@ rule signal_profiles:
 rule browser_tracks:
     input:
         dataset="results/datasets/{cell}.npz",
-        chrom_sizes=configured_file("chrom_sizes"),
+        chrom_sizes=genome_file(),
     output:
         expand("results/tracks/{{cell}}/{mark}.bw", mark=MARKS),
     log:
