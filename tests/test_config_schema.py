@@ -55,12 +55,20 @@ def test_unknown_nested_key_is_rejected_by_name():
         validate(config, SCHEMA)
 
 
-@pytest.mark.parametrize("cell", ["E3", "e003", "../E003", "E0033"])
-def test_bad_cell_id_is_rejected(cell):
+@pytest.mark.parametrize("cell", ["../E003", "a/b", "x..y", "GM 12878", "", "K562\n"])
+def test_unsafe_cell_name_is_rejected(cell):
     config = demo_config()
     config["cells"] = [cell]
     with pytest.raises(WorkflowError, match="does not match"):
         validate(config, SCHEMA)
+
+
+@pytest.mark.parametrize("cell", ["E003", "K562", "GM12878_rep1", "Toy", "HepG2.v2-a"])
+def test_any_safe_sample_name_is_accepted(cell):
+    config = demo_config()
+    config["cells"] = [cell]
+    config["interpret"]["cells"] = [cell]
+    validate(config, SCHEMA)
 
 
 def test_mark_names_cannot_contain_path_characters():

@@ -23,7 +23,7 @@ READ_FORMATS = ("tagalign", "bed", "bam")
 SIGNAL_FORMATS = ("bigwig",)
 FORMATS = READ_FORMATS + SIGNAL_FORMATS
 # Letters, digits, _ - . and never '..': a sample name is a path component and a wildcard value.
-SAFE_NAME = re.compile(r"^(?!.*\.\.)[A-Za-z0-9_.-]+$")
+SAFE_NAME = re.compile(r"(?!.*\.\.)[A-Za-z0-9_.-]+")
 DEFAULT_REPLICATE = "1"
 
 
@@ -72,7 +72,7 @@ def check_sample_table(
     """
     for line, row in table.iterrows():
         for column in ("sample", "replicate"):
-            if not SAFE_NAME.match(row[column]):
+            if not SAFE_NAME.fullmatch(row[column]):
                 raise InputFormatError(
                     source,
                     f"{column} {row[column]!r} is not a safe name (letters, digits, _ - . and "
