@@ -32,7 +32,8 @@ def load_sample_sheet(path):
     except WorkflowError as error:
         row = re.search(r"row (\d+)", str(error))
         line = sheet.index[int(row.group(1))] if row else None
-        cause = error.args[1].message if len(error.args) > 1 else str(error)
+        # Snakemake raises its WorkflowError while handling jsonschema's ValidationError.
+        cause = getattr(error.__context__, "message", str(error))
         raise InputFormatError(path, f"sample sheet row: {cause}", line) from None
     check_sample_table(sheet, MARKS, path)
     return sheet
