@@ -147,6 +147,10 @@ def test_marks_need_at_least_one_mark_and_no_repeats(marks):
             "models: [deepchrome, simplechrome]\ninterpret: {enabled: true, models: [simplechrome]}",
             "config key 'interpret.models'",
         ),
+        ("counting: {count: fragments}", "config key 'counting.count'"),
+        ("counting: {engine: multicov, count: fragments}", "config key 'counting.count'"),
+        ("genome: hg99", "config key 'genome': 'hg99' is neither a bundled assembly"),
+        ("genome: hg38\nchrom_sizes: resources/hg19.chrom.sizes", "config key 'chrom_sizes'"),
     ],
 )
 def test_a_bad_config_stops_the_workflow_at_parse_time_naming_the_key(tmp_path, override, named):
@@ -181,6 +185,15 @@ def test_side_by_side_and_gpu_requests_follow_the_config_not_the_machine(
     assert ("rule train_side_by_side_0" in plan) == together
     assert ("rule train_model:" in plan) != together
     assert set(re.findall(r"gpu=(\d+)", plan)) == {str(gpus)}
+
+
+def test_a_fai_file_or_a_bundled_name_serves_as_the_genome(tmp_path):
+    sizes = (REPO / "resources/hg38.chrom.sizes").read_text().splitlines()
+    fai = "".join(f"{line}\t0\t60\t61\n" for line in sizes)  # samtools faidx's five columns
+    (tmp_path / "genome.fa.fai").write_text(fai)
+    plan = planned(tmp_path, "genome: genome.fa.fai")
+    assert "genome.fa.fai" in plan and "hg19.chrom.sizes" not in plan
+    assert "resources/mm10.chrom.sizes" in planned(tmp_path / "mm10", "genome: mm10")
 
 
 def test_gpus_per_training_job_overrides_the_device_default(tmp_path):

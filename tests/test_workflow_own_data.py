@@ -18,19 +18,9 @@ pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
 SAMPLES = ["K562", "GM12878_rep1", "HepG2"]
 MARKS = ["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]
-OWN_CONFIG = """
-cells: [K562, GM12878_rep1, HepG2]
-samples: data/samples.tsv
-genome: hg38
-demo: {enabled: false}
-urls:
-  rpkm: "file:data/generated/57epigenomes.RPKM.pc.gz"
-  annotation: "file:data/generated/Ensembl_v65.Gencode_v10.ENSG.gene_info"
-export_processed: false
-crosscell: {enabled: false}
-interpret: {enabled: false}
-training: {recipe: fast, epochs: 2, seed: 1, device: cpu}
-"""
+# The shipped config/own-data.yaml, made small: few genes (the generator), few epochs.
+SMALL = "export_processed: false\ntraining: {recipe: fast, epochs: 2, seed: 1, device: cpu}\n"
+CONFIG = ["--configfile", "config/config.yaml", "config/own-data.yaml", "small.yaml"]
 BINS = {"window": 5000, "bin_size": 100}
 ALL_READS = {"engine": "fast", "min_mapq": 0, "include_duplicates": False, "include_qcfail": False}
 
@@ -56,8 +46,8 @@ def own_data(tmp_path_factory):
         check=True,
         capture_output=True,
     )
-    (workdir / "own.yaml").write_text(OWN_CONFIG)
-    snakemake(workdir, "results/tables/auc.tsv", "--configfile", "config/config.yaml", "own.yaml")
+    (workdir / "small.yaml").write_text(SMALL)
+    snakemake(workdir, "results/tables/auc.tsv", *CONFIG)
     return workdir
 
 
@@ -131,8 +121,6 @@ def test_a_bad_sample_sheet_stops_the_run_at_parse_time_naming_it(own_data, edit
     rows = pd.read_csv(own_data / "data/samples.tsv", sep="\t", dtype=str)
     edit(rows).to_csv(own_data / "bad.tsv", sep="\t", index=False)
     (own_data / "bad.yaml").write_text("samples: bad.tsv\n")
-    result = snakemake(
-        own_data, "-n", "--configfile", "config/config.yaml", "own.yaml", "bad.yaml", check=False
-    )
+    result = snakemake(own_data, "-n", *CONFIG, "bad.yaml", check=False)
     assert result.returncode != 0
     assert re.search(named, result.stdout + result.stderr), result.stderr[-2000:]
