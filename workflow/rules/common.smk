@@ -253,9 +253,14 @@ def check_counting_config():
             )
         if counting["engine"] != "fast":
             raise ConfigError(
-                "counting.engine", "count fragments needs engine fast (multicov counts reads)"
+                "counting.engine",
+                "count fragments needs engine fast (multicov counts reads)",
             )
-    if counting["engine"] == "multicov" and config["samples"] and formats & {"tagalign", "bed"}:
+    if (
+        counting["engine"] == "multicov"
+        and config["samples"]
+        and formats & {"tagalign", "bed"}
+    ):
         raise ConfigError(
             "counting.engine",
             f"multicov counts BAMs; the sheet {config['samples']} has tagalign/bed rows: use engine fast",
@@ -302,7 +307,9 @@ def reads_url(wildcards):
 def replicate_rows(wildcards):
     """The sample table's rows of one sample and mark (its replicates)."""
     table = SAMPLE_TABLE
-    return table[(table["sample"] == wildcards.cell) & (table["mark"] == wildcards.mark)]
+    return table[
+        (table["sample"] == wildcards.cell) & (table["mark"] == wildcards.mark)
+    ]
 
 
 def sheet_file(row):
@@ -368,7 +375,11 @@ def count_sources(wildcards):
     """The files of one sample and mark (one per replicate), and BAM indexes the workflow
     builds."""
     if config["samples"]:
-        return {"sources": [sheet_file(row) for _, row in replicate_rows(wildcards).iterrows()]}
+        return {
+            "sources": [
+                sheet_file(row) for _, row in replicate_rows(wildcards).iterrows()
+            ]
+        }
     name = f"{wildcards.cell}-{wildcards.mark}"
     kind = count_source_kind()
     if kind == "bigwig":
