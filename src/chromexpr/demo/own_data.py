@@ -12,13 +12,18 @@ and a sample sheet naming them, in the variety of layouts the sheet accepts:
   uncompressed tagAlign and a gzip BED3 file;
 - H3K9me3 of every sample: a bigWig of read starts per 100 bp (signal, averaged per bin).
 
-Expression is the REMC-style RPKM matrix with one column per sample, the annotation REMC's
-gene_info. Reads on contigs hg38 lacks (the demo's chrEBV) are left out, as an aligner to hg38
-would not report them.
+Expression and annotation come twice: REMC's layout (the RPKM matrix with one column per sample,
+gene_info) under ``generated/``, and ENCODE's: a GENCODE-style GTF (``gencode.gtf.gz``: versioned
+gene ids, UCSC contig names, one ``Ensembl_canonical`` transcript per gene, and lncRNA genes
+beside the protein-coding ones) and one RSEM ``genes.results`` per sample
+(``{sample}.genes.results``: the same genes, versioned, their RPKM rescaled to TPM, plus the
+lncRNA genes and two ERCC spike-ins). Reads on contigs hg38 lacks (the demo's chrEBV) are left
+out, as an aligner to hg38 would not report them.
 """
 
 from __future__ import annotations
 
+import gzip
 import logging
 import zlib
 from collections.abc import Sequence
@@ -31,7 +36,13 @@ import pysam
 
 from chromexpr.atomic import atomic_path, write_tsv
 from chromexpr.demo.biology import READ_LENGTH
-from chromexpr.demo.mirror import DEMO_MARKS, tagalign_name, write_demo_mirror
+from chromexpr.demo.mirror import (
+    DEMO_MARKS,
+    GENE_INFO_NAME,
+    RPKM_NAME,
+    tagalign_name,
+    write_demo_mirror,
+)
 from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.io.tagalign import read_tagalign_chunks
 
@@ -45,6 +56,10 @@ PAIRED_MARK = "H3K4me3"
 SIGNAL_BIN = 100
 FRAGMENT_LENGTHS = (150, 250)
 ENSEMBL_NAMES = {"chrM": "MT"}
+GTF_NAME = "gencode.gtf.gz"
+RSEM_SUFFIX = ".genes.results"
+NONCODING_GENES = 20
+SPIKE_INS = ("gSpikein_ERCC-00002", "gSpikein_ERCC-00003")
 # Fewer background reads than the REMC-style demo: BAMs are written read by read.
 BACKGROUND_READS_PER_MB = 50.0
 
@@ -161,6 +176,96 @@ def _write_signal(path: Path, reads: pd.DataFrame, contigs: dict[str, int]) -> N
         handle.close()
 
 
+def _demo_genes(remc_style: Path) -> pd.DataFrame:
+    """The REMC-style gene_info of the demo: gene_id, chrom (UCSC), start, end, strand, symbol."""
+    genes = pd.read_csv(
+        remc_style / GENE_INFO_NAME,
+        sep="\t",
+        header=None,
+        usecols=range(7),
+        names=["gene_id", "chrom", "start", "end", "strand", "biotype", "symbol"],
+        dtype={"chrom": str},
+    )
+    return genes.assign(chrom="chr" + genes["chrom"], strand=genes["strand"].map({1: "+", -1: "-"}))
+
+
+def _versioned(gene_ids: pd.Series, rng: np.random.Generator) -> pd.Series:
+    return (
+        gene_ids
+        + "."
+        + pd.Series(rng.integers(1, 20, len(gene_ids)), index=gene_ids.index).astype(str)
+    )
+
+
+def _gtf_lines(genes: pd.DataFrame) -> list[str]:
+    """gene, canonical transcript and one exon per gene, GENCODE's attributes."""
+    lines = []
+    for gene in genes.itertuples(index=False):
+        gene_attributes = (
+            f'gene_id "{gene.versioned}"; gene_type "{gene.biotype}"; gene_name "{gene.symbol}";'
+        )
+        transcript = f'transcript_id "{gene.versioned.replace("ENSG", "ENST")}";'
+        location = f"{gene.chrom}\tHAVANA\t{{}}\t{gene.start}\t{gene.end}\t.\t{gene.strand}\t.\t"
+        lines.append(location.format("gene") + f"{gene_attributes} level 2;")
+        lines.append(
+            location.format("transcript")
+            + f'{gene_attributes} {transcript} tag "basic"; tag "Ensembl_canonical"; level 2;'
+        )
+        lines.append(
+            location.format("exon") + f"{gene_attributes} {transcript} exon_number 1; level 2;"
+        )
+    return lines
+
+
+def _write_encode_expression(
+    out_dir: Path, remc_style: Path, samples: Sequence[str], seed: int
+) -> None:
+    """A GENCODE-style GTF and one RSEM genes.results per sample (module docstring)."""
+    rng = np.random.default_rng([seed, zlib.crc32(b"gencode")])
+    genes = _demo_genes(remc_style)
+    genes = genes.assign(versioned=_versioned(genes["gene_id"], rng))
+    noncoding = genes.sample(NONCODING_GENES, random_state=rng).assign(
+        biotype="lncRNA", symbol=lambda table: "LINC" + table["symbol"]
+    )
+    noncoding = noncoding.assign(
+        start=noncoding["start"] + 20_000,
+        end=noncoding["end"] + 20_000,
+        versioned=[f"ENSG9{i:010d}.1" for i in range(len(noncoding))],
+    )
+    annotated = pd.concat([genes, noncoding], ignore_index=True).sort_values(["chrom", "start"])
+    with atomic_path(out_dir / GTF_NAME, suffix=".gz") as tmp, gzip.open(tmp, "wt") as handle:
+        handle.write("##description: demo annotation in GENCODE's GTF layout\n")
+        handle.write("\n".join(_gtf_lines(annotated)) + "\n")
+    rpkm = pd.read_csv(remc_style / RPKM_NAME, sep="\t", index_col="gene_id")
+    versioned = genes.set_index("gene_id")["versioned"]
+    lengths = genes.set_index("gene_id")["end"] - genes.set_index("gene_id")["start"] + 1
+    for sample in samples:
+        # Genes of the RPKM table that the annotation lacks keep their id, unversioned.
+        values = rpkm[sample]
+        tpm = pd.concat(
+            [
+                values / values.sum() * 1e6 if values.sum() else values,
+                pd.Series(rng.gamma(0.5, 2.0, NONCODING_GENES), index=noncoding["versioned"]),
+                pd.Series(rng.gamma(2.0, 50.0, len(SPIKE_INS)), index=list(SPIKE_INS)),
+            ]
+        )
+        ids = [versioned.get(gene_id, gene_id) for gene_id in tpm.index]
+        table = pd.DataFrame(
+            {
+                "gene_id": ids,
+                "transcript_id(s)": [gene_id.replace("ENSG", "ENST") for gene_id in ids],
+                "length": [float(lengths.get(gene_id, 1000)) for gene_id in tpm.index],
+                "effective_length": [
+                    max(float(lengths.get(gene_id, 1000)) - 100, 1.0) for gene_id in tpm.index
+                ],
+                "expected_count": (tpm.to_numpy() * 3).round(2),
+                "TPM": tpm.to_numpy().round(2),
+                "FPKM": (tpm.to_numpy() * 0.8).round(2),
+            }
+        )
+        write_tsv(table, out_dir / f"{sample}{RSEM_SUFFIX}")
+
+
 def write_own_data_demo(
     out_dir: Path,
     samples: Sequence[str],
@@ -185,6 +290,7 @@ def write_own_data_demo(
         background_reads_per_mb=BACKGROUND_READS_PER_MB,
         chrom_sizes=chrom_sizes,
     )
+    _write_encode_expression(out_dir, remc_style, samples, seed)
     contigs = read_chrom_sizes(chrom_sizes)
     rows = []
     for number, sample in enumerate(samples):
