@@ -24,15 +24,25 @@ logger = logging.getLogger(__name__)
 
 GENE_TABLE_COLUMNS = ["gene_id", "symbol", "chrom", "tss", "strand"]
 GENE_SETS = ("annotation", "published")
+TSS_SOURCES = ("gene", "canonical_transcript")
 
 
-def annotation_tss(annotation: pd.DataFrame) -> pd.Series:
+def annotation_tss(annotation: pd.DataFrame, tss_source: str = "gene") -> pd.Series:
     """0-based, strand-aware TSS: the first base of a ``+`` gene, the last base of a ``-`` gene.
 
     ``annotation`` has 1-based inclusive ``start``/``end`` as Ensembl gives them.
+    ``tss_source="canonical_transcript"`` takes the start/end of the gene's canonical transcript
+    (``canonical_start``/``canonical_end``) where it has one, the gene's elsewhere.
     """
+    start, end = annotation["start"], annotation["end"]
+    if tss_source == "canonical_transcript":
+        has_canonical = annotation["canonical_start"].notna()
+        start = start.where(~has_canonical, annotation["canonical_start"])
+        end = end.where(~has_canonical, annotation["canonical_end"])
+    elif tss_source != "gene":
+        raise ConfigError("annotation.tss", f"{tss_source!r} is not one of {TSS_SOURCES}")
     plus = annotation["strand"] == "+"
-    return (annotation["start"].where(plus, annotation["end"]) - 1).astype("int64")
+    return (start.where(plus, end) - 1).astype("int64")
 
 
 def _drop_unknown_contigs(genes: pd.DataFrame, chrom_sizes: Mapping[str, int]) -> pd.DataFrame:
