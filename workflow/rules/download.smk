@@ -7,6 +7,7 @@ localrules:
     download_annotation,
     download_signal,
     download_sample,
+    download_expression,
 
 
 rule download_reads:
@@ -103,6 +104,24 @@ rule download_sample:
         runtime=per_attempt(120),
     params:
         url=sample_url,
+        settings=config["download"],
+    script:
+        "../scripts/download.py"
+
+
+rule download_expression:
+    output:
+        "resources/expression/{cell}.txt",
+    log:
+        "logs/download/expression-{cell}.log",
+    conda:
+        "../../envs/prep.yaml"
+    resources:
+        downloads=1,
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+    params:
+        url=expression_url,
         settings=config["download"],
     script:
         "../scripts/download.py"
