@@ -47,7 +47,7 @@ def own_data(tmp_path_factory):
         capture_output=True,
     )
     (workdir / "small.yaml").write_text(SMALL)
-    snakemake(workdir, "results/tables/auc.tsv", *CONFIG)
+    snakemake(workdir, "results/tables/auc.tsv", "results/tables/qc_expression.tsv", *CONFIG)
     return workdir
 
 
@@ -55,6 +55,15 @@ def test_every_sample_of_the_sheet_gets_a_model_and_a_test_auc(own_data):
     auc = pd.read_csv(own_data / "results/tables/auc.tsv", sep="\t")
     assert sorted(auc["cell"]) == sorted(SAMPLES)
     assert (auc["test_auc"] > 0.6).all(), auc
+
+
+def test_genes_come_from_the_gencode_gtf_and_the_rsem_files(own_data):
+    genes = pd.read_csv(own_data / "results/genes/genes.tsv", sep="\t")
+    assert len(genes) == 200  # the demo's genes; its lncRNA genes are filtered by biotype
+    assert not genes["gene_id"].str.contains(r"\.").any()  # version suffixes dropped
+    assert not genes["gene_id"].str.startswith("ENSG9").any()  # the lncRNA genes
+    qc = pd.read_csv(own_data / "results/tables/qc_expression.tsv", sep="\t")
+    assert sorted(qc["sample"]) == sorted(SAMPLES) and (qc["spike_ins"] == 2).all()
 
 
 def recount_tagalign(own_data, sample, mark, tmp_path):
