@@ -26,6 +26,36 @@ rule class_optimisation:
         "../scripts/class_optimisation.py"
 
 
+rule optimisation_truth:
+    input:
+        maps="results/interpret/optimisation/{model}/{cell}.npz",
+        dataset="results/datasets/{cell}.npz",
+    output:
+        report(
+            "results/interpret/optimisation/{model}/{cell}-truth.tsv",
+            caption="../report/optimisation_truth.rst",
+            category="Interpretation",
+            subcategory="Class optimisation maps",
+            labels={
+                "model": "{model}",
+                "cell": "{cell}",
+                "output": "agreement with the truth",
+            },
+        ),
+    log:
+        "logs/interpret/optimisation/{model}-{cell}-truth.log",
+    conda:
+        "../../envs/train.yaml"
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+    params:
+        reverse_minus_strand=config["bins"]["reverse_minus_strand"],
+        demo=config["demo"],
+    script:
+        "../scripts/optimisation_truth.py"
+
+
 rule conditional_gan:
     input:
         unpack(gan_classifier),
