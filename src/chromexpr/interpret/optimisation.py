@@ -57,9 +57,9 @@ class OptimisationSettings:
     """The ``interpret.optimisation`` config mapping."""
 
     l2_lambda: float = 0.5
-    steps: int = 100
-    learning_rate: float = 0.05
-    restarts: int = 32
+    steps: int = 50
+    learning_rate: float = 0.1
+    restarts: int = 16
     seed: int = 1
 
     def __post_init__(self) -> None:
