@@ -22,6 +22,7 @@ rule class_optimisation:
         runtime=per_attempt(30),
     params:
         optimisation=INTERPRET["optimisation"],
+        simulated=SIMULATED,
     script:
         "../scripts/class_optimisation.py"
 
@@ -90,6 +91,7 @@ rule attributions:
         runtime=per_attempt(30),
     params:
         attributions=INTERPRET["attributions"],
+        simulated=SIMULATED,
     script:
         "../scripts/attributions.py"
 

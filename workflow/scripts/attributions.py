@@ -16,4 +16,5 @@ with step_log(snakemake.log[0]):
         snakemake.output.maps,
         snakemake.output.knockouts,
         snakemake.output.png,
+        snakemake.params.simulated,
     )

@@ -30,7 +30,7 @@ from chromexpr.dataset import CellDataset
 from chromexpr.errors import ConfigError
 from chromexpr.interpret.outputs import FLOAT_FORMAT, bin_axis_kb
 from chromexpr.interpret.truth import dataset_truth, pearson, score_against_truth
-from chromexpr.plots import new_figure, save_png
+from chromexpr.plots import new_figure, save_png, set_suptitle
 
 CLASS_NAMES = ("low", "high")
 BASELINES = ("zero", "mean")
@@ -187,7 +187,12 @@ def attribution_truth(
 
 
 def plot_attributions(
-    path: str | os.PathLike[str], maps: np.ndarray, marks: Sequence[str], bin_offsets, title: str
+    path: str | os.PathLike[str],
+    maps: np.ndarray,
+    marks: Sequence[str],
+    bin_offsets,
+    title: str,
+    simulated: bool = False,
 ) -> None:
     """Heatmaps (marks x bins) of the mean attribution of low and high test genes, on one
     diverging scale centred on 0; ``maps`` [classes, marks, bins]."""
@@ -211,8 +216,8 @@ def plot_attributions(
         axis.set_title(f"{name} test genes", fontsize="medium")
     axes[-1].set_xlabel("position relative to the TSS (kb)")
     figure.colorbar(image, ax=list(axes), label="mean attribution (log-odds of high)")
-    figure.suptitle(title)
-    save_png(figure, path)
+    set_suptitle(figure, title)
+    save_png(figure, path, simulated)
 
 
 def run_attributions(
@@ -222,12 +227,14 @@ def run_attributions(
     out_npz: str | os.PathLike[str],
     out_knockouts: str | os.PathLike[str],
     out_png: str | os.PathLike[str],
+    simulated: bool = False,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Integrated gradients and knockouts of ``trained`` on the test genes of ``dataset``.
 
     Writes ``out_npz`` (``maps`` [classes, marks, bins], ``attributions`` [test genes, marks,
     bins], ``gene_ids``, ``labels``, ``classes``, ``marks``, ``bin_offsets``, ``baseline``), the
-    knockout table and the heatmaps; returns the maps and the table.
+    knockout table and the heatmaps (``simulated``: the figure says the data are the demo's);
+    returns the maps and the table.
     """
     marks = [str(mark) for mark in dataset.marks]
     training_inputs = trained.inputs(dataset, "train")
@@ -263,6 +270,7 @@ def run_attributions(
         marks,
         dataset.bin_offsets,
         f"{trained.name}, cell {dataset.cell}: integrated gradients, mean per class",
+        simulated,
     )
     return maps, knockouts
 

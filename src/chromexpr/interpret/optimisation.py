@@ -45,7 +45,7 @@ from torch import nn
 from chromexpr.atomic import atomic_path
 from chromexpr.errors import ConfigError
 from chromexpr.interpret.outputs import bin_axis_kb
-from chromexpr.plots import new_figure, save_png
+from chromexpr.plots import new_figure, save_png, set_suptitle
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +194,7 @@ def plot_maps(
     bin_offsets: np.ndarray,
     title: str,
     input_transform: str,
+    simulated: bool = False,
 ) -> None:
     """Heatmaps (marks x bins) of each class's map, sharing a colour scale, and of high minus
     low on a diverging scale centred on 0; ``maps`` [classes, marks, bins]."""
@@ -223,8 +224,8 @@ def plot_maps(
         axis.set_title(label, fontsize="medium")
         figure.colorbar(image, ax=axis, label=input_transform, pad=0.01)
     axes[-1].set_xlabel("position relative to the TSS (kb)")
-    figure.suptitle(title)
-    save_png(figure, path)
+    set_suptitle(figure, title)
+    save_png(figure, path, simulated)
 
 
 def run_optimisation(
@@ -233,8 +234,10 @@ def run_optimisation(
     settings: OptimisationSettings,
     out_npz: str | os.PathLike[str],
     out_png: str | os.PathLike[str],
+    simulated: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Maps of ``trained`` (a ``chromexpr.train.Checkpoint``) for ``dataset``: npz + heatmaps."""
+    """Maps of ``trained`` (a ``chromexpr.train.Checkpoint``) for ``dataset``: npz + heatmaps
+    (``simulated``: the figure says the data are the demo's)."""
     training_inputs = trained.inputs(dataset, "train")
     result = class_optimisation_maps(trained.model, training_inputs, settings)
     marks = [str(mark) for mark in dataset.marks]
@@ -246,5 +249,6 @@ def run_optimisation(
         dataset.bin_offsets,
         f"{trained.name}, cell {dataset.cell}: class optimisation maps",
         trained.input_transform,
+        simulated,
     )
     return result
