@@ -730,6 +730,25 @@ def interpret_targets():
             model=INTERPRET["models"],
             cell=cells,
         )
+        # Only the demo knows the truth.
+        if config["demo"]["enabled"]:
+            targets += expand(
+                "results/interpret/optimisation/{model}/{cell}-truth.tsv",
+                model=INTERPRET["models"],
+                cell=cells,
+            )
+    if "attributions" in methods:
+        targets += expand(
+            "results/figures/interpret/attributions/{model}-{cell}.png",
+            model=INTERPRET["models"],
+            cell=cells,
+        )
+        if config["demo"]["enabled"]:
+            targets += expand(
+                "results/interpret/attributions/{model}/{cell}/truth.tsv",
+                model=INTERPRET["models"],
+                cell=cells,
+            )
     if "gan" in methods:
         targets += expand(
             "results/figures/interpret/gan/{cell}-{figure}.png",

@@ -86,7 +86,7 @@ def write_demo_mirror(
     out_dir = Path(out_dir)
     contig_lengths = read_chrom_sizes(Path(chrom_sizes))
     gene_rng = np.random.default_rng(seed)
-    genes = _pick_genes(gene_rng, n_genes)
+    genes = pick_genes(gene_rng, n_genes)
     logger.info(
         f"demo: {len(genes.ensembl_ids)} hg19 genes, {len(cells)} cells, {len(marks)} marks"
     )
@@ -136,7 +136,7 @@ def write_demo_mirror(
     return DemoSummary(tuple(paths), len(genes.ensembl_ids), reads_per_file)
 
 
-def _pick_genes(rng: np.random.Generator, n_genes: int | None) -> Genes:
+def pick_genes(rng: np.random.Generator, n_genes: int | None) -> Genes:
     """RefSeq genes deduplicated on (chrom, strand, TSS), optionally subsampled; genomic order."""
     gff = pd.read_csv(
         pybedtools.example_filename("hg19.gff"),
