@@ -35,7 +35,8 @@ def plot_auc(
     auc_table: Path | pd.DataFrame, published_auc: Path, out_png: Path, out_svg: Path
 ) -> None:
     """Test AUC of every (cell, model) in ``auc_table`` (auc.tsv or its frame) as points, one
-    colour per model, side by side within a cell; the published DeepChrome AUC as a black bar.
+    colour per model, side by side within a cell, with its 95% DeLong interval where the table
+    has one; the published DeepChrome AUC as a black bar.
 
     Built on a bare Figure with the Agg canvas (no pyplot state); both files are byte-identical
     for the same inputs.
@@ -51,9 +52,23 @@ def plot_auc(
     # Models side by side inside each cell's slot, so that equal AUCs do not hide each other.
     spread = 0.6 / max(len(models), 1)
     for index, model in enumerate(models):
-        aucs = table[table["model"] == model].set_index("cell")["test_auc"].reindex(cells)
+        rows = table[table["model"] == model].set_index("cell").reindex(cells)
         offset = (index - (len(models) - 1) / 2) * spread
-        axes.plot(positions + offset, aucs, "o", markersize=5, label=model)
+        errors = None
+        if {"test_auc_low", "test_auc_high"} <= set(rows.columns):
+            errors = [
+                rows["test_auc"] - rows["test_auc_low"],
+                rows["test_auc_high"] - rows["test_auc"],
+            ]
+        axes.errorbar(
+            positions + offset,
+            rows["test_auc"],
+            yerr=errors,
+            fmt="o",
+            markersize=5,
+            elinewidth=1,
+            label=model,
+        )
     published_values = published.reindex(cells)
     axes.plot(
         positions,
@@ -65,7 +80,7 @@ def plot_auc(
         label="DeepChrome, published",
     )
 
-    values = pd.concat([table["test_auc"], published_values]).dropna()
+    values = pd.concat([table.get("test_auc_low", table["test_auc"]), published_values]).dropna()
     lowest = float(values.min()) if len(values) else 0.5
     axes.set_ylim(max(0.0, min(0.5, lowest - 0.05)), 1.0)
     axes.set_xticks(positions, cells, rotation=90)

@@ -344,13 +344,19 @@ def side_by_side_outputs(cells):
     }
 
 
-def trained_metrics(task="classification"):
+def trained_metrics(task="classification", name="metrics.json"):
     return expand(
-        "results/{folder}/{model}/{cell}/metrics.json",
+        "results/{folder}/{model}/{cell}/{name}",
         folder=TASK_FOLDERS[task],
         model=MODELS,
         cell=CELLS,
+        name=name,
     )
+
+
+def trained_predictions():
+    """The classifiers' per-gene test scores, beside their metrics.json (intervals, tests)."""
+    return trained_metrics("classification", "predictions.tsv")
 
 
 def task_metrics(wildcards):

@@ -1,6 +1,7 @@
 rule auc_tables:
     input:
         metrics=trained_metrics(),
+        predictions=trained_predictions(),
         published=configured_file("published_auc"),
     output:
         long=report(
