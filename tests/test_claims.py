@@ -12,13 +12,13 @@ from chromexpr.claims import (
     INCONCLUSIVE,
     NOT_RUN,
     SUPPORTED,
+    ClaimsOutputs,
     build_claims,
     claims_table,
     crosscell_differences,
     read_runs,
 )
 from chromexpr.errors import InputFormatError
-from chromexpr.plots import plot_claims
 
 CELLS = ["E003", "E004", "E005", "E006", "E007", "E008"]
 CLAIMS_BY_KEY = {claim.key: claim for claim in CLAIMS}
@@ -145,12 +145,11 @@ def test_crosscell_difference_is_mean_transfer_minus_own_cell():
 
 def test_build_claims_writes_both_tables_and_the_forest_plot(tmp_path):
     paths = write_zoo(tmp_path / "runs", {"attentivechrome": 0.9, "deepchrome": 1.0, "mlp": 1.2})
-    claims = build_claims(
-        paths, None, 0.01, 0.05, tmp_path / "claims.tsv", tmp_path / "claims_pairs.tsv"
-    )
-    written = pd.read_csv(tmp_path / "claims.tsv", sep="\t")
-    assert written["key"].tolist() == [claim.key for claim in CLAIMS]
+    outputs = ClaimsOutputs(*(tmp_path / name for name in ("c.tsv", "p.tsv", "c.png", "c.svg")))
+    claims = build_claims(paths, None, 0.01, 0.05, outputs, simulated=True)
+    written = pd.read_csv(outputs.claims, sep="\t")
+    assert written["key"].tolist() == [claim.key for claim in CLAIMS] == claims["key"].tolist()
     assert (written["samples"] > 0).sum() == 2
-    pairs = pd.read_csv(tmp_path / "claims_pairs.tsv", sep="\t")
-    plot_claims(claims, pairs, 0.01, tmp_path / "claims.png", tmp_path / "claims.svg", True)
-    assert (tmp_path / "claims.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pairs = pd.read_csv(outputs.pairs, sep="\t")
+    assert sorted(set(pairs["claim"])) == ["attentivechrome_over_deepchrome", "deepchrome_over_mlp"]
+    assert outputs.png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -29,6 +29,7 @@ import pandas as pd
 
 from chromexpr.atomic import write_tsv
 from chromexpr.errors import InputFormatError
+from chromexpr.plots import plot_claims
 from chromexpr.stats import delong_test, equivalence_p, holm, mean_interval, wilcoxon_p
 from chromexpr.tables import predictions_path
 
@@ -61,6 +62,16 @@ CLAIM_COLUMNS = (
     "note",
 )
 PAIR_COLUMNS = ("claim", "cell", "fold", "seed", "auc_a", "auc_b", "difference", "delong_p")
+
+
+@dataclass(frozen=True)
+class ClaimsOutputs:
+    """The files ``build_claims`` writes."""
+
+    claims: Path
+    pairs: Path
+    png: Path
+    svg: Path
 
 
 @dataclass(frozen=True)
@@ -338,16 +349,18 @@ def build_claims(
     crosscell_table: Path | None,
     margin: float,
     alpha: float,
-    out_claims: Path,
-    out_pairs: Path,
+    outputs: ClaimsOutputs,
+    simulated: bool,
 ) -> pd.DataFrame:
-    """Write the claims table and the per-sample differences behind it; return the claims."""
+    """Write the claims table, the per-sample differences behind it and their forest plot;
+    return the claims table."""
     crosscell = None
     if crosscell_table is not None:
         crosscell = pd.read_csv(
             crosscell_table, sep="\t", dtype={"train_set": str, "test_cell": str}
         )
     table, pairs = claims_table(read_runs(metrics_paths), crosscell, margin, alpha)
-    write_tsv(table, out_claims)
-    write_tsv(pairs, out_pairs)
+    write_tsv(table, outputs.claims)
+    write_tsv(pairs, outputs.pairs)
+    plot_claims(table, pairs, margin, outputs.png, outputs.svg, simulated)
     return table
