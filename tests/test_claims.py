@@ -145,11 +145,15 @@ def test_crosscell_difference_is_mean_transfer_minus_own_cell():
 
 def test_build_claims_writes_both_tables_and_the_forest_plot(tmp_path):
     paths = write_zoo(tmp_path / "runs", {"attentivechrome": 0.9, "deepchrome": 1.0, "mlp": 1.2})
-    outputs = ClaimsOutputs(*(tmp_path / name for name in ("c.tsv", "p.tsv", "c.png", "c.svg")))
+    names = ("c.tsv", "c.md", "p.tsv", "c.png", "c.svg")
+    outputs = ClaimsOutputs(*(tmp_path / name for name in names))
     claims = build_claims(paths, None, 0.01, 0.05, outputs, simulated=True)
     written = pd.read_csv(outputs.claims, sep="\t")
     assert written["key"].tolist() == [claim.key for claim in CLAIMS] == claims["key"].tolist()
     assert (written["samples"] > 0).sum() == 2
     pairs = pd.read_csv(outputs.pairs, sep="\t")
     assert sorted(set(pairs["claim"])) == ["attentivechrome_over_deepchrome", "deepchrome_over_mlp"]
+    markdown = outputs.markdown.read_text().splitlines()
+    assert len(markdown) == 2 + len(CLAIMS)
+    assert "| gbdt > deepchrome | 0 |" in markdown[6] and "not run: gbdt not run" in markdown[6]
     assert outputs.png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

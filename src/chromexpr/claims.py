@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from chromexpr.atomic import write_tsv
+from chromexpr.atomic import atomic_path, write_tsv
 from chromexpr.errors import InputFormatError
 from chromexpr.plots import plot_claims
 from chromexpr.stats import delong_test, equivalence_p, holm, mean_interval, wilcoxon_p
@@ -69,6 +69,7 @@ class ClaimsOutputs:
     """The files ``build_claims`` writes."""
 
     claims: Path
+    markdown: Path
     pairs: Path
     png: Path
     svg: Path
@@ -344,6 +345,28 @@ def claims_table(
     return table, pairs.reindex(columns=list(PAIR_COLUMNS))
 
 
+def claims_markdown(table: pd.DataFrame) -> str:
+    """The claims table as a Markdown pipe table: claim and source, pair, samples, mean
+    difference [95% interval], test, Holm-adjusted p, verdict."""
+    lines = [
+        "| claim (source) | compared | samples | AUC difference [95% CI] | test | p (Holm) "
+        "| verdict |",
+        "|:--|:--|--:|:--|:--|--:|:--|",
+    ]
+    for row in table.itertuples(index=False):
+        if row.samples == 0:
+            effect, p_value, verdict = "", "", f"{row.verdict}: {row.note}"
+        else:
+            interval = "" if pd.isna(row.ci_low) else f" [{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
+            effect = f"{row.mean_difference:+.3f}{interval}"
+            p_value, verdict = f"{row.p_holm:.3g}", row.verdict
+        lines.append(
+            f"| {row.claim} ({row.source}) | {row.compared} | {row.samples} | {effect} "
+            f"| {row.test} | {p_value} | {verdict} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def build_claims(
     metrics_paths: Sequence[Path],
     crosscell_table: Path | None,
@@ -361,6 +384,8 @@ def build_claims(
         )
     table, pairs = claims_table(read_runs(metrics_paths), crosscell, margin, alpha)
     write_tsv(table, outputs.claims)
+    with atomic_path(outputs.markdown) as tmp:
+        tmp.write_text(claims_markdown(table))
     write_tsv(pairs, outputs.pairs)
     plot_claims(table, pairs, margin, outputs.png, outputs.svg, simulated)
     return table

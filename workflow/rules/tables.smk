@@ -110,6 +110,7 @@ rule claims:
             caption="../report/claims_table.rst",
             category="Claims",
         ),
+        markdown="results/tables/claims.md",
         pairs="results/tables/claims_pairs.tsv",
         png=report(
             "results/figures/claims.png",

@@ -1,4 +1,4 @@
-"""The published claims tested on this run's predictions: claims.tsv, the per-sample
+"""The published claims tested on this run's predictions: claims.tsv (and .md), the per-sample
 differences behind it and their forest plot."""
 
 from pathlib import Path
@@ -12,9 +12,7 @@ with step_log(snakemake.log[0]) as logger:
         Path(snakemake.input.crosscell[0]) if snakemake.input.crosscell else None,
         snakemake.params.margin,
         snakemake.params.alpha,
-        ClaimsOutputs(
-            *(Path(snakemake.output[name]) for name in ("claims", "pairs", "png", "svg"))
-        ),
+        ClaimsOutputs(**{name: Path(path) for name, path in snakemake.output.items()}),
         snakemake.params.simulated,
     )
     logger.info(
