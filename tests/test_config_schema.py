@@ -139,6 +139,11 @@ def test_marks_need_at_least_one_mark_and_no_repeats(marks):
             "models: [deepchrome, simplechrome]\ninterpret: {enabled: true, models: [simplechrome]}",
             "config key 'interpret.models'",
         ),
+        (
+            "models: [deepchrome, gbdt]\ninterpret: {enabled: true, models: [gbdt]}",
+            "config key 'interpret.models': ['gbdt'] have no gradient",
+        ),
+        ("comparisons: {equivalence_margin: 0}", "equivalence_margin"),
     ],
 )
 def test_a_bad_config_stops_the_workflow_at_parse_time_naming_the_key(tmp_path, override, named):
