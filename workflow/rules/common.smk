@@ -20,6 +20,8 @@ TASKS = (
 # Where each task's per-(model, cell) outputs live, under results/.
 TASK_FOLDERS = {"classification": "models", "regression": "regression"}
 INTERPRET = config["interpret"]
+# Figures of a run on the embedded demo's generated data say so.
+SIMULATED = config["demo"]["enabled"]
 # What the model classes state (chromexpr.models reads it from their source, without torch).
 NEIGHBOUR_MODELS = models_with("reads_neighbours")
 # Fitted outside the gradient loop (scikit-learn, LightGBM): one cell per job, never side by side.
