@@ -87,16 +87,21 @@ def test_long_table_has_one_row_per_cell_and_model(tables):
 
 def test_long_table_gives_each_test_auc_its_delong_interval(tables):
     long = read_tsv(tables / "auc.tsv")
-    assert list(long.columns[2:6]) == ["test_auc", "test_auc_se", "test_auc_low", "test_auc_high"]
-    assert (long["test_auc_low"] < long["test_auc"]).all()
-    assert (long["test_auc"] < long["test_auc_high"]).all()
+    assert list(long.columns[2:6]) == [
+        "test_auc",
+        "test_auc_se",
+        "test_auc_ci_low",
+        "test_auc_ci_high",
+    ]
+    assert (long["test_auc_ci_low"] < long["test_auc"]).all()
+    assert (long["test_auc"] < long["test_auc_ci_high"]).all()
     # E003 deepchrome (AUC 0.8): every positive outranks the same 8 negatives, so the positives'
     # components do not vary; the negatives' are 1 (8 of them) or 0 (2): variance 16/90.
     e003 = long.iloc[0]
     assert e003["test_auc_se"] == pytest.approx(np.sqrt(16 / 90 / 10))
-    assert e003["test_auc_low"] == pytest.approx(0.8 - 1.959964 * np.sqrt(16 / 900), abs=1e-5)
+    assert e003["test_auc_ci_low"] == pytest.approx(0.8 - 1.959964 * np.sqrt(16 / 900), abs=1e-5)
     # 0.8 + 0.26 is clipped to the AUC's range.
-    assert e003["test_auc_high"] == 1.0
+    assert e003["test_auc_ci_high"] == 1.0
 
 
 def test_predictions_that_disagree_with_the_metrics_are_an_error_naming_the_file(tmp_path):
@@ -188,7 +193,7 @@ def test_models_table_has_each_models_size_cost_and_mean_auc(tables):
     assert models.loc["deepchrome", "mean_test_auc"] == pytest.approx(0.767, abs=1e-3)
     assert models.loc["linear", "median_test_auc"] == pytest.approx(0.6)
     # t interval of the mean of 0.7 and 0.5: 0.6 +- 12.7062 x 0.1.
-    assert models.loc["linear", "mean_test_auc_low"] == pytest.approx(0.6 - 1.270620, abs=1e-5)
+    assert models.loc["linear", "mean_test_auc_ci_low"] == pytest.approx(0.6 - 1.270620, abs=1e-5)
     assert models.loc["deepchrome", "mean_seconds_per_epoch"] == 1.25
     assert models.loc["linear", "mean_seconds_per_cell"] == 12.5
 

@@ -131,7 +131,7 @@ def test_claims_table_tests_transfer_and_names_the_models_not_run(trained):
 
 def test_auc_table_gives_each_test_auc_its_interval(trained):
     table = pd.read_csv(trained / "results/tables/auc.tsv", sep="\t")
-    assert (table["test_auc_low"] < table["test_auc"]).all()
-    assert (table["test_auc"] < table["test_auc_high"]).all()
+    assert (table["test_auc_ci_low"] < table["test_auc"]).all()
+    assert (table["test_auc"] < table["test_auc_ci_high"]).all()
     # About 200 test genes: a DeLong standard error of a few hundredths.
     assert table["test_auc_se"].between(0.01, 0.05).all()

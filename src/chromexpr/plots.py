@@ -96,10 +96,10 @@ def plot_auc(
         rows = table[table["model"] == model].set_index("cell").reindex(cells)
         offset = (index - (len(models) - 1) / 2) * spread
         errors = None
-        if {"test_auc_low", "test_auc_high"} <= set(rows.columns):
+        if {"test_auc_ci_low", "test_auc_ci_high"} <= set(rows.columns):
             errors = [
-                rows["test_auc"] - rows["test_auc_low"],
-                rows["test_auc_high"] - rows["test_auc"],
+                rows["test_auc"] - rows["test_auc_ci_low"],
+                rows["test_auc_ci_high"] - rows["test_auc"],
             ]
         axes.errorbar(
             positions + offset,
@@ -121,7 +121,7 @@ def plot_auc(
         label="DeepChrome, published",
     )
 
-    values = pd.concat([table.get("test_auc_low", table["test_auc"]), published_values]).dropna()
+    values = pd.concat([table.get("test_auc_ci_low", table["test_auc"]), published_values]).dropna()
     lowest = float(values.min()) if len(values) else 0.5
     axes.set_ylim(max(0.0, min(0.5, lowest - 0.05)), 1.0)
     axes.set_xticks(positions, cells, rotation=90)

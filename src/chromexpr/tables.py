@@ -32,7 +32,7 @@ REGRESSION_COLUMNS = (
 )
 SUMMARY_ROWS = ("mean", "median", "min", "max")
 # The test AUC's DeLong standard error and 95% interval, from the run's predictions.tsv.
-INTERVAL_COLUMNS = ("test_auc_se", "test_auc_low", "test_auc_high")
+INTERVAL_COLUMNS = ("test_auc_se", "test_auc_ci_low", "test_auc_ci_high")
 # A recomputed AUC further than this from metrics.json's means the files do not belong together
 # (predictions.tsv keeps 9 significant digits, which can only create ties of a few genes).
 AUC_TOLERANCE = 1e-3
@@ -146,12 +146,12 @@ def published_comparison(long: pd.DataFrame, published: pd.Series) -> pd.DataFra
     A cell absent from the published table keeps its row, with the published AUC empty;
     ``published_in_interval`` says whether the published AUC lies in our 95% interval.
     """
-    table = long[["cell", "model", "test_auc", "test_auc_low", "test_auc_high"]].copy()
+    table = long[["cell", "model", "test_auc", "test_auc_ci_low", "test_auc_ci_high"]].copy()
     table["published_auc"] = table["cell"].map(published)
     table["difference"] = table["test_auc"] - table["published_auc"]
     table["published_in_interval"] = (
         table["published_auc"]
-        .between(table["test_auc_low"], table["test_auc_high"])
+        .between(table["test_auc_ci_low"], table["test_auc_ci_high"])
         .where(table["published_auc"].notna())
     )
     return table
@@ -195,8 +195,8 @@ def model_summary(long: pd.DataFrame, score: str = "test_auc") -> pd.DataFrame:
             "n_parameters": grouped["n_parameters"].first(),
             "cells": grouped["cell"].nunique(),
             f"mean_{score}": grouped[score].mean(),
-            f"mean_{score}_low": intervals.map(lambda interval: interval[1]),
-            f"mean_{score}_high": intervals.map(lambda interval: interval[2]),
+            f"mean_{score}_ci_low": intervals.map(lambda interval: interval[1]),
+            f"mean_{score}_ci_high": intervals.map(lambda interval: interval[2]),
             f"median_{score}": grouped[score].median(),
             "mean_epochs_run": grouped["epochs_run"].mean(),
             "mean_seconds_per_epoch": grouped["seconds_per_epoch"].mean(),
@@ -222,7 +222,7 @@ def build_auc_tables(metrics_paths: Sequence[Path], published_auc: Path, out_dir
     write_tsv(model_summary(long), out_dir / "models.tsv")
     low, high = (
         long.pivot(index="cell", columns="model", values=column).reindex_like(wide)
-        for column in ("test_auc_low", "test_auc_high")
+        for column in ("test_auc_ci_low", "test_auc_ci_high")
     )
     with atomic_path(out_dir / "auc_wide.md") as tmp:
         tmp.write_text(markdown_table(wide, low=low, high=high))
