@@ -349,7 +349,7 @@ def claims_markdown(table: pd.DataFrame) -> str:
     """The claims table as a Markdown pipe table: claim and source, pair, samples, mean
     difference [95% interval], test, Holm-adjusted p, verdict."""
     lines = [
-        "| claim (source) | compared | samples | AUC difference [95% CI] | test | p (Holm) "
+        "| claim; *source* | compared | samples | AUC difference [95% CI] | test | p (Holm) "
         "| verdict |",
         "|:--|:--|--:|:--|:--|--:|:--|",
     ]
@@ -361,7 +361,7 @@ def claims_markdown(table: pd.DataFrame) -> str:
             effect = f"{row.mean_difference:+.3f}{interval}"
             p_value, verdict = f"{row.p_holm:.3g}", row.verdict
         lines.append(
-            f"| {row.claim} ({row.source}) | {row.compared} | {row.samples} | {effect} "
+            f"| {row.claim}; *{row.source}* | {row.compared} | {row.samples} | {effect} "
             f"| {row.test} | {p_value} | {verdict} |"
         )
     return "\n".join(lines) + "\n"
