@@ -1,8 +1,8 @@
 rule gene_table:
     input:
         annotation="resources/remc/gene_annotation.txt",
-        rpkm="resources/remc/57epigenomes.RPKM.pc.gz",
-        chrom_sizes=configured_file("chrom_sizes"),
+        expression=gene_table_expression(),
+        chrom_sizes=genome_file(),
         published=configured_file("published_genes"),
     output:
         "results/genes/genes.tsv",
@@ -17,6 +17,9 @@ rule gene_table:
         gene_set=config["gene_set"],
         annotation_format=config["annotation_format"],
         published_coordinates=config["published_coordinates"],
+        biotypes=config["annotation"]["biotypes"],
+        tss=config["annotation"]["tss"],
+        gene_column=expression_gene_column(),
     script:
         "../scripts/gene_table.py"
 
@@ -24,7 +27,7 @@ rule gene_table:
 rule tss_bins:
     input:
         genes="results/genes/genes.tsv",
-        chrom_sizes=configured_file("chrom_sizes"),
+        chrom_sizes=genome_file(),
     output:
         "results/bins/tss_bins.bed",
     log:
