@@ -82,6 +82,8 @@ INTERPRET = config["interpret"]
 SIMULATED = config["demo"]["enabled"]
 # What the model classes state (chromexpr.models reads it from their source, without torch).
 NEIGHBOUR_MODELS = models_with("reads_neighbours")
+# Fitted outside the gradient loop (scikit-learn, LightGBM): one cell per job, never side by side.
+FITTED_ONCE_MODELS = models_with("fits_without_gradients")
 
 
 def local_workflow_root():
@@ -319,6 +321,14 @@ def check_interpret_config():
         raise ValueError(
             f"config key 'interpret.models': {per_gene} read neighbouring genes; maps and "
             "attention are drawn for models of one gene's marks x bins"
+        )
+    without_gradients = sorted(
+        set(INTERPRET["models"]) & set(models_with("lacks_input_gradients"))
+    )
+    if "optimisation" in INTERPRET["methods"] and without_gradients:
+        raise ValueError(
+            f"config key 'interpret.models': {without_gradients} have no gradient with respect "
+            "to their input (trees), which the optimisation method follows; leave them out"
         )
     classifier = INTERPRET["gan"]["classifier"]
     if "gan" in INTERPRET["methods"] and (
@@ -565,7 +575,9 @@ def side_by_side_groups():
 # Models trained side by side when that is on: all but those that read neighbouring genes (a
 # pretrained, frozen autoencoder the side-by-side trainer does not stack).
 SIDE_BY_SIDE_MODELS = (
-    [m for m in MODELS if m not in NEIGHBOUR_MODELS] if side_by_side() else []
+    [m for m in MODELS if m not in NEIGHBOUR_MODELS + FITTED_ONCE_MODELS]
+    if side_by_side()
+    else []
 )
 
 
@@ -585,13 +597,26 @@ def side_by_side_outputs(cells):
     }
 
 
-def trained_metrics(task="classification"):
+def trained_metrics(task="classification", name="metrics.json"):
     return expand(
-        "results/{folder}/{model}/{cell}/metrics.json",
+        "results/{folder}/{model}/{cell}/{name}",
         folder=TASK_FOLDERS[task],
         model=MODELS,
         cell=CELLS,
+        name=name,
     )
+
+
+def trained_predictions():
+    """The classifiers' per-gene test scores, beside their metrics.json (intervals, tests)."""
+    return trained_metrics("classification", "predictions.tsv")
+
+
+def claims_crosscell():
+    """The cross-cell table where pairwise transfer runs: the claims table tests transfer."""
+    if CROSSCELL["enabled"] and "pairwise" in CROSSCELL["experiments"]:
+        return ["results/tables/crosscell.tsv"]
+    return []
 
 
 def task_metrics(wildcards):
@@ -659,7 +684,11 @@ def crosscell_targets():
 def task_targets():
     targets = expand("results/figures/models-{task}.png", task=TASKS)
     if "classification" in TASKS:
-        targets += ["results/tables/auc.tsv", "results/figures/auc.png"]
+        targets += [
+            "results/tables/auc.tsv",
+            "results/figures/auc.png",
+            "results/tables/claims.tsv",
+        ]
     if "regression" in TASKS:
         targets += ["results/tables/regression.tsv"]
     return targets
@@ -714,6 +743,7 @@ def report_targets():
         targets += [
             "results/figures/training_curves.png",
             "results/report/auc_wide.html",
+            "results/report/claims.html",
         ]
     return targets
 
