@@ -20,6 +20,10 @@ TASKS = (
 # Where each task's per-(model, cell) outputs live, under results/.
 TASK_FOLDERS = {"classification": "models", "regression": "regression"}
 INTERPRET = config["interpret"]
+PREDICT = config["predict"]
+# Samples whose expression is predicted from their reads; they are counted like the cells.
+PREDICT_SAMPLES = PREDICT["samples"] if PREDICT["enabled"] else []
+SAMPLES = CELLS + [sample for sample in PREDICT_SAMPLES if sample not in CELLS]
 # What the model classes state (chromexpr.models reads it from their source, without torch).
 NEIGHBOUR_MODELS = models_with("reads_neighbours")
 
@@ -73,7 +77,8 @@ def configured_file(key):
 
 
 wildcard_constraints:
-    cell="|".join(CELLS),
+    cell="|".join(SAMPLES),
+    sample="|".join(PREDICT_SAMPLES) or "(?!)",
     mark="|".join(MARKS),
     split="|".join(SPLIT_NAMES),
     model="|".join(MODELS),
@@ -90,6 +95,7 @@ def check_model_names():
         ("crosscell.models", CROSSCELL["models"]),
         ("interpret.models", INTERPRET["models"]),
         ("interpret.gan.classifier", [INTERPRET["gan"]["classifier"]]),
+        ("predict.models", PREDICT["models"]),
     ]
     for key, names in named:
         unknown = [name for name in names if name not in REGISTERED_MODELS]
@@ -179,6 +185,64 @@ def check_interpret_config():
 check_interpret_config()
 
 
+def check_predict_config():
+    """Prediction keys that must name trained models, configured cells and existing bundles."""
+    if not PREDICT["enabled"]:
+        return
+    if not PREDICT_SAMPLES:
+        raise ValueError(
+            "config key 'predict.samples': name at least one target sample"
+        )
+    unknown = sorted(set(PREDICT["models"]) - set(MODELS))
+    if unknown:
+        raise ValueError(f"config key 'predict.models': {unknown} not among {MODELS}")
+    if PREDICT["task"] not in TASKS:
+        raise ValueError(
+            f"config key 'predict.task': {PREDICT['task']} models are not trained (task: {config['task']})"
+        )
+    source = PREDICT["source"]
+    if isinstance(source, list):
+        unknown = sorted(set(source) - set(CELLS))
+        if unknown:
+            raise ValueError(
+                f"config key 'predict.source': {unknown} not among {CELLS}"
+            )
+    elif source == "ensemble":
+        alone = [s for s in PREDICT_SAMPLES if not set(CELLS) - {s}]
+        if alone:
+            raise ValueError(
+                f"config key 'predict.source': the ensemble for {alone} leaves out their own "
+                "model, and no other cell's is left"
+            )
+    needs_crosscell = source == "pooled" or PREDICT["normalisation"] != "none"
+    if needs_crosscell:
+        check_crosscell_source()
+
+
+def check_crosscell_source():
+    """The pooled or normalised bundles come from the cross-cell rules: they must be configured."""
+    key = "predict.source" if PREDICT["source"] == "pooled" else "predict.normalisation"
+    wanted = []
+    if not CROSSCELL["enabled"]:
+        wanted.append("crosscell.enabled: true")
+    if PREDICT["source"] == "pooled" and "pooled" not in CROSSCELL["experiments"]:
+        wanted.append("pooled in crosscell.experiments")
+    if PREDICT["normalisation"] not in CROSSCELL["normalisations"]:
+        wanted.append(f"{PREDICT['normalisation']} in crosscell.normalisations")
+    missing = sorted(set(PREDICT["models"]) - set(CROSSCELL["models"]))
+    if missing:
+        wanted.append(f"{missing} in crosscell.models")
+    if PREDICT["task"] != "classification":
+        wanted.append("predict.task: classification")
+    if wanted:
+        raise ValueError(
+            f"config key '{key}': the cross-cell bundles it names need {'; '.join(wanted)}"
+        )
+
+
+check_predict_config()
+
+
 def reads_url(wildcards):
     return config["urls"]["reads"].format(cell=wildcards.cell, mark=wildcards.mark)
 
@@ -197,7 +261,7 @@ def demo_mirror_reads(wildcards):
 def demo_mirror_files():
     return [
         f"resources/demo-mirror/{cell}-{mark}.tagAlign.gz"
-        for cell in CELLS
+        for cell in SAMPLES
         for mark in MARKS
     ] + [
         "resources/demo-mirror/57epigenomes.RPKM.pc.gz",
@@ -238,6 +302,10 @@ def signal_url(wildcards):
 
 def mark_counts(wildcards):
     return [f"results/counts/{wildcards.cell}-{mark}.npy" for mark in MARKS]
+
+
+def sample_mark_counts(wildcards):
+    return [f"results/counts/{wildcards.sample}-{mark}.npy" for mark in MARKS]
 
 
 def processed_exports():
@@ -432,6 +500,7 @@ def all_targets():
         + crosscell_targets()
         + report_targets()
         + interpret_targets()
+        + predict_targets()
     )
 
 
@@ -506,3 +575,40 @@ def interpret_targets():
     if "tracks" in methods and config["source"] == "raw":
         targets += expand("results/tracks/{cell}/{mark}.bw", cell=cells, mark=MARKS)
     return targets
+
+
+def prediction_bundles(wildcards):
+    """The bundles that predict a target sample (predict.source), for one model."""
+    model, normalisation = wildcards.model, PREDICT["normalisation"]
+    source = PREDICT["source"]
+    if source == "pooled":
+        return [f"results/crosscell/{model}/{normalisation}/pooled/model.pt"]
+    # The ensemble never holds the target's own model: its expression stays unseen.
+    cells = (
+        source
+        if isinstance(source, list)
+        else [c for c in CELLS if c != wildcards.sample]
+    )
+    if normalisation == "none":
+        folder = TASK_FOLDERS[PREDICT["task"]]
+        return [f"results/{folder}/{model}/{cell}/model.pt" for cell in cells]
+    return [
+        f"results/crosscell/models/{normalisation}/{model}/{cell}/model.pt"
+        for cell in cells
+    ]
+
+
+def predict_targets():
+    """Each target's predictions and tracks; for a target that is also a cell, the scores of
+    the predictions against its real labels."""
+    targets = expand(
+        "results/predictions/{model}/{sample}.{kind}",
+        model=PREDICT["models"],
+        sample=PREDICT_SAMPLES,
+        kind=["tsv", "bed", "bw"],
+    )
+    return targets + expand(
+        "results/predictions/{model}/{sample}-scores.tsv",
+        model=PREDICT["models"],
+        sample=[sample for sample in PREDICT_SAMPLES if sample in CELLS],
+    )
