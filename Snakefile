@@ -22,6 +22,7 @@ include: "workflow/rules/tables.smk"
 include: "workflow/rules/crosscell.smk"
 include: "workflow/rules/interpret.smk"
 include: "workflow/rules/predict.smk"
+include: "workflow/rules/export.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -19,7 +19,12 @@ from chromexpr.predict import (
     unlabelled,
 )
 from chromexpr.train import load_checkpoint, train_cell
-from chromexpr.train.export import export_models, exported_checkpoint, read_manifest
+from chromexpr.train.export import (
+    export_models,
+    exported_checkpoint,
+    fetch_exported_bundle,
+    read_manifest,
+)
 
 from .test_crosscell import quick_settings, synthetic_cells
 
@@ -256,3 +261,18 @@ def test_export_command_writes_the_manifest(tmp_path, models, capsys):
     assert list(read_manifest(tmp_path / "out")) == ["a"]
     assert main(["export-models", "no-equals-sign", "--out", str(tmp_path / "x")]) == 1
     assert "NAME=PATH" in capsys.readouterr().err
+
+
+def test_fetching_an_exported_bundle_checks_its_name_against_what_it_holds(exported, tmp_path):
+    manifest = exported / "manifest.json"
+    checkpoint = fetch_exported_bundle(
+        str(exported), manifest, "deepchrome-E001", tmp_path / "a.pt", "deepchrome", "E001"
+    )
+    assert checkpoint.path == tmp_path / "a.pt" and (tmp_path / "a.pt").exists()
+    with pytest.raises(
+        DatasetMismatchError, match=r"holds a classification deepchrome trained on \['E002'\]"
+    ):
+        fetch_exported_bundle(
+            str(exported), manifest, "deepchrome-E002", tmp_path / "b.pt", "deepchrome", "E001"
+        )
+    assert not (tmp_path / "b.pt").exists()

@@ -2,6 +2,7 @@
 sample that has reads only."""
 
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -101,3 +102,49 @@ def test_prediction_config_errors_name_the_key(workdir, overlay, message):
     result = snakemake(workdir, "--dry-run", *CONFIGS, "bad.yaml", check=False)
     assert result.returncode != 0
     assert re.search(message, result.stdout + result.stderr)
+
+
+@pytest.fixture(scope="module")
+def pretrained(workdir, tmp_path_factory):
+    """The run's per-cell models exported, then a copy of the run that uses them as pretrained."""
+    snakemake(workdir, "results/exported/manifest.json", *CONFIGS)
+    reused = tmp_path_factory.mktemp("pretrained") / "run"
+    shutil.copytree(workdir, reused, symlinks=True)
+    (reused / "pretrained.yaml").write_text(
+        f"pretrained: {workdir / 'results/exported'}\n"
+        "crosscell: {experiments: [pairwise], normalisations: [none]}\n"
+    )
+    result = snakemake(reused, *CONFIGS, "pretrained.yaml")
+    return reused, result.stdout + result.stderr
+
+
+def test_pretrained_models_score_and_predict_as_the_run_that_trained_them(workdir, pretrained):
+    reused, log = pretrained
+    assert "rule train_model" not in log and "rule pretrained_bundle" in log
+    for table in (
+        "results/crosscell/deepchrome/none/pairwise.tsv",
+        "results/predictions/deepchrome/E005.tsv",
+    ):
+        pd.testing.assert_frame_equal(
+            pd.read_csv(reused / table, sep="\t"), pd.read_csv(workdir / table, sep="\t")
+        )
+    assert (reused / "resources/pretrained/deepchrome-E003.pt").read_bytes() == (
+        workdir / "results/models/deepchrome/E003/model.pt"
+    ).read_bytes()
+
+
+def test_a_tampered_pretrained_bundle_stops_the_run_and_is_not_fetched(pretrained, tmp_path):
+    reused, _ = pretrained
+    exported = tmp_path / "exported"
+    shutil.copytree(reused / "results/exported", exported)
+    bundle = exported / "deepchrome-E004.pt"
+    bundle.write_bytes(bundle.read_bytes()[:-10])
+    (reused / "tampered.yaml").write_text(f"pretrained: {exported}\n")
+    for fetched in (reused / "resources/pretrained").iterdir():
+        fetched.unlink()
+    target = "resources/pretrained/deepchrome-E004.pt"
+    result = snakemake(reused, target, *CONFIGS, "pretrained.yaml", "tampered.yaml", check=False)
+    assert result.returncode != 0
+    log = (reused / "logs/pretrained/deepchrome-E004.log").read_text()
+    assert re.search(r"deepchrome-E004.pt: sha256 \w+ differs from the manifest's", log)
+    assert not (reused / target).exists()

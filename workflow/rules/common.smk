@@ -6,6 +6,7 @@ from snakemake.utils import validate
 
 from chromexpr.models import MODELS as REGISTERED_MODELS
 from chromexpr.models import models_with
+from chromexpr.download import folder_url
 
 validate(config, "../schemas/config.schema.yaml")
 
@@ -21,6 +22,8 @@ TASKS = (
 TASK_FOLDERS = {"classification": "models", "regression": "regression"}
 INTERPRET = config["interpret"]
 PREDICT = config["predict"]
+# An exported models folder (path or URL) whose per-cell classifiers replace training; or None.
+PRETRAINED = config["pretrained"]
 # Samples whose expression is predicted from their reads; they are counted like the cells.
 PREDICT_SAMPLES = PREDICT["samples"] if PREDICT["enabled"] else []
 SAMPLES = CELLS + [sample for sample in PREDICT_SAMPLES if sample not in CELLS]
@@ -243,6 +246,35 @@ def check_crosscell_source():
 check_predict_config()
 
 
+def check_pretrained_config():
+    """With pretrained models nothing is trained: only what per-cell classifiers of raw counts
+    serve (pairwise transfer, predictions) can run."""
+    if not PRETRAINED:
+        return
+    wanted = []
+    if config["task"] != "classification":
+        wanted.append("task: classification")
+    if CROSSCELL["enabled"] and (
+        CROSSCELL["experiments"] != ["pairwise"]
+        or CROSSCELL["normalisations"] != ["none"]
+    ):
+        wanted.append("crosscell experiments [pairwise] and normalisations [none]")
+    if INTERPRET["enabled"]:
+        wanted.append("interpret.enabled: false")
+    if PREDICT["enabled"] and (
+        PREDICT["source"] == "pooled" or PREDICT["normalisation"] != "none"
+    ):
+        wanted.append("predict.source of cells or ensemble, predict.normalisation none")
+    if wanted:
+        raise ValueError(
+            f"config key 'pretrained': the exported per-cell classifiers replace training, "
+            f"so the config needs {'; '.join(wanted)}"
+        )
+
+
+check_pretrained_config()
+
+
 def reads_url(wildcards):
     return config["urls"]["reads"].format(cell=wildcards.cell, mark=wildcards.mark)
 
@@ -436,10 +468,17 @@ def task_score(wildcards):
     return {"classification": "test_auc", "regression": "test_pearson"}[wildcards.task]
 
 
+def per_cell_bundle(model, cell):
+    """A per-cell classifier of raw counts: trained here, or fetched from pretrained."""
+    if PRETRAINED:
+        return f"resources/pretrained/{model}-{cell}.pt"
+    return f"results/models/{model}/{cell}/model.pt"
+
+
 def per_cell_checkpoints(wildcards):
     """Per-cell models for transfer: the plain ones, or ones trained on normalised inputs."""
     if wildcards.normalisation == "none":
-        pattern = "results/models/{model}/{cell}/model.pt"
+        return [per_cell_bundle(wildcards.model, cell) for cell in CELLS]
     else:
         pattern = "results/crosscell/models/{normalisation}/{model}/{cell}/model.pt"
     return expand(
@@ -493,6 +532,12 @@ def task_targets():
 
 
 def all_targets():
+    if PRETRAINED:
+        return (
+            expand("results/datasets/{cell}.npz", cell=CELLS)
+            + crosscell_targets()
+            + predict_targets()
+        )
     return (
         expand("results/datasets/{cell}.npz", cell=CELLS)
         + processed_exports()
@@ -589,9 +634,10 @@ def prediction_bundles(wildcards):
         if isinstance(source, list)
         else [c for c in CELLS if c != wildcards.sample]
     )
+    if normalisation == "none" and PREDICT["task"] == "classification":
+        return [per_cell_bundle(model, cell) for cell in cells]
     if normalisation == "none":
-        folder = TASK_FOLDERS[PREDICT["task"]]
-        return [f"results/{folder}/{model}/{cell}/model.pt" for cell in cells]
+        return [f"results/regression/{model}/{cell}/model.pt" for cell in cells]
     return [
         f"results/crosscell/models/{normalisation}/{model}/{cell}/model.pt"
         for cell in cells
@@ -612,3 +658,18 @@ def predict_targets():
         model=PREDICT["models"],
         sample=[sample for sample in PREDICT_SAMPLES if sample in CELLS],
     )
+
+
+def exported_names():
+    """Names of the exported per-cell classifiers, {model}-{cell}, as pretrained expects them."""
+    return [f"{model}-{cell}" for model in MODELS for cell in CELLS]
+
+
+def exported_bundles():
+    return [
+        f"results/models/{model}/{cell}/model.pt" for model in MODELS for cell in CELLS
+    ]
+
+
+def pretrained_manifest_url(wildcards):
+    return folder_url(PRETRAINED, "manifest.json")

@@ -8,8 +8,11 @@
   (the cells it was trained on), ``normalisation``, ``metrics`` (its train / valid / test
   figures) and ``sha256`` of the file.
 
-``pretrained:`` in the workflow's config points at such a folder (or its URL); every bundle is
-loaded through ``exported_checkpoint``, which checks the sha256 before reading a byte of it.
+``pretrained:`` in the workflow's config points at such a folder (a path, or its URL); the
+workflow fetches the manifest and the bundles it needs (``fetch_exported_bundle``, per-cell
+models named ``{model}-{cell}``, as the workflow's ``export_models`` rule names them) and scores
+and predicts with them instead of training. Every bundle is loaded through
+``exported_checkpoint`` or ``fetch_exported_bundle``, which check the sha256 before reading it.
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ import json
 import os
 import shutil
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from chromexpr.atomic import atomic_path
-from chromexpr.errors import InputFormatError
+from chromexpr.download import download, folder_url
+from chromexpr.errors import DatasetMismatchError, InputFormatError
 from chromexpr.train.checkpoint import Checkpoint, file_sha256, load_checkpoint
 
 MANIFEST = "manifest.json"
@@ -104,3 +109,35 @@ def exported_checkpoint(
         )
     entry = entries[name]
     return load_checkpoint(Path(folder) / entry["file"], device, sha256=entry["sha256"])
+
+
+def fetch_exported_bundle(
+    source: str,
+    manifest_path: str | os.PathLike[str],
+    name: str,
+    out_path: str | os.PathLike[str],
+    model: str,
+    sample: str,
+    task: str = "classification",
+) -> Checkpoint:
+    """Fetch bundle ``name`` of the exported folder ``source`` (path or URL) whose manifest was
+    fetched to ``manifest_path``, to ``out_path``: only once its sha256 matches the manifest and
+    it holds ``model``'s ``task`` model of ``sample`` alone. Nothing is left at ``out_path``
+    otherwise. Returns the loaded bundle."""
+    entries = read_manifest(Path(manifest_path).parent)
+    if name not in entries:
+        raise InputFormatError(
+            manifest_path, f"no model named {name!r}; it lists {sorted(entries)}"
+        )
+    entry = entries[name]
+    url = folder_url(source, entry["file"])
+    with atomic_path(out_path, suffix=".pt") as tmp:
+        download(url, tmp, expect_gzip=False)
+        checkpoint = load_checkpoint(tmp, sha256=entry["sha256"])
+        found = (checkpoint.name, checkpoint.task.name, checkpoint.bundle["training"]["samples"])
+        if found != (model, task, [sample]):
+            raise DatasetMismatchError(
+                f"{url} holds a {found[1]} {found[0]} trained on {found[2]}, not the {task} "
+                f"{model} of {sample} that its name {name!r} promises"
+            )
+    return replace(checkpoint, path=Path(out_path))
