@@ -3,6 +3,7 @@
 import hashlib
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -276,3 +277,12 @@ def test_fetching_an_exported_bundle_checks_its_name_against_what_it_holds(expor
             str(exported), manifest, "deepchrome-E002", tmp_path / "b.pt", "deepchrome", "E001"
         )
     assert not (tmp_path / "b.pt").exists()
+
+
+def test_every_consumer_of_a_trained_model_loads_it_through_the_one_loader():
+    repo = Path(__file__).resolve().parents[1]
+    sources = [*repo.glob("src/**/*.py"), *repo.glob("workflow/**/*.py")]
+    loading = sorted(
+        str(path.relative_to(repo)) for path in sources if "torch.load(" in path.read_text()
+    )
+    assert loading == ["src/chromexpr/train/checkpoint.py"]
