@@ -286,3 +286,10 @@ def test_every_consumer_of_a_trained_model_loads_it_through_the_one_loader():
         str(path.relative_to(repo)) for path in sources if "torch.load(" in path.read_text()
     )
     assert loading == ["src/chromexpr/train/checkpoint.py"]
+
+
+def test_predict_command_needs_bundles_and_chrom_sizes_for_a_bigwig(tmp_path, capsys):
+    for args in ([], ["model.pt", "--bigwig", "x.bw"]):
+        with pytest.raises(SystemExit):
+            main(["predict", *args, "--dataset", "x.npz", "--out", str(tmp_path / "x.tsv")])
+    assert "--bigwig needs --chrom-sizes" in capsys.readouterr().err

@@ -57,8 +57,6 @@ def _predict(args: argparse.Namespace) -> None:
         if args.exported is not None:
             names = args.names or sorted(read_manifest(args.exported))
             checkpoints += [exported_checkpoint(args.exported, name) for name in names]
-        if not checkpoints:
-            raise ChromexprError("no bundles: name model.pt files or --exported FOLDER")
         dataset = CellDataset.load(args.dataset)
         table = predict_sample(
             checkpoints,
@@ -138,6 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("bundles", nargs="+", help="NAME=results/models/{model}/{cell}/model.pt")
     export.add_argument("--out", type=Path, required=True, help="the folder to write")
     args, rest = parser.parse_known_args(argv)
+    if args.command == "predict":
+        if not args.bundles and args.exported is None:
+            parser.error("predict: name model.pt files or --exported FOLDER")
+        if args.bigwig is not None and args.chrom_sizes is None:
+            parser.error("predict: --bigwig needs --chrom-sizes")
     try:
         if args.command == "demo":
             from chromexpr.demo import main as demo_main
