@@ -27,6 +27,8 @@ PRETRAINED = config["pretrained"]
 # Samples whose expression is predicted from their reads; they are counted like the cells.
 PREDICT_SAMPLES = PREDICT["samples"] if PREDICT["enabled"] else []
 SAMPLES = CELLS + [sample for sample in PREDICT_SAMPLES if sample not in CELLS]
+# Figures of a run on the embedded demo's generated data say so.
+SIMULATED = config["demo"]["enabled"]
 # What the model classes state (chromexpr.models reads it from their source, without torch).
 NEIGHBOUR_MODELS = models_with("reads_neighbours")
 
