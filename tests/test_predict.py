@@ -293,3 +293,18 @@ def test_predict_command_needs_bundles_and_chrom_sizes_for_a_bigwig(tmp_path, ca
         with pytest.raises(SystemExit):
             main(["predict", *args, "--dataset", "x.npz", "--out", str(tmp_path / "x.tsv")])
     assert "--bigwig needs --chrom-sizes" in capsys.readouterr().err
+
+
+def test_a_tampered_bundle_is_not_fetched_and_the_error_names_its_url(exported, tmp_path):
+    bundle = exported / "deepchrome-E001.pt"
+    bundle.write_bytes(bundle.read_bytes()[:-1])
+    with pytest.raises(InputFormatError, match=r"^file:.*/deepchrome-E001.pt: sha256 \w+ differs"):
+        fetch_exported_bundle(
+            str(exported),
+            exported / "manifest.json",
+            "deepchrome-E001",
+            tmp_path / "a.pt",
+            "deepchrome",
+            "E001",
+        )
+    assert [path.name for path in tmp_path.iterdir()] == ["exported"]

@@ -148,3 +148,14 @@ def test_a_tampered_pretrained_bundle_stops_the_run_and_is_not_fetched(pretraine
     log = (reused / "logs/pretrained/deepchrome-E004.log").read_text()
     assert re.search(r"deepchrome-E004.pt: sha256 \w+ differs from the manifest's", log)
     assert not (reused / target).exists()
+
+
+def test_the_pooled_source_predicts_with_the_pooled_cross_cell_bundle(workdir):
+    overlay = workdir / "pooled.yaml"
+    overlay.write_text("crosscell: {experiments: [pairwise, pooled]}\npredict: {source: pooled}\n")
+    result = snakemake(workdir, "--dry-run", "--forcerun", "predict_sample", *CONFIGS, str(overlay))
+    plan = result.stdout
+    assert "rule crosscell_pooled" in plan and "rule predict_sample" in plan
+    bundle = "results/crosscell/deepchrome/none/pooled/model.pt"
+    predict_job = plan[plan.index("rule predict_sample") :]
+    assert bundle in predict_job.split("output:")[0]

@@ -133,7 +133,11 @@ def fetch_exported_bundle(
     url = folder_url(source, entry["file"])
     with atomic_path(out_path, suffix=".pt") as tmp:
         download(url, tmp, expect_gzip=False)
-        checkpoint = load_checkpoint(tmp, sha256=entry["sha256"])
+        try:
+            checkpoint = load_checkpoint(tmp, sha256=entry["sha256"])
+        except InputFormatError as error:
+            # Named by where it came from, not by the temporary file it was fetched to.
+            raise InputFormatError(url, str(error).removeprefix(f"{error.path}: ")) from error
         found = (checkpoint.name, checkpoint.task.name, checkpoint.bundle["training"]["samples"])
         if found != (model, task, [sample]):
             raise DatasetMismatchError(
