@@ -45,7 +45,6 @@ from chromexpr.train.tasks import TASKS
 logger = logging.getLogger(__name__)
 
 SCORE_NAMES = {"classification": "p_high", "regression": "log_rpkm"}
-GENE_COLUMNS = ["gene_id", "symbol", "chrom", "tss", "strand", "split"]
 
 
 def unlabelled(dataset: CellDataset) -> CellDataset:
