@@ -28,7 +28,7 @@ rule predict_sample:
     input:
         dataset="results/predictions/datasets/{sample}.npz",
         bundles=prediction_bundles,
-        chrom_sizes=configured_file("chrom_sizes"),
+        chrom_sizes=genome_file(),
     output:
         table=report(
             "results/predictions/{model}/{sample}.tsv",
