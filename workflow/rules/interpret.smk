@@ -116,6 +116,8 @@ rule attention_summary:
     resources:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/attention_summary.py"
 
@@ -139,6 +141,8 @@ rule signal_profiles:
     resources:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/signal_profiles.py"
 
