@@ -64,7 +64,7 @@ rule conditional_gan:
         runtime=per_attempt(60),
     params:
         gan=INTERPRET["gan"],
-        simulated=config["demo"]["enabled"],
+        simulated=SIMULATED,
     script:
         "../scripts/conditional_gan.py"
 

@@ -55,7 +55,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 from chromexpr.atomic import atomic_path, write_tsv
 from chromexpr.errors import ConfigError, TrainingError
 from chromexpr.interpret.outputs import FLOAT_FORMAT, bin_axis_kb
-from chromexpr.plots import new_figure, save_png
+from chromexpr.plots import new_figure, save_png, set_suptitle
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,6 @@ AVERAGE_DECAY = 0.995
 # variance its sampling noise alone gives (see flat_profile).
 FLAT_NOISE_FACTOR = 2.0
 INTERPOLATION_STEPS = 5
-SIMULATED_NOTE = " (simulated demo data)"
 
 
 @dataclass(frozen=True)
@@ -396,6 +395,7 @@ def plot_profiles(
     marks: Sequence[str],
     bin_offsets: np.ndarray,
     title: str,
+    simulated: bool = False,
 ) -> None:
     """Two rows of one panel per mark, mean count per bin against kb from the TSS. Top: real
     test genes (solid) and generated samples (dashed) per class. Bottom: the generator's mean
@@ -427,8 +427,8 @@ def plot_profiles(
     axes[1, 0].set_ylabel("generated mean count\n(class interpolated)")
     axes[0, -1].legend(fontsize="xx-small")
     axes[1, -1].legend(title="low 0 to high 1", fontsize="xx-small", title_fontsize="xx-small")
-    figure.suptitle(title, fontsize="medium")
-    save_png(figure, path)
+    set_suptitle(figure, title)
+    save_png(figure, path, simulated)
 
 
 def plot_sample_grid(
@@ -438,6 +438,7 @@ def plot_sample_grid(
     marks: Sequence[str],
     title: str,
     per_row: int = 4,
+    simulated: bool = False,
 ) -> None:
     """Heatmaps (marks x bins, log1p colour scale) of the first ``per_row`` real and generated
     matrices of each class: rows real low, generated low, real high, generated high."""
@@ -467,8 +468,8 @@ def plot_sample_grid(
                 axis.set_ylabel(label, fontsize="small")
                 axis.set_yticks(np.arange(len(marks)), marks, fontsize="xx-small")
     figure.colorbar(image, ax=axes, label="log1p count", shrink=0.6)
-    figure.suptitle(f"{title}\nmarks x bins, TSS window left to right", fontsize="medium")
-    save_png(figure, path)
+    set_suptitle(figure, f"{title}: marks x bins, TSS window left to right")
+    save_png(figure, path, simulated)
 
 
 @dataclass
@@ -522,7 +523,7 @@ def run_gan(
 ) -> pd.DataFrame:
     """``train_and_measure``, then write ``outputs``: ``metrics`` and ``history`` (TSV),
     ``samples`` (npz: ``low``, ``high`` [samples, marks, bins] counts, ``marks``), ``profiles``
-    and ``grid`` (PNG; titles say "simulated demo data" when ``simulated``). Returns the
+    and ``grid`` (PNG; noted as simulated demo data when ``simulated``). Returns the
     metrics table."""
     run = train_and_measure(dataset, classifier, settings)
     marks = [str(mark) for mark in dataset.marks]
@@ -532,7 +533,6 @@ def run_gan(
         np.savez_compressed(
             tmp, low=run.generated[0], high=run.generated[1], marks=np.asarray(marks)
         )
-    note = SIMULATED_NOTE if simulated else ""
     interpolation = interpolated_profiles(run.generator, settings.samples_per_class, settings.seed)
     plot_profiles(
         outputs["profiles"],
@@ -541,13 +541,15 @@ def run_gan(
         interpolation,
         marks,
         dataset.bin_offsets,
-        f"Cell {dataset.cell}: conditional GAN vs real test genes{note}",
+        f"Cell {dataset.cell}: conditional GAN vs real test genes",
+        simulated,
     )
     plot_sample_grid(
         outputs["grid"],
         run.real,
         run.generated,
         marks,
-        f"Cell {dataset.cell}: real and GAN-generated genes{note}",
+        f"Cell {dataset.cell}: real and GAN-generated genes",
+        simulated=simulated,
     )
     return run.metrics
