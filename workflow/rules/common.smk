@@ -117,6 +117,11 @@ def check_config():
         )
     if config["input"] == "bigwig" and "signal" not in config["urls"]:
         raise ValueError("config key 'urls.signal': required when input is bigwig")
+    if config["input"] == "bigwig" and config["export_processed"]:
+        raise ValueError(
+            "config key 'export_processed': the published processed layout holds whole read "
+            "counts (its loaders read int()); with input bigwig set export_processed: false"
+        )
     if config["source"] == "processed" and not config["processed_dir"]:
         raise ValueError(
             "config key 'processed_dir': required when source is processed"
