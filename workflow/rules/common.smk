@@ -2,12 +2,34 @@ import os
 from pathlib import Path
 
 from snakemake.sourcecache import LocalSourceFile
-from snakemake.utils import validate
+from snakemake.utils import update_config, validate
 
+from chromexpr.config_checks import (
+    check_against_schema,
+    check_demo_config,
+    config_sources,
+    typed_command_line_values,
+)
+from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.models import MODELS as REGISTERED_MODELS
 from chromexpr.models import models_with
 
-validate(config, "../schemas/config.schema.yaml")
+
+def check_config_schema():
+    """--config values read as YAML (nested ones arrive as strings), then the schema: a short
+    message naming key, file and allowed keys first, Snakemake's validate for the defaults.
+    """
+    overrides = typed_command_line_values(workflow.config_settings.config)
+    update_config(config, overrides)
+    check_against_schema(
+        config,
+        workflow.source_path("../schemas/config.schema.yaml"),
+        config_sources(workflow.configfiles, overrides),
+    )
+    validate(config, "../schemas/config.schema.yaml")
+
+
+check_config_schema()
 
 CELLS = config["cells"]
 MARKS = config["marks"]
@@ -126,6 +148,9 @@ def check_config():
         raise ValueError(
             "config key 'processed_dir': required when source is processed"
         )
+    if config["demo"]["enabled"]:
+        chrom_sizes = configured_file("chrom_sizes")
+        check_demo_config(MARKS, read_chrom_sizes(chrom_sizes), chrom_sizes)
     if CROSSCELL["enabled"]:
         check_crosscell_config()
 
