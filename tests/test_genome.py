@@ -149,3 +149,30 @@ def test_annotation_whose_genes_are_all_on_unknown_contigs_is_an_error_naming_th
     table = annotation([("ENSG1", "a", "chrUn_x", 100, 200, "+"), ("ENSG2", "b", "7", 1, 9, "-")])
     with pytest.raises(InputFormatError, match="all 2 genes are on contigs absent"):
         annotation_gene_table(table, {"ENSG1", "ENSG2"}, SIZES)
+
+
+def test_dropped_genes_are_a_warning_up_to_the_configured_share(caplog):
+    table = annotation([(f"ENSG{i}", "g", "chr1", 100, 200, "+") for i in range(19)])
+    table = pd.concat([table, annotation([("ENSG99", "x", "chrUn_x", 1, 9, "+")])])
+    genes = annotation_gene_table(
+        table, set(table["gene_id"]), SIZES, max_dropped_share=0.05, chrom_sizes_source="s.tsv"
+    )
+    assert len(genes) == 19
+    warning = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning == [
+        "dropped 1 of 20 genes (5.0%) on contigs absent from the chrom sizes s.tsv (chrUn_x: 1)"
+    ]
+
+
+def test_chrom_sizes_missing_a_chromosome_fail_above_the_dropped_share():
+    table = annotation(
+        [("ENSG1", "a", "chr1", 100, 200, "+"), ("ENSG2", "b", "chr2", 1, 9, "-")]
+        + [(f"ENSG{i}", "g", "chr21", 1, 9, "+") for i in range(3, 5)]
+    )
+    with pytest.raises(
+        InputFormatError,
+        match=r"s.tsv: 2 of 4 genes \(50.0%\) .*\(chr21: 2\); more than max_dropped_gene_share 0.05",
+    ):
+        annotation_gene_table(
+            table, set(table["gene_id"]), SIZES, max_dropped_share=0.05, chrom_sizes_source="s.tsv"
+        )

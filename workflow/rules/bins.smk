@@ -17,6 +17,7 @@ rule gene_table:
         gene_set=config["gene_set"],
         annotation_format=config["annotation_format"],
         published_coordinates=config["published_coordinates"],
+        max_dropped_share=config["max_dropped_gene_share"],
     script:
         "../scripts/gene_table.py"
 

@@ -13,4 +13,5 @@ with step_log(snakemake.log[0]):
         published_path=snakemake.input.published,
         published_coordinates=snakemake.params.published_coordinates,
         out_path=snakemake.output[0],
+        max_dropped_share=snakemake.params.max_dropped_share,
     )

@@ -35,14 +35,32 @@ def annotation_tss(annotation: pd.DataFrame) -> pd.Series:
     return (annotation["start"].where(plus, annotation["end"]) - 1).astype("int64")
 
 
-def _drop_unknown_contigs(genes: pd.DataFrame, chrom_sizes: Mapping[str, int]) -> pd.DataFrame:
+def _drop_unknown_contigs(
+    genes: pd.DataFrame,
+    chrom_sizes: Mapping[str, int],
+    max_dropped_share: float,
+    chrom_sizes_source: str,
+) -> pd.DataFrame:
+    """``genes`` on contigs of the chrom sizes. Dropped genes are a warning (the console shows
+    it), and an error above ``max_dropped_share`` of the genes: chrom sizes that miss a whole
+    chromosome would otherwise shrink the gene set silently."""
     known = genes["chrom"].isin(list(chrom_sizes))
-    if not known.all():
-        dropped = genes.loc[~known, "chrom"].value_counts()
-        details = ", ".join(f"{chrom}: {n}" for chrom, n in dropped.items())
-        logger.info(
-            f"dropped {int((~known).sum())} genes on contigs absent from the chrom sizes ({details})"
+    if known.all():
+        return genes
+    dropped = genes.loc[~known, "chrom"].value_counts()
+    details = ", ".join(f"{chrom}: {n}" for chrom, n in dropped.items())
+    share = float((~known).mean())
+    message = (
+        f"{int((~known).sum())} of {len(genes)} genes ({share:.1%}) on contigs absent from "
+        f"the chrom sizes {chrom_sizes_source} ({details})"
+    )
+    if known.any() and share > max_dropped_share:
+        raise InputFormatError(
+            chrom_sizes_source,
+            f"{message}; more than max_dropped_gene_share {max_dropped_share:g}: do the chrom "
+            "sizes lack a chromosome of the annotation's assembly?",
         )
+    logger.warning(f"dropped {message}")
     return genes[known]
 
 
@@ -50,15 +68,21 @@ def annotation_gene_table(
     annotation: pd.DataFrame,
     expressed_gene_ids: Collection[str],
     chrom_sizes: Mapping[str, int],
+    max_dropped_share: float = 1.0,
+    chrom_sizes_source: str = "chrom sizes",
 ) -> pd.DataFrame:
-    """Genes in both the annotation and the RPKM table, on known contigs, sorted by Ensembl id."""
+    """Genes in both the annotation and the RPKM table, on known contigs, sorted by Ensembl id.
+
+    At most ``max_dropped_share`` of them may be dropped for lying on contigs the chrom sizes
+    lack.
+    """
     expressed = set(expressed_gene_ids)
     in_both = annotation[annotation["gene_id"].isin(expressed)]
     logger.info(
         f"annotation: {len(annotation)} genes, RPKM table: {len(expressed)} genes, "
         f"in both: {len(in_both)}"
     )
-    genes = _drop_unknown_contigs(in_both, chrom_sizes)
+    genes = _drop_unknown_contigs(in_both, chrom_sizes, max_dropped_share, chrom_sizes_source)
     if len(in_both) and genes.empty:
         raise InputFormatError(
             "gene table",
@@ -135,6 +159,7 @@ def build_gene_table(
     published_path: str | os.PathLike[str],
     published_coordinates: bool,
     out_path: str | os.PathLike[str],
+    max_dropped_share: float = 1.0,
 ) -> pd.DataFrame:
     """Read the inputs, select the gene set and write the gene table."""
     check_gene_set(gene_set)
@@ -151,7 +176,13 @@ def build_gene_table(
             source=str(published_path),
         )
     else:
-        genes = annotation_gene_table(annotation, expressed, chrom_sizes)
+        genes = annotation_gene_table(
+            annotation,
+            expressed,
+            chrom_sizes,
+            max_dropped_share=max_dropped_share,
+            chrom_sizes_source=str(chrom_sizes_path),
+        )
     if genes.empty:
         raise InputFormatError(
             annotation_path, "no gene is in both the annotation and the RPKM table"

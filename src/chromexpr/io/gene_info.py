@@ -70,15 +70,21 @@ def _parse_strand(path, line_number, strand: str) -> str:
         raise InputFormatError(path, f"strand {strand!r} is not 1/-1/+/-", line_number) from None
 
 
-def _table(path, rows: list[tuple]) -> pd.DataFrame:
+def _table(path, rows: list[tuple], line_numbers: list[int]) -> pd.DataFrame:
+    """The annotation table of ``rows`` (read from ``line_numbers`` of ``path``)."""
     if not rows:
         raise InputFormatError(path, "no genes found")
     table = pd.DataFrame(rows, columns=COLUMNS)
-    duplicated = table["gene_id"][table["gene_id"].duplicated()]
-    if len(duplicated):
+    duplicated = table["gene_id"].duplicated()
+    if duplicated.any():
+        row = int(duplicated.to_numpy().argmax())
+        gene_id = table["gene_id"].iat[row]
+        first = line_numbers[int((table["gene_id"] == gene_id).to_numpy().argmax())]
         raise InputFormatError(
             path,
-            f"gene id {duplicated.iloc[0]} appears more than once ({len(duplicated)} duplicates)",
+            f"gene id {gene_id} appears more than once (first on line {first}; "
+            f"{int(duplicated.sum())} duplicates)",
+            line_numbers[row],
         )
     return table
 
@@ -89,7 +95,7 @@ def read_gene_info(path: str | os.PathLike[str]) -> pd.DataFrame:
     Fields: ENSG id, chrom without ``chr``, start, end, strand ``1``/``-1``, biotype, symbol,
     description. Some rows carry extra or repeated tabs, so only the first 7 fields are read.
     """
-    rows = []
+    rows, line_numbers = [], []
     for line_number, line in _lines(path):
         fields = line.split("\t")
         if len(fields) < 7:
@@ -98,6 +104,7 @@ def read_gene_info(path: str | os.PathLike[str]) -> pd.DataFrame:
             )
         gene_id, chrom, start, end, strand, _biotype, symbol = fields[:7]
         start_value, end_value = _parse_coordinates(path, line_number, start, end)
+        line_numbers.append(line_number)
         rows.append(
             (
                 gene_id.strip(),
@@ -108,7 +115,7 @@ def read_gene_info(path: str | os.PathLike[str]) -> pd.DataFrame:
                 _parse_strand(path, line_number, strand.strip()),
             )
         )
-    return _table(path, rows)
+    return _table(path, rows, line_numbers)
 
 
 _GTF_ATTRIBUTE = re.compile(r'(\S+)\s+"([^"]*)"')
@@ -124,7 +131,7 @@ def read_gtf(path: str | os.PathLike[str], feature: str = "gene") -> pd.DataFram
     Only rows whose third column is ``feature`` are read. Ensembl version suffixes are dropped so
     ids match the RPKM table.
     """
-    rows = []
+    rows, line_numbers = [], []
     for line_number, line in _lines(path):
         fields = line.split("\t")
         if len(fields) != 9:
@@ -147,6 +154,7 @@ def read_gtf(path: str | os.PathLike[str], feature: str = "gene") -> pd.DataFram
         if not gene_id:
             raise InputFormatError(path, "record has no gene_id / ID attribute", line_number)
         start_value, end_value = _parse_coordinates(path, line_number, fields[3], fields[4])
+        line_numbers.append(line_number)
         rows.append(
             (
                 _strip_version(gene_id),
@@ -157,7 +165,7 @@ def read_gtf(path: str | os.PathLike[str], feature: str = "gene") -> pd.DataFram
                 _parse_strand(path, line_number, fields[6]),
             )
         )
-    return _table(path, rows)
+    return _table(path, rows, line_numbers)
 
 
 def read_annotation(path: str | os.PathLike[str], annotation_format: str) -> pd.DataFrame:
