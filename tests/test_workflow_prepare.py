@@ -12,6 +12,9 @@ import pytest
 
 from chromexpr.counting import count_bins
 from chromexpr.dataset import CellDataset
+from chromexpr.genome.bins import bin_layout, write_bins_bed
+from chromexpr.genome.tss import read_gene_table
+from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.io.processed import import_processed
 
 from .workflow_helpers import copy_workflow, snakemake
@@ -158,15 +161,25 @@ def test_one_demo_cell_counted_in_full_equals_the_fast_engine(prepared, tmp_path
             "bam": prepared / f"results/bam/E003-{mark}.bam",
             "tagalign": prepared / f"resources/remc/reads/E003-{mark}.tagAlign.gz",
         }[source]
+        if engine == "multicov":  # the workflow writes the BED only for multicov
+            write_bins_bed(
+                bin_layout(
+                    read_gene_table(prepared / "results/genes/genes.tsv"),
+                    read_chrom_sizes(prepared / "resources/hg19.chrom.sizes"),
+                    window=5000,
+                    bin_size=100,
+                ),
+                tmp_path / "bins.bed",
+            )
         matrix = count_bins(
             source,
             path,
-            prepared / "results/bins/tss_bins.bed",
             prepared / "results/genes/genes.tsv",
+            prepared / "resources/hg19.chrom.sizes",
             {"window": 5000, "bin_size": 100},
             {"engine": engine, **ALL_READS},
             tmp_path / f"{mark}.npy",
-            chrom_sizes_path=prepared / "resources/hg19.chrom.sizes",
+            bins_bed=tmp_path / "bins.bed" if engine == "multicov" else None,
         )
         np.testing.assert_array_equal(matrix, dataset.counts[:, index, :], err_msg=mark)
 

@@ -262,6 +262,14 @@ def count_source(wildcards):
     return {"source": f"results/bam/{name}.bam", "index": f"results/bam/{name}.bam.bai"}
 
 
+def multicov_bins(wildcards):
+    """The bins BED, which only engine multicov reads (the fast engine and bigWig means lay
+    the bins out from the gene table in the job)."""
+    if config["counting"]["engine"] == "multicov":
+        return {"bins": "results/bins/tss_bins.bed"}
+    return {}
+
+
 def signal_url(wildcards):
     return config["urls"]["signal"].format(cell=wildcards.cell, mark=wildcards.mark)
 

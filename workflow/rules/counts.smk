@@ -1,7 +1,7 @@
 rule count_reads:
     input:
         unpack(count_source),
-        bins="results/bins/tss_bins.bed",
+        unpack(multicov_bins),
         genes="results/genes/genes.tsv",
         chrom_sizes=configured_file("chrom_sizes"),
     output:

@@ -7,10 +7,10 @@ with step_log(snakemake.log[0]):
     count_bins(
         source=snakemake.params.source,
         path=snakemake.input.source,
-        bins_bed=snakemake.input.bins,
         genes_path=snakemake.input.genes,
+        chrom_sizes_path=snakemake.input.chrom_sizes,
         bins=snakemake.params.bins,
         counting=snakemake.params.counting,
         out_path=snakemake.output[0],
-        chrom_sizes_path=snakemake.input.chrom_sizes,
+        bins_bed=snakemake.input.get("bins"),
     )

@@ -71,7 +71,7 @@ def bigwig_bin_means(bigwig: str | os.PathLike[str], layout: BinLayout) -> np.nd
         if not handle.isBigWig():
             raise InputFormatError(bigwig, "not a bigWig (a bigBed?)")
         chrom_lengths = handle.chroms()
-        bin_chroms = np.unique(layout.chrom)
+        bin_chroms = layout.chrom_names[np.unique(layout.chrom_code)]
         if not set(bin_chroms) & set(chrom_lengths):  # e.g. Ensembl names (1, 2) against chr1
             raise InputFormatError(
                 bigwig,
@@ -79,8 +79,9 @@ def bigwig_bin_means(bigwig: str | os.PathLike[str], layout: BinLayout) -> np.nd
                 f"bigWig (it has {', '.join(list(chrom_lengths)[:3])}, ...): another assembly "
                 "or chromosome naming",
             )
-        for chrom in bin_chroms:
-            in_chrom = np.flatnonzero(layout.chrom == chrom)
+        for code in np.unique(layout.chrom_code):
+            chrom = layout.chrom_names[code]
+            in_chrom = np.flatnonzero(layout.chrom_code == code)
             if chrom not in chrom_lengths:
                 logger.warning(f"warning: {bigwig} has no {chrom}; its {len(in_chrom)} bins are 0")
                 continue

@@ -92,8 +92,9 @@ def bam_bin_counts(
         if not alignments.has_index():
             raise InputFormatError(bam, "no index (run samtools index on the sorted BAM)")
         references = pd.Index(alignments.references)
-        bin_reference = references.get_indexer(layout.chrom)  # [bed_lines], -1: not in the BAM
-        absent = np.unique(layout.chrom[bin_reference < 0])
+        # [bed_lines], -1: not in the BAM
+        bin_reference = references.get_indexer(layout.chrom_names)[layout.chrom_code]
+        absent = layout.chrom_names[references.get_indexer(layout.chrom_names) < 0]
         if len(absent):
             logger.info(f"{bam}: no reference for {', '.join(absent)}; their bins count 0")
         for reference in np.unique(bin_reference[bin_reference >= 0]):
@@ -124,7 +125,8 @@ def tagalign_bin_counts(
     # Chromosomes laid end to end on one coordinate let one sort serve the whole genome; no read
     # reaches the next chromosome, since the contig filter drops reads past a chromosome end.
     chrom_offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    bin_chrom = chrom_names.get_indexer(layout.chrom)  # [bed_lines], -1: not in chrom sizes
+    # [bed_lines], -1: not in chrom sizes
+    bin_chrom = chrom_names.get_indexer(layout.chrom_names)[layout.chrom_code]
     has_bins = np.zeros(len(chrom_names), dtype=bool)
     has_bins[bin_chrom[bin_chrom >= 0]] = True
     report = ReadFilterReport()
