@@ -125,6 +125,27 @@ def test_a_second_run_has_nothing_to_do(prepared):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_editing_one_rpkm_value_replans_labels_and_datasets_but_no_counting(prepared, tmp_path):
+    workdir = tmp_path / "edited"
+    shutil.copytree(prepared, workdir, symlinks=True)  # copy2 keeps the files' times
+    rpkm = workdir / "resources/remc/57epigenomes.RPKM.pc.gz"
+    lines = gzip.decompress(rpkm.read_bytes()).decode().splitlines()
+    fields = lines[1].split("\t")
+    fields[1] = f"{float(fields[1]) + 1:g}"
+    rpkm.write_bytes(gzip.compress("\n".join([lines[0], "\t".join(fields), *lines[2:]]).encode()))
+    result = snakemake(
+        workdir,
+        "-n",
+        "results/datasets/E003.npz",
+        "--configfile",
+        "config/config.yaml",
+        "small.yaml",
+    )
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout.split("Job stats:")[1], re.MULTILINE))
+    assert {"gene_table", "labels", "split", "assemble_dataset"} <= jobs.keys()
+    assert not {"count_reads", "gene_positions", "tagalign_to_bam"} & jobs.keys()
+
+
 def test_remc_config_dry_run_plans_280_downloads_offline(tmp_path):
     workdir = copy_workflow(tmp_path)
     result = snakemake(workdir, "--configfile", "config/remc.yaml", "-n", "--quiet", "rules")

@@ -1,13 +1,12 @@
-rule gene_table:
+rule gene_positions:
     input:
         annotation="resources/remc/gene_annotation.txt",
-        rpkm="resources/remc/57epigenomes.RPKM.pc.gz",
         chrom_sizes=configured_file("chrom_sizes"),
         published=configured_file("published_genes"),
     output:
-        "results/genes/genes.tsv",
+        "results/genes/positions.tsv",
     log:
-        "logs/genes/gene_table.log",
+        "logs/genes/gene_positions.log",
     conda:
         "../../envs/prep.yaml"
     resources:
@@ -19,12 +18,33 @@ rule gene_table:
         published_coordinates=config["published_coordinates"],
         max_dropped_share=config["max_dropped_gene_share"],
     script:
+        "../scripts/gene_positions.py"
+
+
+# The counts follow the positions, which do not read the RPKM table: an edited RPKM value
+# reruns the gene table, labels and datasets, never the counting.
+rule gene_table:
+    input:
+        positions="results/genes/positions.tsv",
+        rpkm="resources/remc/57epigenomes.RPKM.pc.gz",
+    output:
+        "results/genes/genes.tsv",
+    log:
+        "logs/genes/gene_table.log",
+    conda:
+        "../../envs/prep.yaml"
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+    params:
+        gene_set=config["gene_set"],
+    script:
         "../scripts/gene_table.py"
 
 
 rule tss_bins:
     input:
-        genes="results/genes/genes.tsv",
+        genes="results/genes/positions.tsv",
         chrom_sizes=configured_file("chrom_sizes"),
     output:
         "results/bins/tss_bins.bed",

@@ -2,7 +2,7 @@ rule count_reads:
     input:
         unpack(count_source),
         unpack(multicov_bins),
-        genes="results/genes/genes.tsv",
+        genes="results/genes/positions.tsv",
         chrom_sizes=configured_file("chrom_sizes"),
     output:
         "results/counts/{cell}-{mark}.npy",

@@ -1,8 +1,11 @@
 """The gene table: which genes, in which order, and where their TSS is.
 
 The gene table (``results/genes/genes.tsv``) has one row per gene in Ensembl-id order with
-columns ``gene_id, symbol, chrom, tss, strand``; ``tss`` is 0-based. Everything downstream
-(bins, counts, labels, splits, datasets) follows its row order.
+columns ``gene_id, symbol, chrom, tss, strand``; ``tss`` is 0-based. Labels, splits and datasets
+follow its row order. Counts follow the rows of the gene positions
+(``results/genes/positions.tsv``, the same columns): every gene that may be counted, from the
+annotation (or the published list) and the chrom sizes alone; the gene table is the positioned
+genes with an RPKM row, so an edited RPKM table is never a reason to count again.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 import os
 from collections.abc import Collection, Mapping
 
+import numpy as np
 import pandas as pd
 
 from chromexpr.atomic import write_tsv
@@ -64,39 +68,31 @@ def _drop_unknown_contigs(
     return genes[known]
 
 
-def annotation_gene_table(
+def annotation_positions(
     annotation: pd.DataFrame,
-    expressed_gene_ids: Collection[str],
     chrom_sizes: Mapping[str, int],
     max_dropped_share: float = 1.0,
     chrom_sizes_source: str = "chrom sizes",
 ) -> pd.DataFrame:
-    """Genes in both the annotation and the RPKM table, on known contigs, sorted by Ensembl id.
+    """The annotation's genes on known contigs as a gene table, sorted by Ensembl id.
 
     At most ``max_dropped_share`` of them may be dropped for lying on contigs the chrom sizes
     lack.
     """
-    expressed = set(expressed_gene_ids)
-    in_both = annotation[annotation["gene_id"].isin(expressed)]
-    logger.info(
-        f"annotation: {len(annotation)} genes, RPKM table: {len(expressed)} genes, "
-        f"in both: {len(in_both)}"
-    )
-    genes = _drop_unknown_contigs(in_both, chrom_sizes, max_dropped_share, chrom_sizes_source)
-    if len(in_both) and genes.empty:
+    genes = _drop_unknown_contigs(annotation, chrom_sizes, max_dropped_share, chrom_sizes_source)
+    if len(annotation) and genes.empty:
         raise InputFormatError(
             "gene table",
-            f"all {len(in_both)} genes are on contigs absent from the chrom sizes (e.g. "
-            f"{in_both['chrom'].iloc[0]}): the annotation and chrom_sizes name another assembly",
+            f"all {len(annotation)} genes are on contigs absent from the chrom sizes (e.g. "
+            f"{annotation['chrom'].iloc[0]}): the annotation and chrom_sizes name another assembly",
         )
     table = genes.assign(tss=annotation_tss(genes))[GENE_TABLE_COLUMNS]
     return table.sort_values("gene_id", kind="stable").reset_index(drop=True)
 
 
-def published_gene_table(
+def published_positions(
     published: pd.DataFrame,
     annotation: pd.DataFrame,
-    expressed_gene_ids: Collection[str],
     chrom_sizes: Mapping[str, int],
     published_coordinates: bool = False,
     source: str = "published gene list",
@@ -108,13 +104,6 @@ def published_gene_table(
     value directly as a BED coordinate (one base to the right). Strand comes from the annotation
     (``.`` for a gene the annotation lacks); it only matters when minus-strand bins are reversed.
     """
-    expressed = set(expressed_gene_ids)
-    missing = [gene for gene in published["gene_id"] if gene not in expressed]
-    if missing:
-        raise InputFormatError(
-            source,
-            f"{len(missing)} genes have no RPKM row, first {missing[0]} (gene_set: published)",
-        )
     unknown = published.loc[~published["chrom"].isin(list(chrom_sizes)), "chrom"]
     if len(unknown):
         raise InputFormatError(source, f"chromosome {unknown.iloc[0]} is not in the chrom sizes")
@@ -129,6 +118,52 @@ def published_gene_table(
             "strand": strand,
         }
     ).reset_index(drop=True)
+
+
+def expressed_gene_table(
+    positions: pd.DataFrame,
+    expressed_gene_ids: Collection[str],
+    gene_set: str,
+    source: str = "gene positions",
+) -> pd.DataFrame:
+    """The gene table: the genes of ``positions`` that have an RPKM row, in its order.
+
+    gene_set annotation keeps the genes in both; published needs every listed gene, since a
+    dropped row would shift the published split.
+    """
+    check_gene_set(gene_set)
+    has_rpkm = positions["gene_id"].isin(set(expressed_gene_ids))
+    if gene_set == "published" and not has_rpkm.all():
+        missing = positions.loc[~has_rpkm, "gene_id"]
+        raise InputFormatError(
+            source,
+            f"{len(missing)} genes have no RPKM row, first {missing.iloc[0]} (gene_set: published)",
+        )
+    logger.info(
+        f"gene positions: {len(positions)} rows, RPKM table: {len(set(expressed_gene_ids))} "
+        f"genes, in both: {int(has_rpkm.sum())} rows"
+    )
+    if not has_rpkm.any():
+        raise InputFormatError(source, "no gene has a row in the RPKM table")
+    return positions[has_rpkm].reset_index(drop=True)
+
+
+def position_rows(positions: pd.DataFrame, genes: pd.DataFrame) -> np.ndarray:
+    """The row of ``positions`` holding each gene of the gene table ``genes``: [genes] int64.
+
+    Matched on gene id, chromosome and TSS (the published list's seven twice-listed ids have
+    identical windows, so either row holds their counts).
+    """
+    keys = ["gene_id", "chrom", "tss"]
+    first = positions[keys].reset_index().drop_duplicates(keys)
+    matched = genes[keys].merge(first, on=keys, how="left")["index"]
+    if matched.isna().any():
+        missing = genes["gene_id"][matched.isna().to_numpy()].iloc[0]
+        raise InputFormatError(
+            "gene positions",
+            f"gene {missing} of the gene table has no position (files of different runs: rerun)",
+        )
+    return matched.to_numpy(np.int64)
 
 
 def write_gene_table(genes: pd.DataFrame, path: str | os.PathLike[str]) -> None:
@@ -150,10 +185,9 @@ def check_gene_set(gene_set: str) -> None:
         raise ConfigError("gene_set", f"{gene_set!r} is not one of {GENE_SETS}")
 
 
-def build_gene_table(
+def build_gene_positions(
     annotation_path: str | os.PathLike[str],
     annotation_format: str,
-    rpkm_path: str | os.PathLike[str],
     chrom_sizes_path: str | os.PathLike[str],
     gene_set: str,
     published_path: str | os.PathLike[str],
@@ -161,32 +195,45 @@ def build_gene_table(
     out_path: str | os.PathLike[str],
     max_dropped_share: float = 1.0,
 ) -> pd.DataFrame:
-    """Read the inputs, select the gene set and write the gene table."""
+    """Read the annotation (and the published list) and write the positions of every gene that
+    may be counted, as a gene table. Expression plays no part, so editing the RPKM table
+    leaves the positions, and the counts made from them, as they are."""
     check_gene_set(gene_set)
     annotation = read_annotation(annotation_path, annotation_format)
-    expressed = read_rpkm_gene_ids(rpkm_path)
     chrom_sizes = read_chrom_sizes(chrom_sizes_path)
     if gene_set == "published":
-        genes = published_gene_table(
+        positions = published_positions(
             read_published_genes(published_path),
             annotation,
-            expressed,
             chrom_sizes,
             published_coordinates=published_coordinates,
             source=str(published_path),
         )
     else:
-        genes = annotation_gene_table(
+        positions = annotation_positions(
             annotation,
-            expressed,
             chrom_sizes,
             max_dropped_share=max_dropped_share,
             chrom_sizes_source=str(chrom_sizes_path),
         )
-    if genes.empty:
-        raise InputFormatError(
-            annotation_path, "no gene is in both the annotation and the RPKM table"
-        )
+    write_gene_table(positions, out_path)
+    logger.info(f"gene set {gene_set}: positions of {len(positions)} rows")
+    return positions
+
+
+def build_gene_table(
+    positions_path: str | os.PathLike[str],
+    rpkm_path: str | os.PathLike[str],
+    gene_set: str,
+    out_path: str | os.PathLike[str],
+) -> pd.DataFrame:
+    """Write the gene table: the positioned genes that the RPKM table has."""
+    genes = expressed_gene_table(
+        read_gene_table(positions_path),
+        read_rpkm_gene_ids(rpkm_path),
+        gene_set,
+        str(positions_path),
+    )
     write_gene_table(genes, out_path)
     logger.info(
         f"gene set {gene_set}: {len(genes)} rows, {genes['gene_id'].nunique()} distinct genes"
