@@ -1,19 +1,21 @@
-"""tagAlign to a sorted, indexed BAM: contig filter, ``bedtools bedtobam``, ``pysam`` sort + index."""
+"""tagAlign to a sorted, indexed BAM: contig filter streamed into ``bedtools bedtobam``, ``pysam`` sort + index."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import subprocess
+import tempfile
 from pathlib import Path
 
-import pybedtools
 import pysam
 
 from chromexpr.atomic import atomic_path
 from chromexpr.errors import InputFormatError, ToolError
 from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.io.tagalign import ReadFilterReport, filter_known_contigs, read_tagalign_chunks
-from chromexpr.tools import pybedtools_workdir, require_tool
+from chromexpr.tools import require_tool
 
 logger = logging.getLogger(__name__)
 
@@ -33,27 +35,47 @@ def tagalign_to_bam(
     report = ReadFilterReport()
     bam = Path(bam)
     bam.parent.mkdir(parents=True, exist_ok=True)
-    with pybedtools_workdir(bam.parent) as workdir:
-        filtered = workdir / "reads.bed"
-        with open(filtered, "w") as handle:
-            for chunk in read_tagalign_chunks(tagalign):
-                kept = filter_known_contigs(chunk, chrom_sizes, report)
-                # bedtobam wants BED6; every tagAlign read is named N with score 1000.
-                kept.assign(name="N", score=1000)[
-                    ["chrom", "start", "end", "name", "score", "strand"]
-                ].to_csv(handle, sep="\t", header=False, index=False)
-                logger.info(f"{tagalign}: {report.reads_total} reads parsed")
+    with tempfile.TemporaryDirectory(prefix="chromexpr-", dir=bam.parent) as folder:
+        workdir = Path(folder)
+        unsorted = workdir / "unsorted.bam"
+        # The filtered reads stream into bedtobam while the next chunk is parsed (two cores
+        # busy, no BED written in between); -ubam: the unsorted BAM is read once, by the sort.
+        messages = workdir / "bedtobam.stderr"
+        with open(unsorted, "wb") as out, open(messages, "wb") as err:
+            bedtobam = subprocess.Popen(
+                ["bedtools", "bedtobam", "-ubam", "-i", "stdin", "-g", str(chrom_sizes_path)],
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=err,  # a file, not a pipe: a full pipe would stall bedtobam
+            )
+            try:
+                for chunk in read_tagalign_chunks(tagalign):
+                    kept = filter_known_contigs(chunk, chrom_sizes, report)
+                    # bedtobam wants BED6; every tagAlign read is named N with score 1000.
+                    bed = kept.assign(name="N", score=1000)[
+                        ["chrom", "start", "end", "name", "score", "strand"]
+                    ].to_csv(sep="\t", header=False, index=False)
+                    try:
+                        bedtobam.stdin.write(bed.encode())
+                    except BrokenPipeError:  # bedtobam stopped; its stderr says why
+                        break
+                    logger.info(f"{tagalign}: {report.reads_total} reads parsed")
+            finally:
+                with contextlib.suppress(BrokenPipeError):
+                    bedtobam.stdin.close()
+                bedtobam.wait()
         if report.reads_total == 0:
             raise InputFormatError(tagalign, "no reads (empty tagAlign)")
         if report.reads_kept == 0:
             raise InputFormatError(
                 tagalign, f"no read left after the contig filter: {report.summary()}"
             )
+        if bedtobam.returncode:
+            raise ToolError(
+                f"bedtools bedtobam failed on {tagalign} (exit {bedtobam.returncode}): "
+                f"{messages.read_text().strip()}"
+            )
         logger.info(report.summary())
-        try:
-            unsorted = pybedtools.BedTool(str(filtered)).to_bam(g=str(chrom_sizes_path)).fn
-        except pybedtools.helpers.BEDToolsError as error:
-            raise ToolError(f"bedtools bedtobam failed on {tagalign}: {error}") from error
         index = workdir / "reads.bam.bai"
         with atomic_path(bam, suffix=".bam") as tmp_bam:
             sort_prefix = str(workdir / "sort")
@@ -67,7 +89,7 @@ def tagalign_to_bam(
                 sort_prefix,
                 "-o",
                 str(tmp_bam),
-                unsorted,
+                str(unsorted),
             )
             pysam.index(str(tmp_bam), str(index))
         os.replace(index, str(bam) + ".bai")
