@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
+from typing import BinaryIO
 
 import pysam
 
@@ -49,17 +52,7 @@ def tagalign_to_bam(
                 stderr=err,  # a file, not a pipe: a full pipe would stall bedtobam
             )
             try:
-                for chunk in read_tagalign_chunks(tagalign):
-                    kept = filter_known_contigs(chunk, chrom_sizes, report)
-                    # bedtobam wants BED6; every tagAlign read is named N with score 1000.
-                    bed = kept.assign(name="N", score=1000)[
-                        ["chrom", "start", "end", "name", "score", "strand"]
-                    ].to_csv(sep="\t", header=False, index=False)
-                    try:
-                        bedtobam.stdin.write(bed.encode())
-                    except BrokenPipeError:  # bedtobam stopped; its stderr says why
-                        break
-                    logger.info(f"{tagalign}: {report.reads_total} reads parsed")
+                _stream_bed6(tagalign, chrom_sizes, report, bedtobam.stdin)
             finally:
                 with contextlib.suppress(BrokenPipeError):
                     bedtobam.stdin.close()
@@ -95,3 +88,47 @@ def tagalign_to_bam(
         os.replace(index, str(bam) + ".bai")
     logger.info(f"wrote {bam} ({report.reads_kept} reads)")
     return report
+
+
+def _stream_bed6(
+    tagalign: str | os.PathLike[str],
+    chrom_sizes: dict[str, int],
+    report: ReadFilterReport,
+    sink: BinaryIO,
+) -> None:
+    """Write the reads that pass the contig filter to ``sink`` as BED6 text.
+
+    A thread writes each chunk while the next is parsed and formatted: writing blocks while
+    bedtobam converts, and parsing would otherwise wait for it.
+    """
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+    broken = threading.Event()
+
+    def write() -> None:
+        while (data := chunks.get()) is not None:
+            if broken.is_set():
+                continue
+            try:
+                sink.write(data)
+            except BrokenPipeError:  # bedtobam stopped; its stderr says why
+                broken.set()
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        for chunk in read_tagalign_chunks(tagalign):
+            kept = filter_known_contigs(chunk, chrom_sizes, report)
+            if broken.is_set():
+                break
+            # bedtobam wants BED6; every tagAlign read is named N with score 1000.
+            chunks.put(
+                kept.assign(name="N", score=1000)[
+                    ["chrom", "start", "end", "name", "score", "strand"]
+                ]
+                .to_csv(sep="\t", header=False, index=False)
+                .encode()
+            )
+            logger.info(f"{tagalign}: {report.reads_total} reads parsed")
+    finally:
+        chunks.put(None)
+        writer.join()
