@@ -41,6 +41,7 @@ def published_aucs(workdir: Path) -> str:
 def crosscell_table(workdir: Path, model: str) -> str:
     summary = pd.read_csv(workdir / "results/tables/crosscell_summary.tsv", sep="\t")
     means = summary[(summary["cell"] == "mean") & (summary["model"] == model)]
+    means = means.sort_values("normalisation", key=lambda names: names != "none", kind="stable")
     header = "| normalisation | " + " | ".join(CROSSCELL_COLUMNS.values()) + " |"
     lines = [header, "|---|" + "--:|" * len(CROSSCELL_COLUMNS)]
     for _, row in means.iterrows():
