@@ -17,16 +17,18 @@ rule gene_positions:
         annotation_format=config["annotation_format"],
         published_coordinates=config["published_coordinates"],
         max_dropped_share=config["max_dropped_gene_share"],
+        biotypes=config["annotation"]["biotypes"],
+        tss=config["annotation"]["tss"],
     script:
         "../scripts/gene_positions.py"
 
 
-# The counts follow the positions, which do not read the RPKM table: an edited RPKM value
-# reruns the gene table, labels and datasets, never the counting.
+# The counts follow the positions, which do not read the expression input: an edited RPKM
+# value reruns the gene table, labels and datasets, never the counting.
 rule gene_table:
     input:
         positions="results/genes/positions.tsv",
-        rpkm="resources/remc/57epigenomes.RPKM.pc.gz",
+        expression=gene_table_expression(),
     output:
         "results/genes/genes.tsv",
     log:
@@ -38,6 +40,7 @@ rule gene_table:
         runtime=per_attempt(30),
     params:
         gene_set=config["gene_set"],
+        gene_column=expression_gene_column(),
     script:
         "../scripts/gene_table.py"
 

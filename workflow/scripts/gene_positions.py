@@ -13,4 +13,6 @@ with step_log(snakemake.log[0]):
         published_coordinates=snakemake.params.published_coordinates,
         out_path=snakemake.output[0],
         max_dropped_share=snakemake.params.max_dropped_share,
+        biotypes=snakemake.params.biotypes,
+        tss_source=snakemake.params.tss,
     )

@@ -12,31 +12,41 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from chromexpr.atomic import write_tsv
-from chromexpr.errors import ConfigError, InputFormatError
+from chromexpr.errors import ConfigError, InputFormatError, preview
 from chromexpr.io.chrom_sizes import read_chrom_sizes
-from chromexpr.io.gene_info import read_annotation
+from chromexpr.io.expression import expressed_gene_ids
+from chromexpr.io.gene_info import filter_biotypes, read_annotation
 from chromexpr.io.published_genes import read_published_genes
-from chromexpr.io.rpkm import read_rpkm_gene_ids
 
 logger = logging.getLogger(__name__)
 
 GENE_TABLE_COLUMNS = ["gene_id", "symbol", "chrom", "tss", "strand"]
 GENE_SETS = ("annotation", "published")
+TSS_SOURCES = ("gene", "canonical_transcript")
 
 
-def annotation_tss(annotation: pd.DataFrame) -> pd.Series:
+def annotation_tss(annotation: pd.DataFrame, tss_source: str = "gene") -> pd.Series:
     """0-based, strand-aware TSS: the first base of a ``+`` gene, the last base of a ``-`` gene.
 
     ``annotation`` has 1-based inclusive ``start``/``end`` as Ensembl gives them.
+    ``tss_source="canonical_transcript"`` takes the start/end of the gene's canonical transcript
+    (``canonical_start``/``canonical_end``) where it has one, the gene's elsewhere.
     """
+    start, end = annotation["start"], annotation["end"]
+    if tss_source == "canonical_transcript":
+        has_canonical = annotation["canonical_start"].notna()
+        start = start.where(~has_canonical, annotation["canonical_start"])
+        end = end.where(~has_canonical, annotation["canonical_end"])
+    elif tss_source != "gene":
+        raise ConfigError("annotation.tss", f"{tss_source!r} is not one of {TSS_SOURCES}")
     plus = annotation["strand"] == "+"
-    return (annotation["start"].where(plus, annotation["end"]) - 1).astype("int64")
+    return (start.where(plus, end) - 1).astype("int64")
 
 
 def _drop_unknown_contigs(
@@ -73,8 +83,10 @@ def annotation_positions(
     chrom_sizes: Mapping[str, int],
     max_dropped_share: float = 1.0,
     chrom_sizes_source: str = "chrom sizes",
+    tss_source: str = "gene",
 ) -> pd.DataFrame:
-    """The annotation's genes on known contigs as a gene table, sorted by Ensembl id.
+    """The annotation's genes on known contigs as a gene table, sorted by Ensembl id; the TSS
+    from ``tss_source`` (see annotation_tss).
 
     At most ``max_dropped_share`` of them may be dropped for lying on contigs the chrom sizes
     lack.
@@ -86,7 +98,7 @@ def annotation_positions(
             f"all {len(annotation)} genes are on contigs absent from the chrom sizes (e.g. "
             f"{annotation['chrom'].iloc[0]}): the annotation and chrom_sizes name another assembly",
         )
-    table = genes.assign(tss=annotation_tss(genes))[GENE_TABLE_COLUMNS]
+    table = genes.assign(tss=annotation_tss(genes, tss_source))[GENE_TABLE_COLUMNS]
     return table.sort_values("gene_id", kind="stable").reset_index(drop=True)
 
 
@@ -137,10 +149,10 @@ def expressed_gene_table(
         missing = positions.loc[~has_rpkm, "gene_id"]
         raise InputFormatError(
             source,
-            f"{len(missing)} genes have no RPKM row, first {missing.iloc[0]} (gene_set: published)",
+            f"{len(missing)} genes have no expression row, first {missing.iloc[0]} (gene_set: published)",
         )
     logger.info(
-        f"gene positions: {len(positions)} rows, RPKM table: {len(set(expressed_gene_ids))} "
+        f"gene positions: {len(positions)} rows, expression input: {len(set(expressed_gene_ids))} "
         f"genes, in both: {int(has_rpkm.sum())} rows"
     )
     if not has_rpkm.any():
@@ -194,12 +206,20 @@ def build_gene_positions(
     published_coordinates: bool,
     out_path: str | os.PathLike[str],
     max_dropped_share: float = 1.0,
+    biotypes: Collection[str] | None = None,
+    tss_source: str = "gene",
 ) -> pd.DataFrame:
     """Read the annotation (and the published list) and write the positions of every gene that
-    may be counted, as a gene table. Expression plays no part, so editing the RPKM table
-    leaves the positions, and the counts made from them, as they are."""
+    may be counted, as a gene table. Expression plays no part, so editing the expression input
+    leaves the positions, and the counts made from them, as they are.
+
+    ``biotypes`` filters a GTF/GFF3 annotation (None: every gene); gene_info, whose REMC table
+    lists protein-coding genes by its RPKM table, is never filtered.
+    """
     check_gene_set(gene_set)
     annotation = read_annotation(annotation_path, annotation_format)
+    if annotation_format != "gene_info":
+        annotation = filter_biotypes(annotation, biotypes, annotation_path)
     chrom_sizes = read_chrom_sizes(chrom_sizes_path)
     if gene_set == "published":
         positions = published_positions(
@@ -215,6 +235,7 @@ def build_gene_positions(
             chrom_sizes,
             max_dropped_share=max_dropped_share,
             chrom_sizes_source=str(chrom_sizes_path),
+            tss_source=tss_source,
         )
     write_gene_table(positions, out_path)
     logger.info(f"gene set {gene_set}: positions of {len(positions)} rows")
@@ -223,17 +244,26 @@ def build_gene_positions(
 
 def build_gene_table(
     positions_path: str | os.PathLike[str],
-    rpkm_path: str | os.PathLike[str],
+    expression_paths: Sequence[str | os.PathLike[str]],
     gene_set: str,
     out_path: str | os.PathLike[str],
+    gene_column: str | None = None,
 ) -> pd.DataFrame:
-    """Write the gene table: the positioned genes that the RPKM table has."""
-    genes = expressed_gene_table(
-        read_gene_table(positions_path),
-        read_rpkm_gene_ids(rpkm_path),
-        gene_set,
-        str(positions_path),
-    )
+    """Write the gene table: the positioned genes that the expression input has.
+
+    ``expression_paths``: the expression matrix (its ``gene_column``; None: the first), or every
+    sample's expression table; a gene must be in all of them.
+    """
+    positions = read_gene_table(positions_path)
+    expressed = expressed_gene_ids(expression_paths, gene_column)
+    if not positions["gene_id"].isin(set(expressed)).any():
+        raise InputFormatError(
+            positions_path,
+            f"no gene is in both the annotation and the expression input "
+            f"{preview([str(path) for path in expression_paths])}: annotation ids "
+            f"{preview(positions['gene_id'].head(6))}, expression ids {preview(expressed[:6])}",
+        )
+    genes = expressed_gene_table(positions, expressed, gene_set, str(positions_path))
     write_gene_table(genes, out_path)
     logger.info(
         f"gene set {gene_set}: {len(genes)} rows, {genes['gene_id'].nunique()} distinct genes"
