@@ -151,7 +151,7 @@ def test_marks_need_at_least_one_mark_and_no_repeats(marks):
         ("expression: {files: 'quant/{sample}.sf'}", "config key 'expression.files'"),
         (
             "expression: {format: rsem, files: 'quant/E003.genes.results'}",
-            "['expression']['properties']['files']",
+            "config key 'expression.files'",
         ),
     ],
 )
