@@ -95,3 +95,8 @@ def test_export_writes_integers_the_published_loaders_read(tmp_path):
     export_processed(as_float, tmp_path / "out")
     line = (tmp_path / "out/E003/classification/train.csv").read_text().splitlines()[0]
     assert [int(field) for field in line.split(",")] == [3, 1, 1, 2, 3, 4, 5, 1]
+
+
+def test_the_published_toy_folder_imports_under_its_own_name(tmp_path):
+    write_cell(tmp_path, cell="Toy")
+    assert import_processed(tmp_path, "Toy", OFFSETS).cell == "Toy"
