@@ -130,8 +130,9 @@ def run_step(step: str, workdir: Path) -> dict:
 
         source = "tagalign" if step == "count-tagalign" else "bam"
         count_bins(
-            source=source,
-            path=workdir / ("reads.tagAlign.gz" if source == "tagalign" else "reads.bam"),
+            sources=[
+                (source, workdir / ("reads.tagAlign.gz" if source == "tagalign" else "reads.bam"))
+            ],
             genes_path=workdir / "positions.tsv",
             chrom_sizes_path=CHROM_SIZES,
             bins=BINS,

@@ -193,8 +193,7 @@ def test_one_demo_cell_counted_in_full_equals_the_fast_engine(prepared, tmp_path
                 tmp_path / "bins.bed",
             )
         matrix = count_bins(
-            source,
-            path,
+            [(source, path)],
             prepared / "results/genes/genes.tsv",
             prepared / "resources/hg19.chrom.sizes",
             {"window": 5000, "bin_size": 100},

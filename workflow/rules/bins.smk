@@ -1,7 +1,7 @@
 rule gene_positions:
     input:
         annotation="resources/remc/gene_annotation.txt",
-        chrom_sizes=configured_file("chrom_sizes"),
+        chrom_sizes=genome_file(),
         published=configured_file("published_genes"),
     output:
         "results/genes/positions.tsv",
@@ -48,7 +48,7 @@ rule gene_table:
 rule tss_bins:
     input:
         genes="results/genes/positions.tsv",
-        chrom_sizes=configured_file("chrom_sizes"),
+        chrom_sizes=genome_file(),
     output:
         "results/bins/tss_bins.bed",
     log:

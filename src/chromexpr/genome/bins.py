@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -49,9 +50,9 @@ class BinLayout:
     n_genes: int
     n_bins: int
 
-    @property
+    @cached_property
     def chrom(self) -> np.ndarray:
-        """The chromosome of each bin: [bins_kept] str."""
+        """The chromosome of each bin: [bins_kept] str (built once, when first asked for)."""
         return self.chrom_names[self.chrom_code]
 
     @classmethod
