@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -37,7 +38,21 @@ def write_metrics(directory, cell, model, test_auc):
         "seconds_per_epoch": 1.25 if model == "deepchrome" else 0.25,
     }
     path.write_text(json.dumps(metrics))
+    write_predictions(path.parent / "predictions.tsv", test_auc)
     return path
+
+
+def write_predictions(path, test_auc):
+    """Ten negatives scored 0..9 and ten positives that each outrank 10 x ``test_auc`` of them:
+    a test AUC of exactly ``test_auc`` (a multiple of 0.1)."""
+    positive = round(10 * test_auc) - 0.5
+    pd.DataFrame(
+        {
+            "gene_id": [f"G{index}" for index in range(20)],
+            "label": [0] * 10 + [1] * 10,
+            "probability": np.concatenate([np.arange(10.0), np.full(10, positive)]) / 10,
+        }
+    ).to_csv(path, sep="\t", index=False)
 
 
 @pytest.fixture
@@ -57,10 +72,45 @@ def read_tsv(path):
 def test_long_table_has_one_row_per_cell_and_model(tables):
     long = read_tsv(tables / "auc.tsv")
     assert list(zip(long["cell"], long["model"], long["test_auc"], strict=True)) == RUNS
-    assert list(long.columns[:5]) == ["cell", "model", "test_auc", "valid_auc", "train_auc"]
-    assert {"best_epoch", "epochs_run", "wall_seconds", "device", "n_parameters", "recipe"} <= set(
-        long.columns
-    )
+    assert list(long.columns[:3]) == ["cell", "model", "test_auc"]
+    assert {
+        "valid_auc",
+        "train_auc",
+        "best_epoch",
+        "epochs_run",
+        "wall_seconds",
+        "device",
+        "n_parameters",
+        "recipe",
+    } <= set(long.columns)
+
+
+def test_long_table_gives_each_test_auc_its_delong_interval(tables):
+    long = read_tsv(tables / "auc.tsv")
+    assert list(long.columns[2:6]) == [
+        "test_auc",
+        "test_auc_se",
+        "test_auc_ci_low",
+        "test_auc_ci_high",
+    ]
+    assert (long["test_auc_ci_low"] < long["test_auc"]).all()
+    assert (long["test_auc"] < long["test_auc_ci_high"]).all()
+    # E003 deepchrome (AUC 0.8): every positive outranks the same 8 negatives, so the positives'
+    # components do not vary; the negatives' are 1 (8 of them) or 0 (2): variance 16/90.
+    e003 = long.iloc[0]
+    assert e003["test_auc_se"] == pytest.approx(np.sqrt(16 / 90 / 10))
+    assert e003["test_auc_ci_low"] == pytest.approx(0.8 - 1.959964 * np.sqrt(16 / 900), abs=1e-5)
+    # 0.8 + 0.26 is clipped to the AUC's range.
+    assert e003["test_auc_ci_high"] == 1.0
+
+
+def test_predictions_that_disagree_with_the_metrics_are_an_error_naming_the_file(tmp_path):
+    path = write_metrics(tmp_path / "runs", "E003", "deepchrome", 0.8)
+    write_predictions(path.parent / "predictions.tsv", 0.6)
+    published = tmp_path / "published.tsv"
+    published.write_text("cell\tauc\nE003\t0.77\n")
+    with pytest.raises(InputFormatError, match="predictions.tsv.*0.6000"):
+        build_auc_tables([path], published, tmp_path / "tables")
 
 
 def test_wide_table_has_cells_by_models_then_summary_rows(tables):
@@ -78,7 +128,7 @@ def test_markdown_table_shows_three_decimals(tables):
     lines = (tables / "auc_wide.md").read_text().splitlines()
     assert lines[0] == "| cell | deepchrome | linear |"
     assert lines[1] == "|:--|--:|--:|"
-    assert lines[3] == "| E004 | 0.900 |  |"
+    assert lines[3].startswith("| E004 | 0.900 [0.7") and lines[3].endswith("] |  |")
     assert lines[5] == "| mean | 0.767 | 0.600 |"
 
 
@@ -87,6 +137,7 @@ def test_comparison_pairs_our_test_auc_with_the_published_one(tables):
     e003 = comparison[(comparison["cell"] == "E003") & (comparison["model"] == "deepchrome")]
     assert e003["published_auc"].item() == 0.77
     assert e003["difference"].item() == pytest.approx(0.03)
+    assert e003["published_in_interval"].item()
 
 
 def test_comparison_keeps_a_cell_missing_from_the_published_table_with_an_empty_value(tables):
@@ -141,6 +192,8 @@ def test_models_table_has_each_models_size_cost_and_mean_auc(tables):
     assert models.loc["deepchrome", "cells"] == 3
     assert models.loc["deepchrome", "mean_test_auc"] == pytest.approx(0.767, abs=1e-3)
     assert models.loc["linear", "median_test_auc"] == pytest.approx(0.6)
+    # t interval of the mean of 0.7 and 0.5: 0.6 +- 12.7062 x 0.1.
+    assert models.loc["linear", "mean_test_auc_ci_low"] == pytest.approx(0.6 - 1.270620, abs=1e-5)
     assert models.loc["deepchrome", "mean_seconds_per_epoch"] == 1.25
     assert models.loc["linear", "mean_seconds_per_cell"] == 12.5
 

@@ -22,20 +22,26 @@ logger = logging.getLogger(__name__)
 def assemble_cell_dataset(
     cell: str,
     genes: pd.DataFrame,
-    labels: pd.DataFrame,
+    labels: pd.DataFrame | None,
     split: pd.DataFrame,
     mark_counts: Mapping[str, np.ndarray],
     offsets: np.ndarray,
 ) -> CellDataset:
     """Join the gene table, the cell's labels, the split and per-mark counts [genes, bins].
 
-    ``labels`` is the long label table (all cells); ``split`` the split table. All three tables
-    must list the same genes in the same order: a mismatch means they come from different runs.
+    ``labels`` is the long label table (all cells), or None for a sample without expression
+    (a prediction target: labels -1, RPKM NaN); ``split`` the split table. The tables must list
+    the same genes in the same order: a mismatch means they come from different runs.
     """
-    cell_labels = labels[labels["cell"] == cell].reset_index(drop=True)
-    if cell_labels.empty:
-        raise InputFormatError("label table", f"no labels for cell {cell}")
     gene_ids = genes["gene_id"].to_numpy(str)
+    if labels is None:
+        cell_labels = pd.DataFrame(
+            {"gene_id": gene_ids, "label": np.full(len(gene_ids), -1), "rpkm": np.nan}
+        )
+    else:
+        cell_labels = labels[labels["cell"] == cell].reset_index(drop=True)
+        if cell_labels.empty:
+            raise InputFormatError("label table", f"no labels for cell {cell}")
     for name, table in (("label table", cell_labels), ("split table", split)):
         if not np.array_equal(table["gene_id"].to_numpy(str), gene_ids):
             raise InputFormatError(
@@ -69,14 +75,15 @@ def assemble_from_files(
     cell: str,
     genes_path: str | os.PathLike[str],
     positions_path: str | os.PathLike[str],
-    labels_path: str | os.PathLike[str],
+    labels_path: str | os.PathLike[str] | None,
     split_path: str | os.PathLike[str],
     counts_paths: Mapping[str, str | os.PathLike[str]],
     bins: Mapping[str, int],
     out_path: str | os.PathLike[str],
 ) -> CellDataset:
-    """Read the workflow's intermediate files and write the cell's dataset. Counts have one row
-    per gene position; the gene table's genes are taken from them."""
+    """Read the workflow's intermediate files and write the cell's dataset (without labels
+    where ``labels_path`` is None). Counts have one row per gene position; the gene table's
+    genes are taken from them."""
     genes = read_gene_table(genes_path)
     positions = read_gene_table(positions_path)
     rows = position_rows(positions, genes)
@@ -91,7 +98,7 @@ def assemble_from_files(
     dataset = assemble_cell_dataset(
         cell,
         genes,
-        read_label_table(labels_path),
+        read_label_table(labels_path) if labels_path is not None else None,
         read_split_table(split_path),
         mark_counts,
         bin_offsets(bins["window"], bins["bin_size"]),

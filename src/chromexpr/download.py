@@ -161,6 +161,12 @@ def link_or_copy(source: Path, destination: Path) -> None:
             shutil.copyfile(source, tmp)
 
 
+def folder_url(folder: str, file: str) -> str:
+    """The URL of ``file`` inside ``folder``, given as a URL or as a local path."""
+    base = folder if "://" in folder or folder.startswith("file:") else f"file:{folder}"
+    return f"{base.rstrip('/')}/{file}"
+
+
 def download(
     url: str,
     destination: str | os.PathLike[str],

@@ -1,5 +1,6 @@
-"""Tables over every trained (cell, model): AUC (long, wide, next to the published DeepChrome AUCs),
-the models' sizes and costs, and the regression task's correlations."""
+"""Tables over every trained (cell, model): AUC with its 95% DeLong interval (long, wide, next to
+the published DeepChrome AUCs), the models' sizes and costs, and the regression task's
+correlations."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from chromexpr.atomic import atomic_path, write_tsv
 from chromexpr.errors import InputFormatError
+from chromexpr.stats import auc_interval, mean_interval
 
 # What every run records after its scores, in both tasks' tables.
 RUN_COLUMNS = ("best_epoch", "epochs_run", "wall_seconds", "device", "n_parameters", "recipe")
@@ -28,6 +31,11 @@ REGRESSION_COLUMNS = (
     *RUN_COLUMNS,
 )
 SUMMARY_ROWS = ("mean", "median", "min", "max")
+# The test AUC's DeLong standard error and 95% interval, from the run's predictions.tsv.
+INTERVAL_COLUMNS = ("test_auc_se", "test_auc_ci_low", "test_auc_ci_high")
+# A recomputed AUC further than this from metrics.json's means the files do not belong together
+# (predictions.tsv keeps 9 significant digits, which can only create ties of a few genes).
+AUC_TOLERANCE = 1e-3
 
 
 def read_metrics(
@@ -57,6 +65,52 @@ def read_metrics(
         )
     table = pd.DataFrame(rows, columns=[*columns, "seconds_per_epoch"])
     return table.sort_values(["cell", "model"], ignore_index=True)
+
+
+def predictions_path(metrics_path: Path) -> Path:
+    """The run's predictions.tsv: every run writes it beside its metrics.json."""
+    return Path(metrics_path).parent / "predictions.tsv"
+
+
+def read_predictions(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(labels [test genes] 0/1, p(high) [test genes]) from a classifier's predictions.tsv."""
+    try:
+        table = pd.read_csv(path, sep="\t", dtype={"gene_id": str})
+    except (OSError, ValueError) as error:
+        raise InputFormatError(path, f"cannot read predictions: {error}") from error
+    missing = [column for column in ("gene_id", "label", "probability") if column not in table]
+    if missing:
+        raise InputFormatError(path, f"predictions without {missing}")
+    return table["label"].to_numpy(), table["probability"].to_numpy(dtype=np.float64)
+
+
+def with_auc_intervals(long: pd.DataFrame, metrics_paths: Sequence[Path]) -> pd.DataFrame:
+    """``long`` (``read_metrics`` of ``metrics_paths``) with ``INTERVAL_COLUMNS`` after
+    test_auc, each from the predictions.tsv beside the run's metrics.json."""
+    intervals = {}
+    for path in metrics_paths:
+        metrics = json.loads(Path(path).read_text())
+        predictions = predictions_path(path)
+        try:
+            interval = auc_interval(*read_predictions(predictions))
+        except ValueError as error:
+            raise InputFormatError(predictions, str(error)) from error
+        if abs(interval.auc - metrics["test_auc"]) > AUC_TOLERANCE:
+            raise InputFormatError(
+                predictions,
+                f"AUC {interval.auc:.4f} of the predictions, {metrics['test_auc']:.4f} in {path}",
+            )
+        intervals[(metrics["cell"], metrics["model"])] = (
+            interval.se,
+            interval.low,
+            interval.high,
+        )
+    keys = list(zip(long["cell"], long["model"], strict=True))
+    table = long.copy()
+    position = table.columns.get_loc("test_auc") + 1
+    for offset, column in enumerate(INTERVAL_COLUMNS):
+        table.insert(position + offset, column, [intervals[key][offset] for key in keys])
+    return table
 
 
 def read_auc_table(path: Path) -> pd.DataFrame:
@@ -89,36 +143,60 @@ def wide_auc(long: pd.DataFrame, value: str = "test_auc") -> pd.DataFrame:
 def published_comparison(long: pd.DataFrame, published: pd.Series) -> pd.DataFrame:
     """Our test AUC beside the published DeepChrome AUC for every (cell, model) run.
 
-    A cell absent from the published table keeps its row, with the published AUC empty.
+    A cell absent from the published table keeps its row, with the published AUC empty;
+    ``published_in_interval`` says whether the published AUC lies in our 95% interval.
     """
-    table = long[["cell", "model", "test_auc"]].copy()
+    table = long[["cell", "model", "test_auc", "test_auc_ci_low", "test_auc_ci_high"]].copy()
     table["published_auc"] = table["cell"].map(published)
     table["difference"] = table["test_auc"] - table["published_auc"]
+    table["published_in_interval"] = (
+        table["published_auc"]
+        .between(table["test_auc_ci_low"], table["test_auc_ci_high"])
+        .where(table["published_auc"].notna())
+    )
     return table
 
 
-def markdown_table(wide: pd.DataFrame, decimals: int = 3) -> str:
-    """A Markdown pipe table of ``wide`` (index as the first column); empty cells stay empty."""
+def markdown_table(
+    wide: pd.DataFrame,
+    decimals: int = 3,
+    low: pd.DataFrame | None = None,
+    high: pd.DataFrame | None = None,
+) -> str:
+    """A Markdown pipe table of ``wide`` (index as the first column); empty cells stay empty.
+    With ``low`` and ``high`` (same shape, empty where there is no interval) a value is written
+    ``value [low, high]``."""
     header = [wide.index.name or "", *map(str, wide.columns)]
     lines = [
         "| " + " | ".join(header) + " |",
         "|:--" + "|--:" * len(wide.columns) + "|",
     ]
     for label, row in wide.iterrows():
-        values = ["" if pd.isna(value) else f"{value:.{decimals}f}" for value in row]
+        values = []
+        for column, value in row.items():
+            text = "" if pd.isna(value) else f"{value:.{decimals}f}"
+            if text and low is not None and high is not None:
+                bounds = (low.at[label, column], high.at[label, column])
+                if not any(pd.isna(bound) for bound in bounds):
+                    text += f" [{bounds[0]:.{decimals}f}, {bounds[1]:.{decimals}f}]"
+            values.append(text)
         lines.append("| " + " | ".join([str(label), *values]) + " |")
     return "\n".join(lines) + "\n"
 
 
 def model_summary(long: pd.DataFrame, score: str = "test_auc") -> pd.DataFrame:
-    """One row per model: parameters, cells trained, mean and median ``score`` over cells, mean
-    epochs run, seconds per epoch and seconds per cell (training and scoring)."""
+    """One row per model: parameters, cells trained, mean ``score`` over cells with the 95% t
+    interval of that mean (empty for one cell), median ``score``, mean epochs run, seconds per
+    epoch and seconds per cell (training and scoring)."""
     grouped = long.groupby("model", sort=True)
+    intervals = grouped[score].apply(lambda values: mean_interval(values.to_numpy()))
     summary = pd.DataFrame(
         {
             "n_parameters": grouped["n_parameters"].first(),
             "cells": grouped["cell"].nunique(),
             f"mean_{score}": grouped[score].mean(),
+            f"mean_{score}_ci_low": intervals.map(lambda interval: interval[1]),
+            f"mean_{score}_ci_high": intervals.map(lambda interval: interval[2]),
             f"median_{score}": grouped[score].median(),
             "mean_epochs_run": grouped["epochs_run"].mean(),
             "mean_seconds_per_epoch": grouped["seconds_per_epoch"].mean(),
@@ -129,11 +207,12 @@ def model_summary(long: pd.DataFrame, score: str = "test_auc") -> pd.DataFrame:
 
 
 def build_auc_tables(metrics_paths: Sequence[Path], published_auc: Path, out_dir: Path) -> None:
-    """Write ``auc.tsv``, ``auc_wide.tsv``, ``auc_wide.md``, ``published_comparison.tsv`` and
-    ``models.tsv`` (``model_summary``)."""
+    """Write ``auc.tsv`` (with each test AUC's DeLong interval from the predictions.tsv beside
+    its metrics.json), ``auc_wide.tsv``, ``auc_wide.md`` (values with their intervals),
+    ``published_comparison.tsv`` and ``models.tsv`` (``model_summary``)."""
     if not metrics_paths:
         raise ValueError("build_auc_tables needs at least one metrics.json")
-    long = read_metrics(metrics_paths)
+    long = with_auc_intervals(read_metrics(metrics_paths), metrics_paths)
     wide = wide_auc(long)
     comparison = published_comparison(long, read_published_auc(published_auc))
     out_dir = Path(out_dir)
@@ -141,8 +220,12 @@ def build_auc_tables(metrics_paths: Sequence[Path], published_auc: Path, out_dir
     write_tsv(wide, out_dir / "auc_wide.tsv", index=True)
     write_tsv(comparison, out_dir / "published_comparison.tsv")
     write_tsv(model_summary(long), out_dir / "models.tsv")
+    low, high = (
+        long.pivot(index="cell", columns="model", values=column).reindex_like(wide)
+        for column in ("test_auc_ci_low", "test_auc_ci_high")
+    )
     with atomic_path(out_dir / "auc_wide.md") as tmp:
-        tmp.write_text(markdown_table(wide))
+        tmp.write_text(markdown_table(wide, low=low, high=high))
 
 
 def build_regression_tables(metrics_paths: Sequence[Path], out_dir: Path) -> None:
