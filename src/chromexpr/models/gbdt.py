@@ -19,7 +19,7 @@ published recipe until the paper's values are checked:
 
 The trees are fitted by LightGBM, not by the gradient loop (``fits_without_gradients``). They are
 saved in the checkpoint as the buffer ``trees``: LightGBM's text model as bytes (uint8), so the
-bundle stays a plain ``torch.load(weights_only=True)`` dict and loads through the one loader.
+bundle stays a plain dict that loads with ``weights_only=True`` through the one loader.
 ``forward`` runs on the CPU and returns the raw score (the logit of high for classification), or
 with ``n_outputs`` 2 the logits (-score / 2, score / 2), whose softmax is the same p(high);
 it has no gradient with respect to the input (``lacks_input_gradients``), so gradient-based
