@@ -36,6 +36,8 @@ def plot_auc(
 ) -> None:
     """Test AUC of every (cell, model) in ``auc_table`` (auc.tsv or its frame) as points, one
     colour per model, side by side within a cell; the published DeepChrome AUC as a black bar.
+    Where a (cell, model) has several runs (folds, seeds) the point is their mean, with a bar of
+    plus and minus one standard deviation.
 
     Built on a bare Figure with the Agg canvas (no pyplot state); both files are byte-identical
     for the same inputs.
@@ -51,9 +53,10 @@ def plot_auc(
     # Models side by side inside each cell's slot, so that equal AUCs do not hide each other.
     spread = 0.6 / max(len(models), 1)
     for index, model in enumerate(models):
-        aucs = table[table["model"] == model].set_index("cell")["test_auc"].reindex(cells)
+        runs = table[table["model"] == model].groupby("cell")["test_auc"]
+        aucs, spreads = runs.mean().reindex(cells), runs.std().reindex(cells)
         offset = (index - (len(models) - 1) / 2) * spread
-        axes.plot(positions + offset, aucs, "o", markersize=5, label=model)
+        axes.errorbar(positions + offset, aucs, yerr=spreads, fmt="o", markersize=5, label=model)
     published_values = published.reindex(cells)
     axes.plot(
         positions,
@@ -83,9 +86,11 @@ def plot_model_comparison(
     table: Path | pd.DataFrame, out_png: Path, out_svg: Path, score: str = "test_auc"
 ) -> None:
     """``score`` of every model across cell types: one box per model (median, quartiles) with
-    each cell's value drawn over it, models sorted by their median. Byte-identical files for the
-    same inputs (a fixed spread of the points instead of random jitter)."""
+    each cell's value (the mean over its folds and seeds) drawn over it, models sorted by their
+    median. Byte-identical files for the same inputs (a fixed spread of the points instead of
+    random jitter)."""
     table = table if isinstance(table, pd.DataFrame) else read_auc_table(table)
+    table = table.groupby(["model", "cell"], as_index=False)[score].mean()
     medians = table.groupby("model")[score].median().sort_values(ascending=False)
     models = list(medians.index)
     values = [table.loc[table["model"] == model, score].dropna().to_numpy() for model in models]

@@ -23,6 +23,7 @@ import logging
 import math
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -30,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from chromexpr.atomic import write_tsv
-from chromexpr.dataset import SPLITS
-from chromexpr.errors import ConfigError, InputFormatError
+from chromexpr.dataset import SPLITS, CellDataset
+from chromexpr.errors import ConfigError, DatasetMismatchError, InputFormatError
 from chromexpr.genome.tss import read_gene_table
 
 logger = logging.getLogger(__name__)
@@ -199,6 +200,17 @@ def read_split_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     if unknown:
         raise InputFormatError(path, f"unknown split names {sorted(unknown)}")
     return table
+
+
+def dataset_with_split(dataset: CellDataset, split_path: str | os.PathLike[str]) -> CellDataset:
+    """``dataset`` with the split of the split table at ``split_path`` (one fold's), which must
+    list the dataset's genes in its order."""
+    table = read_split_table(split_path)
+    if not np.array_equal(table["gene_id"].to_numpy(str), dataset.gene_ids):
+        raise DatasetMismatchError(
+            f"{split_path}: genes differ from the dataset of cell {dataset.cell}; rerun the workflow"
+        )
+    return replace(dataset, split=table["split"].to_numpy(str))
 
 
 def write_gene_splits(

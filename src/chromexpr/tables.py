@@ -1,5 +1,9 @@
-"""Tables over every trained (cell, model): AUC (long, wide, next to the published DeepChrome AUCs),
-the models' sizes and costs, and the regression task's correlations."""
+"""Tables over every trained run (cell, model, fold, seed): AUC (long; per fold and pooled over
+folds with mean and standard deviation across runs; wide; next to the published DeepChrome AUCs),
+the models' sizes and costs, and the regression task's correlations.
+
+The long table (``auc.tsv``, ``regression.tsv``), one row per run, is the base: every other table
+is aggregated from it."""
 
 from __future__ import annotations
 
@@ -14,12 +18,13 @@ from chromexpr.errors import InputFormatError
 
 # What every run records after its scores, in both tasks' tables.
 RUN_COLUMNS = ("best_epoch", "epochs_run", "wall_seconds", "device", "n_parameters", "recipe")
+# What names one run: a row of the long tables.
+RUN_KEYS = ("cell", "model", "fold", "seed")
 # Columns of auc.tsv, in order; every metrics.json must carry them.
-AUC_COLUMNS = ("cell", "model", "test_auc", "valid_auc", "train_auc", *RUN_COLUMNS)
+AUC_COLUMNS = (*RUN_KEYS, "test_auc", "valid_auc", "train_auc", *RUN_COLUMNS)
 # Columns of regression.tsv.
 REGRESSION_COLUMNS = (
-    "cell",
-    "model",
+    *RUN_KEYS,
     "test_pearson",
     "test_spearman",
     "valid_pearson",
@@ -33,10 +38,10 @@ SUMMARY_ROWS = ("mean", "median", "min", "max")
 def read_metrics(
     metrics_paths: Sequence[Path], columns: Sequence[str] = AUC_COLUMNS
 ) -> pd.DataFrame:
-    """The long table, one row per (cell, model), sorted; ``columns`` (AUC_COLUMNS by default),
-    plus ``seconds_per_epoch`` where the metrics record it."""
+    """The long table, one row per run (cell, model, fold, seed), sorted; ``columns``
+    (AUC_COLUMNS by default), plus ``seconds_per_epoch`` where the metrics record it."""
     rows = []
-    seen: dict[tuple[str, str], Path] = {}
+    seen: dict[tuple, Path] = {}
     for path in metrics_paths:
         try:
             metrics = json.loads(Path(path).read_text())
@@ -45,9 +50,10 @@ def read_metrics(
         missing = [column for column in columns if column not in metrics]
         if missing:
             raise InputFormatError(path, f"metrics without {missing}")
-        key = (metrics["cell"], metrics["model"])
+        key = tuple(metrics[column] for column in RUN_KEYS)
         if key in seen:
-            raise InputFormatError(path, f"cell {key[0]}, model {key[1]} also in {seen[key]}")
+            run = ", ".join(f"{name} {value}" for name, value in zip(RUN_KEYS, key, strict=True))
+            raise InputFormatError(path, f"{run} also in {seen[key]}")
         seen[key] = Path(path)
         rows.append(
             {
@@ -56,7 +62,37 @@ def read_metrics(
             }
         )
     table = pd.DataFrame(rows, columns=[*columns, "seconds_per_epoch"])
-    return table.sort_values(["cell", "model"], ignore_index=True)
+    return table.sort_values(list(RUN_KEYS), ignore_index=True)
+
+
+def run_spread(long: pd.DataFrame, by: Sequence[str], score: str) -> pd.DataFrame:
+    """One row per ``by`` group of the long table: ``runs`` (its rows), ``mean_{score}`` and
+    ``sd_{score}`` (sample standard deviation over the runs; empty for one run)."""
+    grouped = long.groupby(list(by), sort=True)[score]
+    return pd.DataFrame(
+        {"runs": grouped.size(), f"mean_{score}": grouped.mean(), f"sd_{score}": grouped.std()}
+    ).reset_index()
+
+
+def per_fold(long: pd.DataFrame, score: str = "test_auc") -> pd.DataFrame:
+    """One row per (cell, model, fold): mean and standard deviation of ``score`` over seeds."""
+    return run_spread(long, ["cell", "model", "fold"], score).rename(columns={"runs": "seeds"})
+
+
+def pooled(long: pd.DataFrame, score: str = "test_auc") -> pd.DataFrame:
+    """One row per (cell, model), folds pooled: ``folds``, ``seeds``, ``runs``, mean and standard
+    deviation of ``score`` over every (fold, seed) run, ``sd_over_folds_{score}`` (of the folds'
+    means over seeds) and ``mean_sd_over_seeds_{score}`` (the folds' seed spread, averaged)."""
+    folds = per_fold(long, score)
+    by_fold = folds.groupby(["cell", "model"], sort=True)
+    table = run_spread(long, ["cell", "model"], score)
+    table.insert(2, "folds", by_fold.size().to_numpy())
+    table.insert(
+        3, "seeds", long.groupby(["cell", "model"], sort=True)["seed"].nunique().to_numpy()
+    )
+    table[f"sd_over_folds_{score}"] = by_fold[f"mean_{score}"].std().to_numpy()
+    table[f"mean_sd_over_seeds_{score}"] = by_fold[f"sd_{score}"].mean().to_numpy()
+    return table
 
 
 def read_auc_table(path: Path) -> pd.DataFrame:
@@ -76,22 +112,25 @@ def read_published_auc(path: Path) -> pd.Series:
 
 
 def wide_auc(long: pd.DataFrame, value: str = "test_auc") -> pd.DataFrame:
-    """``value`` [cells + summary rows, models]: one row per cell, then mean, median, min, max.
+    """``value`` [cells + summary rows, models]: one row per cell (the mean over its runs' folds
+    and seeds), then mean, median, min, max.
 
     A (cell, model) that was not run is empty and left out of its model's summary.
     """
-    wide = long.pivot(index="cell", columns="model", values=value).sort_index()
+    wide = long.pivot_table(index="cell", columns="model", values=value, aggfunc="mean")
+    wide = wide.sort_index()
     wide.columns.name = None
     summary = pd.DataFrame({name: wide.agg(name) for name in SUMMARY_ROWS}).T
     return pd.concat([wide, summary]).rename_axis("cell")
 
 
 def published_comparison(long: pd.DataFrame, published: pd.Series) -> pd.DataFrame:
-    """Our test AUC beside the published DeepChrome AUC for every (cell, model) run.
+    """Our test AUC (the mean over a (cell, model)'s folds and seeds) beside the published
+    DeepChrome AUC for every (cell, model) run.
 
     A cell absent from the published table keeps its row, with the published AUC empty.
     """
-    table = long[["cell", "model", "test_auc"]].copy()
+    table = long.groupby(["cell", "model"], sort=True)["test_auc"].mean().reset_index()
     table["published_auc"] = table["cell"].map(published)
     table["difference"] = table["test_auc"] - table["published_auc"]
     return table
@@ -111,13 +150,15 @@ def markdown_table(wide: pd.DataFrame, decimals: int = 3) -> str:
 
 
 def model_summary(long: pd.DataFrame, score: str = "test_auc") -> pd.DataFrame:
-    """One row per model: parameters, cells trained, mean and median ``score`` over cells, mean
-    epochs run, seconds per epoch and seconds per cell (training and scoring)."""
+    """One row per model: parameters, cells trained, runs (cells x folds x seeds), mean and
+    median ``score`` over runs, mean epochs run, seconds per epoch and seconds per cell (one run's
+    training and scoring)."""
     grouped = long.groupby("model", sort=True)
     summary = pd.DataFrame(
         {
             "n_parameters": grouped["n_parameters"].first(),
             "cells": grouped["cell"].nunique(),
+            "runs": grouped.size(),
             f"mean_{score}": grouped[score].mean(),
             f"median_{score}": grouped[score].median(),
             "mean_epochs_run": grouped["epochs_run"].mean(),
@@ -129,7 +170,8 @@ def model_summary(long: pd.DataFrame, score: str = "test_auc") -> pd.DataFrame:
 
 
 def build_auc_tables(metrics_paths: Sequence[Path], published_auc: Path, out_dir: Path) -> None:
-    """Write ``auc.tsv``, ``auc_wide.tsv``, ``auc_wide.md``, ``published_comparison.tsv`` and
+    """Write ``auc.tsv`` (one row per run), ``auc_folds.tsv`` (``per_fold``), ``auc_pooled.tsv``
+    (``pooled``), ``auc_wide.tsv``, ``auc_wide.md``, ``published_comparison.tsv`` and
     ``models.tsv`` (``model_summary``)."""
     if not metrics_paths:
         raise ValueError("build_auc_tables needs at least one metrics.json")
@@ -138,6 +180,8 @@ def build_auc_tables(metrics_paths: Sequence[Path], published_auc: Path, out_dir
     comparison = published_comparison(long, read_published_auc(published_auc))
     out_dir = Path(out_dir)
     write_tsv(long, out_dir / "auc.tsv")
+    write_tsv(per_fold(long), out_dir / "auc_folds.tsv")
+    write_tsv(pooled(long), out_dir / "auc_pooled.tsv")
     write_tsv(wide, out_dir / "auc_wide.tsv", index=True)
     write_tsv(comparison, out_dir / "published_comparison.tsv")
     write_tsv(model_summary(long), out_dir / "models.tsv")
@@ -146,14 +190,17 @@ def build_auc_tables(metrics_paths: Sequence[Path], published_auc: Path, out_dir
 
 
 def build_regression_tables(metrics_paths: Sequence[Path], out_dir: Path) -> None:
-    """Write ``regression.tsv`` (long), ``regression_wide.tsv`` and ``regression_wide.md`` (test
-    Pearson r per cell and model, with summary rows)."""
+    """Write ``regression.tsv`` (long, one row per run), ``regression_folds.tsv`` and
+    ``regression_pooled.tsv`` (test Pearson r per fold and pooled), ``regression_wide.tsv`` and
+    ``regression_wide.md`` (test Pearson r per cell and model, with summary rows)."""
     if not metrics_paths:
         raise ValueError("build_regression_tables needs at least one metrics.json")
     long = read_metrics(metrics_paths, REGRESSION_COLUMNS)
     wide = wide_auc(long, "test_pearson")
     out_dir = Path(out_dir)
     write_tsv(long, out_dir / "regression.tsv")
+    write_tsv(per_fold(long, "test_pearson"), out_dir / "regression_folds.tsv")
+    write_tsv(pooled(long, "test_pearson"), out_dir / "regression_pooled.tsv")
     write_tsv(wide, out_dir / "regression_wide.tsv", index=True)
     with atomic_path(out_dir / "regression_wide.md") as tmp:
         tmp.write_text(markdown_table(wide))

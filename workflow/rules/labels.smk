@@ -22,7 +22,7 @@ rule split:
     input:
         genes="results/genes/genes.tsv",
     output:
-        "results/splits/split.tsv",
+        split_tables(),
     log:
         "logs/splits/split.log",
     conda:
@@ -31,6 +31,7 @@ rule split:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
     params:
-        weights=config["split"],
+        split=config["split"],
+        window=config["bins"]["window"],
     script:
         "../scripts/split.py"
