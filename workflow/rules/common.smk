@@ -76,7 +76,8 @@ def configured_file(key):
 
 def training_seeds():
     """The seeds every (model, cell, fold) trains with: training.seeds, else the one seed of
-    training.seed; the first is the primary run's. None where neither is set (the recipe's seed)."""
+    training.seed; the first is the primary run's. None where neither is set (the recipe's seed).
+    """
     training = config["training"]
     return training.get("seeds") or [training.get("seed")]
 
@@ -161,7 +162,10 @@ def check_split_config():
                     f"config key 'split.{key}': the chromosomes split needs at least one"
                 )
     training = config["training"]
-    if "seeds" in training and training.get("seed", training["seeds"][0]) not in training["seeds"]:
+    if (
+        "seeds" in training
+        and training.get("seed", training["seeds"][0]) not in training["seeds"]
+    ):
         raise ValueError(
             f"config key 'training.seed': {training['seed']} is not among training.seeds "
             f"{training['seeds']}; seeds decides (seed names the one-seed case)"

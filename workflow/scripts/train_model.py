@@ -14,7 +14,8 @@ from chromexpr.train.gpus import claim_gpu
 torch.set_num_threads(snakemake.threads)
 with step_log(snakemake.log[0]), claim_gpu(snakemake.params.training.get("device", "auto")):
     dataset = CellDataset.load(snakemake.input[0])
-    if "split" in snakemake.input.keys():
+    # train_model_run names the fold's split table; the primary run keeps the dataset's (fold 0).
+    if snakemake.input.get("split"):
         dataset = dataset_with_split(dataset, snakemake.input.split)
     train_cell(
         dataset,
