@@ -139,6 +139,13 @@ def test_marks_need_at_least_one_mark_and_no_repeats(marks):
             "models: [deepchrome, simplechrome]\ninterpret: {enabled: true, models: [simplechrome]}",
             "config key 'interpret.models'",
         ),
+        ("split: {method: blocks, folds: 2}", "config key 'split.folds'"),
+        ("split: {method: published, folds: 3}", "config key 'split.folds'"),
+        (
+            "split: {method: chromosomes, valid_chromosomes: [chr21]}",
+            "config key 'split.test_chromosomes'",
+        ),
+        ("training: {seeds: [2, 3]}", "config key 'training.seed'"),
     ],
 )
 def test_a_bad_config_stops_the_workflow_at_parse_time_naming_the_key(tmp_path, override, named):

@@ -4,15 +4,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chromexpr.errors import ConfigError
+from chromexpr.dataset import CellDataset
+from chromexpr.errors import ConfigError, DatasetMismatchError
 from chromexpr.genome.tss import write_gene_table
 from chromexpr.splits import (
     assign_blocks,
     chromosome_split,
+    dataset_with_split,
     method_splits,
     position_blocks,
     read_split_table,
     write_gene_splits,
+    write_split_table,
 )
 
 WINDOW = 5000
@@ -153,3 +156,26 @@ def test_each_fold_is_written_to_its_own_split_table(tmp_path):
         table = read_split_table(path)
         assert table["gene_id"].tolist() == genes["gene_id"].tolist()
         assert table["split"].tolist() == split.tolist()
+
+
+def test_a_split_table_of_other_genes_is_refused_naming_it(tmp_path):
+    dataset = CellDataset(
+        cell="E003",
+        gene_ids=np.array(["G1", "G2"]),
+        symbols=np.array(["", ""]),
+        chrom=np.array(["chr1", "chr1"]),
+        tss=np.array([0, 50_000]),
+        strand=np.array(["+", "+"]),
+        counts=np.zeros((2, 1, 2), dtype=np.int32),
+        labels=np.array([0, 1], dtype=np.int8),
+        rpkm=np.array([0.0, 1.0]),
+        split=np.array(["train", "test"]),
+        marks=np.array(["H3K4me3"]),
+        bin_offsets=np.array([-100, 0]),
+    )
+    table = tmp_path / "fold-1.tsv"
+    write_split_table(["G1", "G2"], np.array(["test", "train"]), table)
+    assert dataset_with_split(dataset, table).split.tolist() == ["test", "train"]
+    write_split_table(["G2", "G1"], np.array(["test", "train"]), table)
+    with pytest.raises(DatasetMismatchError, match="fold-1.tsv.*E003"):
+        dataset_with_split(dataset, table)
