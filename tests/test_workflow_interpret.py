@@ -100,6 +100,15 @@ def test_report_is_one_self_contained_html_file_with_every_category(workdir):
         assert figure in page
 
 
+def test_landing_page_summarises_the_run_in_words_and_a_table(workdir):
+    page = (workdir / "report.html").read_text()
+    assert "Simulated data" in page
+    assert "2 cell types (E003, E004)" in page
+    assert "Test AUC (area under the ROC curve; 0.5 is chance)" in page
+    # The configured lists read as words, never as Python lists (the page's rule parameters do).
+    assert "Cell types: [" not in page and "Models: [" not in page
+
+
 def test_report_zip_holds_the_page_and_the_result_files(workdir):
     with zipfile.ZipFile(workdir / "report.zip") as archive:
         names = archive.namelist()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -17,6 +19,12 @@ from chromexpr.tables import read_auc_table, read_published_auc
 # A fixed salt makes the SVG's element ids, hence the file, identical from run to run.
 SVG_HASH_SALT = "chromexpr"
 
+# Written on every figure of a run on the embedded demo's generated data.
+SIMULATED_NOTE = "Simulated demo data (chromexpr's generator), not measurements"
+
+# Width of an average character as a share of the font size (DejaVu Sans, mixed text).
+CHARACTER_WIDTH = 0.6
+
 
 def new_figure(width: float, height: float) -> Figure:
     """A Figure with its own Agg canvas (no pyplot state, safe in parallel jobs)."""
@@ -25,22 +33,55 @@ def new_figure(width: float, height: float) -> Figure:
     return figure
 
 
-def save_png(figure: Figure, path: str | os.PathLike[str]) -> None:
-    """Write ``figure`` as PNG without a timestamp, so the same inputs give the same bytes."""
+def fitted(text: str, width_inches: float, fontsize: float) -> str:
+    """``text`` wrapped onto lines that fit ``width_inches`` at ``fontsize`` points, so that a
+    title never runs past the figure's edge."""
+    characters = max(10, int(width_inches * 72 / (fontsize * CHARACTER_WIDTH)))
+    return textwrap.fill(text, width=characters, break_on_hyphens=False)
+
+
+def set_title(axes: Axes, text: str, fontsize: float = 12.0) -> None:
+    """``axes``' title, wrapped to the axes' width."""
+    width = axes.get_position().width * axes.figure.get_figwidth()
+    axes.set_title(fitted(text, width, fontsize), fontsize=fontsize)
+
+
+def set_suptitle(figure: Figure, text: str, fontsize: float = 12.0) -> None:
+    """``figure``'s title, wrapped to the figure's width."""
+    figure.suptitle(fitted(text, figure.get_figwidth(), fontsize), fontsize=fontsize)
+
+
+def mark_simulated(figure: Figure) -> None:
+    """Write ``SIMULATED_NOTE`` along the figure's bottom edge (under any figure-level x label),
+    where the constrained layout keeps room for it."""
+    note = fitted(SIMULATED_NOTE, figure.get_figwidth(), 10.0)
+    label = figure.get_supxlabel()
+    figure.supxlabel(f"{label}\n{note}" if label else note, fontsize=10.0, color="firebrick")
+
+
+def save_png(figure: Figure, path: str | os.PathLike[str], simulated: bool = False) -> None:
+    """Write ``figure`` as PNG without a timestamp, so the same inputs give the same bytes;
+    ``simulated`` adds ``SIMULATED_NOTE`` first."""
+    if simulated:
+        mark_simulated(figure)
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png", dpi=130, metadata={"Software": None})
 
 
 def plot_auc(
-    auc_table: Path | pd.DataFrame, published_auc: Path, out_png: Path, out_svg: Path
-) -> None:
+    auc_table: Path | pd.DataFrame,
+    published_auc: Path,
+    out_png: Path,
+    out_svg: Path,
+    simulated: bool = False,
+) -> Figure:
     """Test AUC of every (cell, model) in ``auc_table`` (auc.tsv or its frame) as points, one
     colour per model, side by side within a cell; the published DeepChrome AUC as a black bar.
     Where a (cell, model) has several runs (folds, seeds) the point is their mean, with a bar of
     plus and minus one standard deviation.
 
     Built on a bare Figure with the Agg canvas (no pyplot state); both files are byte-identical
-    for the same inputs.
+    for the same inputs. Returns the figure.
     """
     table = auc_table if isinstance(auc_table, pd.DataFrame) else read_auc_table(auc_table)
     published = read_published_auc(published_auc)
@@ -75,44 +116,92 @@ def plot_auc(
     axes.set_xlim(-0.7, len(cells) - 0.3)
     axes.set_xlabel("cell type (Roadmap epigenome)")
     axes.set_ylabel("test AUC")
-    axes.set_title("Gene expression (high/low) prediction: test AUC per cell type")
+    set_title(axes, "Gene expression (high/low) prediction: test AUC per cell type")
     axes.grid(axis="y", alpha=0.3)
     axes.legend(loc="lower right", fontsize="small")
 
-    save_figure(figure, out_png, out_svg)
+    save_figure(figure, out_png, out_svg, simulated)
+    return figure
+
+
+def score_label(score: str) -> str:
+    """Axis label of a table's score column."""
+    return {"test_auc": "test AUC", "test_pearson": "test Pearson r"}.get(score, score)
 
 
 def plot_model_comparison(
-    table: Path | pd.DataFrame, out_png: Path, out_svg: Path, score: str = "test_auc"
-) -> None:
-    """``score`` of every model across cell types: one box per model (median, quartiles) with
-    each cell's value (the mean over its folds and seeds) drawn over it, models sorted by their
-    median. Byte-identical files for the same inputs (a fixed spread of the points instead of
-    random jitter)."""
+    table: Path | pd.DataFrame,
+    out_png: Path,
+    out_svg: Path,
+    score: str = "test_auc",
+    simulated: bool = False,
+) -> Figure:
+    """``score`` of every model across cell types: one point per cell type (with its 95%
+    interval where the table has ``{score}_ci_low`` / ``{score}_ci_high``), the mean over cell
+    types as a bar, models sorted by that mean. Where a (cell, model) has several runs (folds,
+    seeds) its point is their mean, with a bar of plus and minus one standard deviation. The axis
+    runs from chance (AUC 0.5, r 0) or the lowest value to 1, so that differences are seen at
+    their true scale. Byte-identical files for the same inputs (a fixed spread of the points
+    instead of random jitter). Returns the figure.
+    """
     table = table if isinstance(table, pd.DataFrame) else read_auc_table(table)
-    table = table.groupby(["model", "cell"], as_index=False)[score].mean()
-    medians = table.groupby("model")[score].median().sort_values(ascending=False)
-    models = list(medians.index)
-    values = [table.loc[table["model"] == model, score].dropna().to_numpy() for model in models]
+    table = table.dropna(subset=[score])
+    low, high = f"{score}_ci_low", f"{score}_ci_high"
+    interval = ", bars 95% CI"
+    runs = table.groupby(["model", "cell"])[score]
+    if (runs.size() > 1).any():
+        table = runs.agg(["mean", "std"]).reset_index().rename(columns={"mean": score})
+        spread = table.pop("std").fillna(0.0)
+        table[low], table[high] = table[score] - spread, table[score] + spread
+        interval = ", bars +-1 sd over folds and seeds"
+    means = table.groupby("model")[score].mean().sort_values(ascending=False)
+    models = list(means.index)
+    has_intervals = low in table.columns and high in table.columns
 
     figure = new_figure(max(5.0, 1.8 + 0.9 * len(models)), 4.5)
     axes = figure.add_subplot()
-    positions = np.arange(1, len(models) + 1)
-    axes.boxplot(values, positions=positions, widths=0.6, showfliers=False)
-    for position, points in zip(positions, values, strict=True):
-        spread = np.linspace(-0.15, 0.15, len(points)) if len(points) > 1 else np.zeros(1)
-        axes.plot(position + spread, points, "o", markersize=4, alpha=0.7, color="tab:blue")
-    axes.set_xticks(positions, models, rotation=30, ha="right")
-    label = {"test_auc": "test AUC", "test_pearson": "test Pearson r"}.get(score, score)
+    for position, model in enumerate(models):
+        rows = table[table["model"] == model].sort_values("cell")
+        points = rows[score].to_numpy(dtype=float)
+        spread = np.linspace(-0.2, 0.2, len(points)) if len(points) > 1 else np.zeros(1)
+        if has_intervals:
+            axes.errorbar(
+                position + spread,
+                points,
+                yerr=[points - rows[low].to_numpy(float), rows[high].to_numpy(float) - points],
+                fmt="none",
+                ecolor="tab:blue",
+                alpha=0.5,
+                elinewidth=1,
+            )
+        axes.plot(position + spread, points, "o", markersize=5, color="tab:blue")
+        axes.plot([position - 0.3, position + 0.3], [means[model]] * 2, color="black", lw=2)
+    chance = 0.5 if score.endswith("auc") else 0.0
+    lowest = float(table[low].min() if has_intervals else table[score].min())
+    axes.set_ylim(min(chance, np.floor(lowest * 20) / 20), 1.0)
+    axes.axhline(chance, color="grey", linestyle=":", linewidth=1)
+    axes.set_xticks(range(len(models)), models, rotation=30, ha="right")
+    axes.set_xlim(-0.6, len(models) - 0.4)
+    label = score_label(score)
     axes.set_ylabel(label)
-    axes.set_title(f"Models across cell types: {label} (one point per cell type)")
+    n_cells = table["cell"].nunique()
+    interval = interval if has_intervals else ""
+    set_title(
+        axes,
+        f"{label} of each model on {n_cells} cell types "
+        f"(points: cell types{interval}; line: mean; dotted: chance)",
+    )
     axes.grid(axis="y", alpha=0.3)
 
-    save_figure(figure, out_png, out_svg)
+    save_figure(figure, out_png, out_svg, simulated)
+    return figure
 
 
-def save_figure(figure: Figure, out_png: Path, out_svg: Path) -> None:
-    """Write ``figure`` as PNG and SVG, atomically, byte-identical for the same figure."""
+def save_figure(figure: Figure, out_png: Path, out_svg: Path, simulated: bool = False) -> None:
+    """Write ``figure`` as PNG and SVG, atomically, byte-identical for the same figure;
+    ``simulated`` adds ``SIMULATED_NOTE`` first."""
+    if simulated:
+        mark_simulated(figure)
     with mpl.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
         with atomic_path(out_png) as tmp:
             figure.savefig(tmp, format="png", dpi=150, metadata={"Software": None})
@@ -120,7 +209,9 @@ def save_figure(figure: Figure, out_png: Path, out_svg: Path) -> None:
             figure.savefig(tmp, format="svg", metadata={"Date": None})
 
 
-def plot_training_curves(histories: dict[tuple[str, str], Path], out_png: Path) -> None:
+def plot_training_curves(
+    histories: dict[tuple[str, str], Path], out_png: Path, simulated: bool = False
+) -> None:
     """Validation AUC per epoch (``history.tsv``) of every (model, cell): one panel per model,
     one line per cell, the kept (best) epoch marked with a dot."""
     models = sorted({model for model, _ in histories})
@@ -134,10 +225,10 @@ def plot_training_curves(histories: dict[tuple[str, str], Path], out_png: Path) 
             (line,) = axis.plot(history["epoch"], history["valid_auc"], label=cell)
             best = history.loc[history["valid_auc"].idxmax()]
             axis.plot(best["epoch"], best["valid_auc"], "o", color=line.get_color())
-        axis.set_title(model)
+        set_title(axis, model)
         axis.set_xlabel("epoch")
         axis.set_ylabel("validation AUC")
         axis.grid(alpha=0.3)
         if len(axis.get_lines()) <= 24:
             axis.legend(fontsize="x-small", ncol=2)
-    save_png(figure, out_png)
+    save_png(figure, out_png, simulated)

@@ -22,6 +22,8 @@ TASK_FOLDERS = {"classification": "models", "regression": "regression"}
 INTERPRET = config["interpret"]
 SPLIT = config["split"]
 FOLDS = list(range(SPLIT["folds"]))
+# Figures of a run on the embedded demo's generated data say so.
+SIMULATED = config["demo"]["enabled"]
 # What the model classes state (chromexpr.models reads it from their source, without torch).
 NEIGHBOUR_MODELS = models_with("reads_neighbours")
 

@@ -115,6 +115,8 @@ rule crosscell_heatmap:
     resources:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/crosscell_heatmap.py"
 

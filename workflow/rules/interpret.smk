@@ -115,6 +115,8 @@ rule attention_summary:
     resources:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/attention_summary.py"
 
@@ -138,6 +140,8 @@ rule signal_profiles:
     resources:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/signal_profiles.py"
 

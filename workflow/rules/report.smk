@@ -26,6 +26,7 @@ rule data_qc:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
     params:
+        simulated=SIMULATED,
         report_keys=read_filter_report_keys(),
         counts_are_reads=config["input"] == "reads",
     script:
@@ -49,6 +50,7 @@ rule training_curves:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
     params:
+        simulated=SIMULATED,
         models=MODELS,
         cells=CELLS,
     script:

@@ -59,6 +59,8 @@ rule auc_plot:
     resources:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/auc_plot.py"
 
@@ -105,6 +107,7 @@ rule model_plot:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
     params:
+        simulated=SIMULATED,
         score=task_score,
     script:
         "../scripts/model_plot.py"

@@ -13,4 +13,5 @@ with step_log(snakemake.log[0]):
         snakemake.output.png,
         f"{snakemake.wildcards.model}, cell {snakemake.wildcards.cell}: attention by predicted class",
         bin_offsets=dataset.bin_offsets,
+        simulated=snakemake.params.simulated,
     )

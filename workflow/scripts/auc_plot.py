@@ -11,4 +11,5 @@ with step_log(snakemake.log[0]):
         Path(snakemake.input.published),
         Path(snakemake.output.png),
         Path(snakemake.output.svg),
+        snakemake.params.simulated,
     )

@@ -17,4 +17,5 @@ with step_log(snakemake.log[0]):
         Path(snakemake.output.png),
         Path(snakemake.output.svg),
         f"{model}, normalisation {normalisation}: test AUC, train cell (rows) x test cell",
+        snakemake.params.simulated,
     )

@@ -16,4 +16,4 @@ with step_log(snakemake.log[0]):
     labels = label_balance(datasets)
     write_tsv(reads, snakemake.output.reads, float_format=FLOAT_FORMAT)
     write_tsv(labels, snakemake.output.labels, float_format=FLOAT_FORMAT)
-    plot_qc(snakemake.output.png, reads, labels)
+    plot_qc(snakemake.output.png, reads, labels, snakemake.params.simulated)

@@ -13,4 +13,5 @@ with step_log(snakemake.log[0]):
         Path(snakemake.output.png),
         Path(snakemake.output.svg),
         score=snakemake.params.score,
+        simulated=snakemake.params.simulated,
     )

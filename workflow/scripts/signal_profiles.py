@@ -5,4 +5,9 @@ from chromexpr.interpret.profiles import run_profiles
 from chromexpr.logs import step_log
 
 with step_log(snakemake.log[0]):
-    run_profiles(CellDataset.load(snakemake.input[0]), snakemake.output.tsv, snakemake.output.png)
+    run_profiles(
+        CellDataset.load(snakemake.input[0]),
+        snakemake.output.tsv,
+        snakemake.output.png,
+        snakemake.params.simulated,
+    )

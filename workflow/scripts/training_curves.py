@@ -12,4 +12,4 @@ with step_log(snakemake.log[0]):
             strict=True,
         )
     }
-    plot_training_curves(histories, snakemake.output[0])
+    plot_training_curves(histories, snakemake.output[0], snakemake.params.simulated)

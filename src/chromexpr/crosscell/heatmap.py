@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.spatial.distance import squareform
 
-from chromexpr.plots import new_figure, save_figure
+from chromexpr.plots import new_figure, save_figure, set_title
 
 # Matrices up to this size get their AUCs written in the heatmap's cells.
 ANNOTATED_CELLS = 12
@@ -38,13 +39,27 @@ def cluster_order(matrix: pd.DataFrame) -> list[str]:
     return [cells[index] for index in leaves_list(tree)]
 
 
-def plot_transfer_heatmap(matrix: pd.DataFrame, out_png: Path, out_svg: Path, title: str) -> None:
+def colour_range(values: np.ndarray) -> tuple[float, float]:
+    """The colour scale's ends: the lowest and highest value rounded out to 0.01, at least 0.02
+    apart so that a matrix of near-equal AUCs still reads as near-equal."""
+    lowest = math.floor(float(np.min(values)) * 100) / 100
+    highest = math.ceil(float(np.max(values)) * 100) / 100
+    if highest - lowest < 0.02:
+        middle = (highest + lowest) / 2
+        lowest, highest = middle - 0.01, middle + 0.01
+    return lowest, highest
+
+
+def plot_transfer_heatmap(
+    matrix: pd.DataFrame, out_png: Path, out_svg: Path, title: str, simulated: bool = False
+) -> Figure:
     """Heatmap of a pairwise AUC matrix (rows: train cell, columns: test cell), cells in
-    ``cluster_order`` on both axes; the AUC is written in each square up to
-    ``ANNOTATED_CELLS`` cells.
+    ``cluster_order`` on both axes; the colour scale spans the matrix's lowest to highest AUC
+    (rounded out to 0.01), and the AUC is written in each square up to ``ANNOTATED_CELLS``
+    cells.
 
     Built on a bare Figure with the Agg canvas (no pyplot state); both files are byte-identical
-    for the same matrix.
+    for the same matrix. Returns the figure.
     """
     order = cluster_order(matrix)
     values = matrix.loc[order, order].to_numpy(dtype=float)
@@ -52,11 +67,10 @@ def plot_transfer_heatmap(matrix: pd.DataFrame, out_png: Path, out_svg: Path, ti
     side = max(4.0, 1.5 + 0.2 * n_cells)
     figure = new_figure(side + 1.2, side)
     axes = figure.add_subplot()
-    # Transfer AUCs can fall below chance; the scale starts at 0.5 unless one does.
-    lowest = min(0.5, math.floor(float(values.min()) * 20) / 20)
-    image = axes.imshow(values, cmap="viridis", vmin=lowest, vmax=1.0, interpolation="nearest")
+    lowest, highest = colour_range(values)
+    image = axes.imshow(values, cmap="viridis", vmin=lowest, vmax=highest, interpolation="nearest")
     if n_cells <= ANNOTATED_CELLS:
-        middle = (lowest + 1.0) / 2
+        middle = (lowest + highest) / 2
         for row in range(n_cells):
             for column in range(n_cells):
                 value = values[row, column]
@@ -74,7 +88,8 @@ def plot_transfer_heatmap(matrix: pd.DataFrame, out_png: Path, out_svg: Path, ti
     axes.set_yticks(range(n_cells), order, fontsize=tick_size)
     axes.set_xlabel("tested on (cell type's test genes)")
     axes.set_ylabel("trained on (cell type's training genes)")
-    axes.set_title(title)
+    set_title(axes, title)
     figure.colorbar(image, ax=axes, label="test AUC", shrink=0.8)
 
-    save_figure(figure, out_png, out_svg)
+    save_figure(figure, out_png, out_svg, simulated)
+    return figure

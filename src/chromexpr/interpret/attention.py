@@ -19,7 +19,7 @@ import pandas as pd
 from chromexpr.atomic import write_tsv
 from chromexpr.errors import InputFormatError
 from chromexpr.interpret.outputs import FLOAT_FORMAT
-from chromexpr.plots import new_figure, save_png
+from chromexpr.plots import new_figure, save_png, set_suptitle
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,7 @@ def plot_attention(
     mark_table: pd.DataFrame,
     bin_offsets: np.ndarray | None,
     title: str,
+    simulated: bool = False,
 ) -> None:
     """Left: mean bin attention per mark (solid high, dashed low); right: mark attention per class."""
     figure = new_figure(11, 3.8)
@@ -138,8 +139,8 @@ def plot_attention(
     marks_axis.set_xticks(np.arange(len(marks)), marks, rotation=45, ha="right")
     marks_axis.set_ylabel("mean mark attention")
     marks_axis.legend(fontsize="x-small")
-    figure.suptitle(title)
-    save_png(figure, path)
+    set_suptitle(figure, title)
+    save_png(figure, path, simulated)
 
 
 def run_attention(
@@ -149,10 +150,11 @@ def run_attention(
     out_png: str | os.PathLike[str],
     title: str,
     bin_offsets: np.ndarray | None = None,
+    simulated: bool = False,
 ) -> None:
     attention = load_attention(attention_path)
     bin_table, mark_table = summarise_attention(attention)
     logger.info(f"{len(attention.probability)} genes, {attention.predicted.sum()} predicted high")
     write_tsv(bin_table, out_bins, float_format=FLOAT_FORMAT)
     write_tsv(mark_table, out_marks, float_format=FLOAT_FORMAT)
-    plot_attention(out_png, bin_table, mark_table, bin_offsets, title)
+    plot_attention(out_png, bin_table, mark_table, bin_offsets, title, simulated)

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 
 from matplotlib.axes import Axes
 
-from chromexpr.plots import new_figure, save_png
+from chromexpr.plots import new_figure, save_png, set_suptitle
 
 # Interpretation tables are read by people: six significant digits.
 FLOAT_FORMAT = "%.6g"
@@ -22,10 +22,11 @@ def bin_axis_kb(bin_offsets, bin_size: int):
 
 @contextlib.contextmanager
 def profile_panels(
-    marks: Sequence[str], title: str, path: str | os.PathLike[str]
+    marks: Sequence[str], title: str, path: str | os.PathLike[str], simulated: bool = False
 ) -> Iterator[list[Axes]]:
     """One panel per mark, side by side, for mean count per bin against kb from the TSS; yields
-    the panels to draw on, then adds the legend and ``title`` and saves the PNG to ``path``."""
+    the panels to draw on, then adds the legend and ``title`` and saves the PNG to ``path``
+    (``simulated``: with the simulated-data note)."""
     figure = new_figure(3.0 * len(marks), 3.2)
     axes = figure.subplots(1, len(marks), squeeze=False)[0]
     for axis, mark in zip(axes, marks, strict=True):
@@ -34,5 +35,5 @@ def profile_panels(
     axes[0].set_ylabel("mean count per bin")
     yield list(axes)
     axes[-1].legend(fontsize="x-small")
-    figure.suptitle(title)
-    save_png(figure, path)
+    set_suptitle(figure, title)
+    save_png(figure, path, simulated)

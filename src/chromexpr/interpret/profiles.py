@@ -37,12 +37,14 @@ def signal_profiles(dataset: CellDataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_profiles(path: str | os.PathLike[str], table: pd.DataFrame, title: str) -> None:
+def plot_profiles(
+    path: str | os.PathLike[str], table: pd.DataFrame, title: str, simulated: bool = False
+) -> None:
     """One panel per mark: mean count per bin of high (red) and low (blue) genes."""
     marks = list(dict.fromkeys(table["mark"]))
     offsets = np.sort(table["bin_offset"].unique())
     bin_size = int(offsets[1] - offsets[0]) if len(offsets) > 1 else 1
-    with profile_panels(marks, title, path) as axes:
+    with profile_panels(marks, title, path, simulated) as axes:
         for axis, mark in zip(axes, marks, strict=True):
             for name, colour in (("high", "tab:red"), ("low", "tab:blue")):
                 rows = table[(table["mark"] == mark) & (table["label"] == name)].sort_values(
@@ -58,9 +60,13 @@ def plot_profiles(path: str | os.PathLike[str], table: pd.DataFrame, title: str)
 
 
 def run_profiles(
-    dataset: CellDataset, out_tsv: str | os.PathLike[str], out_png: str | os.PathLike[str]
+    dataset: CellDataset,
+    out_tsv: str | os.PathLike[str],
+    out_png: str | os.PathLike[str],
+    simulated: bool = False,
 ) -> pd.DataFrame:
     table = signal_profiles(dataset)
     write_tsv(table, out_tsv, float_format=FLOAT_FORMAT)
-    plot_profiles(out_png, table, f"cell {dataset.cell}: mean signal of high and low genes")
+    title = f"cell {dataset.cell}: mean signal of high and low genes"
+    plot_profiles(out_png, table, title, simulated)
     return table

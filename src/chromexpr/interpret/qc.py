@@ -110,7 +110,12 @@ def label_balance(datasets: Sequence[CellDataset]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_qc(path: str | os.PathLike[str], reads: pd.DataFrame, labels: pd.DataFrame) -> None:
+def plot_qc(
+    path: str | os.PathLike[str],
+    reads: pd.DataFrame,
+    labels: pd.DataFrame,
+    simulated: bool = False,
+) -> None:
     """Three panels: reads kept and dropped per file, fraction in TSS windows, label balance."""
     figure = new_figure(14, 4.2)
     kept_axis, window_axis, label_axis = figure.subplots(1, 3)
@@ -148,4 +153,4 @@ def plot_qc(path: str | os.PathLike[str], reads: pd.DataFrame, labels: pd.DataFr
     label_axis.set_ylim(0, 1)
     label_axis.set_title("fraction of genes labelled high", fontsize="medium")
     label_axis.legend(fontsize="x-small")
-    save_png(figure, path)
+    save_png(figure, path, simulated)
