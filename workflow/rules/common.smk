@@ -571,6 +571,7 @@ def report_targets():
         targets += [
             "results/figures/training_curves.png",
             "results/report/auc_wide.html",
+            "results/report/auc_pooled.html",
         ]
     return targets
 
