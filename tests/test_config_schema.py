@@ -146,6 +146,20 @@ def test_marks_need_at_least_one_mark_and_no_repeats(marks):
             "config key 'split.test_chromosomes'",
         ),
         ("training: {seeds: [2, 3]}", "config key 'training.seed'"),
+        ("expression: {format: rsem}", "config key 'expression.files'"),
+        (
+            "expression: {format: salmon, files: {E003: a.sf, E004: b.sf}}",
+            "config key 'expression.files': no file for ['E005']",
+        ),
+        (
+            "expression: {format: featurecounts, unit: tpm, files: 'counts/{sample}.txt'}",
+            "config key 'expression.unit'",
+        ),
+        ("expression: {files: 'quant/{sample}.sf'}", "config key 'expression.files'"),
+        (
+            "expression: {format: rsem, files: 'quant/E003.genes.results'}",
+            "['expression']['properties']['files']",
+        ),
     ],
 )
 def test_a_bad_config_stops_the_workflow_at_parse_time_naming_the_key(tmp_path, override, named):

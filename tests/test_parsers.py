@@ -72,7 +72,7 @@ def test_gtf_gene_records_drop_ensembl_versions(tmp_path):
 def test_gff3_gene_records_are_read(tmp_path):
     path = tmp_path / "genes.gff3"
     path.write_text("chr21\t.\tgene\t100\t200\t.\t+\t.\tID=gene:ENSG7;Name=B\n")
-    assert read_gtf(path)[["gene_id", "symbol"]].values.tolist() == [["ENSG7", "B"]]
+    assert read_gtf(path, "gff3")[["gene_id", "symbol"]].values.tolist() == [["ENSG7", "B"]]
 
 
 def test_ucsc_chrom_maps_mt_to_chrm():

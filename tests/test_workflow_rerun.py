@@ -111,9 +111,12 @@ def test_adding_a_cell_type_runs_only_that_cells_jobs(finished):
     (finished / "added.yaml").write_text(added)
     result = snakemake(finished, "--dry-run", "--configfile", "config/config.yaml", "added.yaml")
     output = result.stdout + result.stderr
-    per_cell = {"download_reads": 5, "labels": 1, "count_reads": 5, "assemble_dataset": 1}
-    # Both models on the new cell; the QC of labels covers every cell, so it is redone too.
-    assert planned_jobs(output) == {**per_cell, "train_model": 2, **SUMMARIES, **QC}
+    per_cell = {"download_reads": 5, "count_reads": 5, "assemble_dataset": 1}
+    per_cell |= {"expression": 1, "labels": 1}
+    # Both models on the new cell; the QC of labels and of expression covers every cell, so
+    # they are redone too.
+    qc = {**QC, "expression_qc": 1}
+    assert planned_jobs(output) == {**per_cell, "train_model": 2, **SUMMARIES, **qc}
     assert planned_cells(output) == {"E005"}
 
 

@@ -1,7 +1,7 @@
 rule gene_table:
     input:
         annotation="resources/remc/gene_annotation.txt",
-        rpkm="resources/remc/57epigenomes.RPKM.pc.gz",
+        expression=gene_table_expression(),
         chrom_sizes=configured_file("chrom_sizes"),
         published=configured_file("published_genes"),
     output:
@@ -17,6 +17,9 @@ rule gene_table:
         gene_set=config["gene_set"],
         annotation_format=config["annotation_format"],
         published_coordinates=config["published_coordinates"],
+        biotypes=config["annotation"]["biotypes"],
+        tss=config["annotation"]["tss"],
+        gene_column=expression_gene_column(),
     script:
         "../scripts/gene_table.py"
 

@@ -135,6 +135,7 @@ def check_config():
         raise ValueError(
             "config key 'processed_dir': required when source is processed"
         )
+    check_expression_config()
     if CROSSCELL["enabled"]:
         check_crosscell_config()
     check_split_config()
@@ -176,6 +177,36 @@ def check_split_config():
         raise ValueError(
             "config key 'training.seed': with more than one fold, set training.seed or "
             "training.seeds (each run's folder is named after its seed)"
+        )
+
+
+def check_expression_config():
+    """Where each sample's expression comes from, and that it fits the format."""
+    expression = config["expression"]
+    if expression["format"] == "matrix":
+        if expression["files"] is not None:
+            raise ValueError(
+                "config key 'expression.files': for per-sample formats (rsem, salmon, "
+                "featurecounts); a matrix is expression.path or urls.rpkm"
+            )
+        if not expression["path"] and "rpkm" not in config["urls"]:
+            raise ValueError(
+                "config key 'urls.rpkm': required when expression.format is matrix and "
+                "expression.path is null"
+            )
+        return
+    if expression["files"] is None:
+        raise ValueError(
+            f"config key 'expression.files': required for format {expression['format']} "
+            "(a template with {sample} or a mapping {sample: path})"
+        )
+    if isinstance(expression["files"], dict):
+        missing = [cell for cell in CELLS if cell not in expression["files"]]
+        if missing:
+            raise ValueError(f"config key 'expression.files': no file for {missing}")
+    if expression["format"] == "featurecounts" and expression["unit"] != "counts":
+        raise ValueError(
+            "config key 'expression.unit': featureCounts output holds counts; set unit: counts"
         )
 
 
@@ -235,6 +266,51 @@ check_interpret_config()
 
 def reads_url(wildcards):
     return config["urls"]["reads"].format(cell=wildcards.cell, mark=wildcards.mark)
+
+
+def is_url(location):
+    return location.startswith(("http://", "https://", "ftp://", "file:"))
+
+
+def expression_location(cell):
+    """Where a sample's own expression file is (per-sample formats): path or URL."""
+    files = config["expression"]["files"]
+    return files.format(sample=cell) if isinstance(files, str) else files[cell]
+
+
+def expression_url(wildcards):
+    return expression_location(wildcards.cell)
+
+
+def expression_matrix():
+    """The expression matrix: expression.path, or the file downloaded from urls.rpkm."""
+    return config["expression"]["path"] or "resources/remc/57epigenomes.RPKM.pc.gz"
+
+
+def expression_source(wildcards):
+    """The file a sample's expression is read from: the matrix, or its own file (downloaded
+    first where it is a URL)."""
+    if config["expression"]["format"] == "matrix":
+        return expression_matrix()
+    location = expression_location(wildcards.cell)
+    return (
+        f"resources/expression/{wildcards.cell}.txt" if is_url(location) else location
+    )
+
+
+def gene_table_expression():
+    """What the gene table takes expressed genes from: the matrix's gene ids (so adding a
+    sample leaves the gene table alone), or every sample's expression table."""
+    if config["expression"]["format"] == "matrix":
+        return [expression_matrix()]
+    return expand("results/expression/{cell}.tsv", cell=CELLS)
+
+
+def expression_gene_column():
+    """The matrix's gene id column; the samples' expression tables start with gene_id."""
+    if config["expression"]["format"] == "matrix":
+        return config["expression"]["gene_column"]
+    return "gene_id"
 
 
 def demo_mirror_file(name):
@@ -563,6 +639,7 @@ def report_targets():
     targets = [
         "results/tables/qc_reads.tsv",
         "results/tables/qc_labels.tsv",
+        "results/tables/qc_expression.tsv",
         "results/figures/qc.png",
         "results/report/qc_reads.html",
         "results/report/qc_labels.html",

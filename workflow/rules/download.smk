@@ -6,6 +6,7 @@ localrules:
     download_rpkm,
     download_annotation,
     download_signal,
+    download_expression,
 
 
 rule download_reads:
@@ -83,6 +84,24 @@ rule download_signal:
         runtime=per_attempt(60),
     params:
         url=signal_url,
+        settings=config["download"],
+    script:
+        "../scripts/download.py"
+
+
+rule download_expression:
+    output:
+        "resources/expression/{cell}.txt",
+    log:
+        "logs/download/expression-{cell}.log",
+    conda:
+        "../../envs/prep.yaml"
+    resources:
+        downloads=1,
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+    params:
+        url=expression_url,
         settings=config["download"],
     script:
         "../scripts/download.py"

@@ -1,7 +1,48 @@
+rule expression:
+    input:
+        annotation="resources/remc/gene_annotation.txt",
+        source=expression_source,
+    output:
+        table="results/expression/{cell}.tsv",
+        qc="results/qc/expression/{cell}.json",
+    log:
+        "logs/expression/{cell}.log",
+    conda:
+        "../../envs/prep.yaml"
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+    params:
+        settings=config["expression"],
+        annotation_format=config["annotation_format"],
+    script:
+        "../scripts/expression.py"
+
+
+rule expression_qc:
+    input:
+        expand("results/qc/expression/{cell}.json", cell=CELLS),
+    output:
+        report(
+            "results/tables/qc_expression.tsv",
+            caption="../report/qc_expression.rst",
+            category="Data QC",
+        ),
+    log:
+        "logs/expression/qc.log",
+    conda:
+        "../../envs/prep.yaml"
+    resources:
+        mem_mb=per_attempt(1000),
+        runtime=per_attempt(10),
+    script:
+        "../scripts/expression_qc.py"
+
+
 rule labels:
     input:
         genes="results/genes/genes.tsv",
-        rpkm="resources/remc/57epigenomes.RPKM.pc.gz",
+        expression="results/expression/{cell}.tsv",
     output:
         "results/labels/{cell}.tsv",
     log:

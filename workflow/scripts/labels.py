@@ -1,4 +1,4 @@
-"""Per-cell labels: RPKM >= the cell type's median."""
+"""Per-cell labels: expression >= the cell type's median."""
 
 from chromexpr.labels import write_cell_labels
 from chromexpr.logs import step_log
@@ -6,7 +6,7 @@ from chromexpr.logs import step_log
 with step_log(snakemake.log[0]):
     write_cell_labels(
         snakemake.input.genes,
-        snakemake.input.rpkm,
+        snakemake.input.expression,
         snakemake.params.cells,
         snakemake.output[0],
     )

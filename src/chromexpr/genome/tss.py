@@ -9,30 +9,40 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 import pandas as pd
 
 from chromexpr.atomic import write_tsv
-from chromexpr.errors import ConfigError, InputFormatError
+from chromexpr.errors import ConfigError, InputFormatError, preview
 from chromexpr.io.chrom_sizes import read_chrom_sizes
-from chromexpr.io.gene_info import read_annotation
+from chromexpr.io.expression import expressed_gene_ids
+from chromexpr.io.gene_info import filter_biotypes, read_annotation
 from chromexpr.io.published_genes import read_published_genes
-from chromexpr.io.rpkm import read_rpkm_gene_ids
 
 logger = logging.getLogger(__name__)
 
 GENE_TABLE_COLUMNS = ["gene_id", "symbol", "chrom", "tss", "strand"]
 GENE_SETS = ("annotation", "published")
+TSS_SOURCES = ("gene", "canonical_transcript")
 
 
-def annotation_tss(annotation: pd.DataFrame) -> pd.Series:
+def annotation_tss(annotation: pd.DataFrame, tss_source: str = "gene") -> pd.Series:
     """0-based, strand-aware TSS: the first base of a ``+`` gene, the last base of a ``-`` gene.
 
     ``annotation`` has 1-based inclusive ``start``/``end`` as Ensembl gives them.
+    ``tss_source="canonical_transcript"`` takes the start/end of the gene's canonical transcript
+    (``canonical_start``/``canonical_end``) where it has one, the gene's elsewhere.
     """
+    start, end = annotation["start"], annotation["end"]
+    if tss_source == "canonical_transcript":
+        has_canonical = annotation["canonical_start"].notna()
+        start = start.where(~has_canonical, annotation["canonical_start"])
+        end = end.where(~has_canonical, annotation["canonical_end"])
+    elif tss_source != "gene":
+        raise ConfigError("annotation.tss", f"{tss_source!r} is not one of {TSS_SOURCES}")
     plus = annotation["strand"] == "+"
-    return (annotation["start"].where(plus, annotation["end"]) - 1).astype("int64")
+    return (start.where(plus, end) - 1).astype("int64")
 
 
 def _drop_unknown_contigs(genes: pd.DataFrame, chrom_sizes: Mapping[str, int]) -> pd.DataFrame:
@@ -50,12 +60,14 @@ def annotation_gene_table(
     annotation: pd.DataFrame,
     expressed_gene_ids: Collection[str],
     chrom_sizes: Mapping[str, int],
+    tss_source: str = "gene",
 ) -> pd.DataFrame:
-    """Genes in both the annotation and the RPKM table, on known contigs, sorted by Ensembl id."""
+    """Genes in both the annotation and the expression input, on known contigs, sorted by
+    Ensembl id; the TSS from ``tss_source`` (see annotation_tss)."""
     expressed = set(expressed_gene_ids)
     in_both = annotation[annotation["gene_id"].isin(expressed)]
     logger.info(
-        f"annotation: {len(annotation)} genes, RPKM table: {len(expressed)} genes, "
+        f"annotation: {len(annotation)} genes, expression input: {len(expressed)} genes, "
         f"in both: {len(in_both)}"
     )
     genes = _drop_unknown_contigs(in_both, chrom_sizes)
@@ -65,7 +77,7 @@ def annotation_gene_table(
             f"all {len(in_both)} genes are on contigs absent from the chrom sizes (e.g. "
             f"{in_both['chrom'].iloc[0]}): the annotation and chrom_sizes name another assembly",
         )
-    table = genes.assign(tss=annotation_tss(genes))[GENE_TABLE_COLUMNS]
+    table = genes.assign(tss=annotation_tss(genes, tss_source))[GENE_TABLE_COLUMNS]
     return table.sort_values("gene_id", kind="stable").reset_index(drop=True)
 
 
@@ -89,7 +101,7 @@ def published_gene_table(
     if missing:
         raise InputFormatError(
             source,
-            f"{len(missing)} genes have no RPKM row, first {missing[0]} (gene_set: published)",
+            f"{len(missing)} genes have no expression row, first {missing[0]} (gene_set: published)",
         )
     unknown = published.loc[~published["chrom"].isin(list(chrom_sizes)), "chrom"]
     if len(unknown):
@@ -129,17 +141,28 @@ def check_gene_set(gene_set: str) -> None:
 def build_gene_table(
     annotation_path: str | os.PathLike[str],
     annotation_format: str,
-    rpkm_path: str | os.PathLike[str],
+    expression_paths: Sequence[str | os.PathLike[str]],
     chrom_sizes_path: str | os.PathLike[str],
     gene_set: str,
     published_path: str | os.PathLike[str],
     published_coordinates: bool,
     out_path: str | os.PathLike[str],
+    biotypes: Collection[str] | None = None,
+    tss_source: str = "gene",
+    gene_column: str | None = None,
 ) -> pd.DataFrame:
-    """Read the inputs, select the gene set and write the gene table."""
+    """Read the inputs, select the gene set and write the gene table.
+
+    ``expression_paths``: the expression matrix (its ``gene_column``; None: the first), or every
+    sample's expression table; a gene must be in all of them. ``biotypes`` filters a GTF/GFF3
+    annotation (None: every gene); gene_info, whose REMC table lists protein-coding genes by
+    its RPKM table, is never filtered.
+    """
     check_gene_set(gene_set)
     annotation = read_annotation(annotation_path, annotation_format)
-    expressed = read_rpkm_gene_ids(rpkm_path)
+    if annotation_format != "gene_info":
+        annotation = filter_biotypes(annotation, biotypes, annotation_path)
+    expressed = expressed_gene_ids(expression_paths, gene_column)
     chrom_sizes = read_chrom_sizes(chrom_sizes_path)
     if gene_set == "published":
         genes = published_gene_table(
@@ -151,10 +174,13 @@ def build_gene_table(
             source=str(published_path),
         )
     else:
-        genes = annotation_gene_table(annotation, expressed, chrom_sizes)
+        genes = annotation_gene_table(annotation, expressed, chrom_sizes, tss_source)
     if genes.empty:
         raise InputFormatError(
-            annotation_path, "no gene is in both the annotation and the RPKM table"
+            annotation_path,
+            f"no gene is in both the annotation and the expression input "
+            f"{preview([str(path) for path in expression_paths])}: annotation ids "
+            f"{preview(annotation['gene_id'].head(6))}, expression ids {preview(expressed[:6])}",
         )
     write_gene_table(genes, out_path)
     logger.info(

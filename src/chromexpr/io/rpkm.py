@@ -47,11 +47,3 @@ def read_rpkm_table(path: str | os.PathLike[str], cells: Sequence[str]) -> pd.Da
             int(row) + 2,
         )
     return numeric.astype(np.float64)
-
-
-def read_rpkm_gene_ids(path: str | os.PathLike[str]) -> list[str]:
-    """The gene ids of the RPKM table, in file order."""
-    try:
-        return pd.read_csv(path, sep="\t", usecols=["gene_id"], dtype=str)["gene_id"].tolist()
-    except (OSError, EOFError, ValueError, UnicodeDecodeError) as error:
-        raise InputFormatError(path, f"cannot read RPKM table gene ids: {error}") from error

@@ -1,0 +1,284 @@
+"""Expression inputs: a genes x samples matrix, or one quantifier file per sample.
+
+Formats (config key ``expression.format``):
+
+=================  ==========================  ====================  =========================
+format             layout                      gene id column        value column (default)
+=================  ==========================  ====================  =========================
+``matrix``         TSV, one column per sample  ``gene_column``       the sample's column
+``rsem``           RSEM ``genes.results``      ``gene_id``           ``TPM``
+``salmon``         salmon ``quant.genes.sf``   ``Name``              ``TPM``
+``featurecounts``  featureCounts output        ``Geneid``            the last (the BAM's counts)
+=================  ==========================  ====================  =========================
+
+Any of them gz or not. Units (``expression.unit``): ``rpkm``, ``fpkm``, ``tpm`` are used as
+they are; ``counts`` become TPM with the annotation's gene lengths. Every sample's values are
+turned into one table per sample (``gene_id``, then the sample's column) with version-stripped
+ids and spike-ins (ERCC, ENCODE's gSpikein / tSpikein) left out; what was left out is counted
+in the sample's QC record (``QC_FIELDS``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from chromexpr.atomic import atomic_path, write_tsv
+from chromexpr.errors import ConfigError, InputFormatError, preview
+from chromexpr.io.gene_info import PAR_Y_SUFFIX, strip_version
+
+logger = logging.getLogger(__name__)
+
+EXPRESSION_FORMATS = ("matrix", "rsem", "salmon", "featurecounts")
+UNITS = ("rpkm", "fpkm", "tpm", "counts")
+# Per-sample layouts: (gene id column, default value column; None: the last column).
+QUANTIFIER_COLUMNS = {
+    "rsem": ("gene_id", "TPM"),
+    "salmon": ("Name", "TPM"),
+    "featurecounts": ("Geneid", None),
+}
+SPIKE_IN = re.compile(r"^(ERCC-|gSpikein|tSpikein)")
+QC_FIELDS = ("genes_in_file", "spike_ins", "par_y_copies", "not_in_annotation", "genes_kept")
+
+
+def _open_text(path: str | os.PathLike[str]):
+    """Text of a file, gunzipped where it starts with the gzip magic (whatever its name)."""
+    with open(path, "rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rt") if gzipped else open(path)
+
+
+def _read_tsv(path: str | os.PathLike[str], what: str) -> tuple[pd.DataFrame, int]:
+    """The table as text, and the file line of its header (leading ``#`` lines skipped, as
+    featureCounts writes its command line there)."""
+    try:
+        with _open_text(path) as handle:
+            header_line = 1
+            position = handle.tell()
+            while handle.readline().startswith("#"):
+                header_line += 1
+                position = handle.tell()
+            handle.seek(position)
+            table = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False)
+    except (OSError, EOFError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise InputFormatError(path, f"cannot read {what}: {error}") from error
+    if table.empty:
+        raise InputFormatError(path, f"{what} has no rows", header_line)
+    return table, header_line
+
+
+def _numeric(path, values: pd.DataFrame, gene_ids: pd.Series, header_line: int) -> pd.DataFrame:
+    """``values`` as float64; a non-numeric, NaN or negative value names its gene, column and line."""
+    numeric = values.apply(pd.to_numeric, errors="coerce")
+    bad = numeric.isna() | (numeric < 0)
+    if bad.to_numpy().any():
+        row, column = np.argwhere(bad.to_numpy())[0]
+        raise InputFormatError(
+            path,
+            f"gene {gene_ids.iloc[row]} column {values.columns[column]}: "
+            f"{values.iat[row, column]!r} is not a non-negative number",
+            header_line + int(row) + 1,
+        )
+    return numeric.astype(np.float64)
+
+
+def _gene_column(path, table: pd.DataFrame, gene_column: str, key: str) -> pd.Series:
+    if gene_column not in table.columns:
+        raise InputFormatError(
+            path,
+            f"no gene id column {gene_column!r} (config key '{key}'); columns: "
+            f"{preview(list(table.columns))}",
+            1,
+        )
+    return table[gene_column]
+
+
+def read_expression_matrix(
+    path: str | os.PathLike[str], samples: Sequence[str], gene_column: str | None = None
+) -> pd.DataFrame:
+    """Values [genes, samples] of a matrix, indexed by the file's gene ids (as written).
+
+    ``gene_column`` names the id column (None: the first). Columns not asked for are ignored.
+    """
+    table, header_line = _read_tsv(path, "expression matrix")
+    gene_column = gene_column or table.columns[0]
+    gene_ids = _gene_column(path, table, gene_column, "expression.gene_column")
+    missing = [sample for sample in samples if sample not in table.columns]
+    if missing:
+        raise InputFormatError(
+            path,
+            f"samples {missing} have no column (available: {preview(list(table.columns))})",
+            header_line,
+        )
+    values = _numeric(path, table[list(samples)], gene_ids, header_line)
+    values.index = pd.Index(gene_ids, name="gene_id")
+    return values
+
+
+def read_quantifier_file(
+    path: str | os.PathLike[str], file_format: str, value_column: str | None = None
+) -> pd.Series:
+    """One sample's values [genes] from an RSEM, salmon or featureCounts file, indexed by the
+    file's gene ids; ``value_column`` None takes the layout's default (``QUANTIFIER_COLUMNS``)."""
+    gene_column, default_column = QUANTIFIER_COLUMNS[file_format]
+    table, header_line = _read_tsv(path, f"{file_format} file")
+    gene_ids = _gene_column(path, table, gene_column, "expression.format")
+    value_column = value_column or default_column or table.columns[-1]
+    if value_column not in table.columns:
+        raise InputFormatError(
+            path,
+            f"no column {value_column!r} (config key 'expression.value_column'); columns: "
+            f"{list(table.columns)}",
+            header_line,
+        )
+    values = _numeric(path, table[[value_column]], gene_ids, header_line)[value_column]
+    values.index = pd.Index(gene_ids, name="gene_id")
+    return values
+
+
+def counts_to_tpm(counts: pd.Series, lengths: pd.Series) -> pd.Series:
+    """TPM of raw counts: reads per kilobase of gene length, scaled to sum to one million.
+
+    ``lengths`` (bases) is indexed like ``counts``; genes of zero length are an error upstream.
+    """
+    rate = counts / (lengths / 1000.0)
+    total = rate.sum()
+    if total <= 0:
+        raise ValueError("every count is zero: TPM is undefined")
+    return rate / total * 1e6
+
+
+def sample_expression(
+    values: pd.Series,
+    annotation: pd.DataFrame,
+    unit: str,
+    source: object,
+) -> tuple[pd.Series, dict[str, int]]:
+    """One sample's values by version-stripped gene id, and its QC record (``QC_FIELDS``).
+
+    Spike-ins and GENCODE's ``_PAR_Y`` copies are left out. Genes the annotation (every
+    biotype) lacks are counted; they stay in the table for rpkm/fpkm/tpm (the gene table, which
+    takes genes in both, leaves them out) and are left out for ``counts``, whose TPM needs each
+    gene's annotated length. An id column that matches no annotation id is an error.
+    """
+    if unit not in UNITS:
+        raise ConfigError("expression.unit", f"{unit!r} is not one of {UNITS}")
+    ids = values.index.to_series().astype(str)
+    spike_in = ids.str.match(SPIKE_IN.pattern).to_numpy()
+    par_y = ids.str.endswith(PAR_Y_SUFFIX).to_numpy()
+    kept = values[~spike_in & ~par_y]
+    kept.index = pd.Index([strip_version(gene) for gene in kept.index], name="gene_id")
+    duplicated = kept.index[kept.index.duplicated()]
+    if len(duplicated):
+        raise InputFormatError(
+            source, f"gene id {duplicated[0]} appears more than once (versions stripped)"
+        )
+    lengths = annotation.set_index("gene_id")["length"]
+    annotated = kept.index.isin(lengths.index)
+    if not annotated.any():
+        raise InputFormatError(
+            source,
+            f"no gene id matches the annotation: file ids {preview(list(kept.index[:6]))}, "
+            f"annotation ids {preview(list(lengths.index[:6]))}",
+        )
+    if unit == "counts":
+        kept = counts_to_tpm(kept[annotated], lengths.loc[kept.index[annotated]])
+    qc = {
+        "genes_in_file": len(values),
+        "spike_ins": int(spike_in.sum()),
+        "par_y_copies": int(par_y.sum()),
+        "not_in_annotation": int((~annotated).sum()),
+        "genes_kept": len(kept),
+    }
+    return kept.astype(np.float64), qc
+
+
+def read_sample_values(
+    path: str | os.PathLike[str],
+    sample: str,
+    file_format: str,
+    value_column: str | None = None,
+    gene_column: str | None = None,
+) -> pd.Series:
+    """One sample's values [genes] by the file's gene ids: its column of a matrix, or its
+    quantifier file."""
+    if file_format == "matrix":
+        return read_expression_matrix(path, [sample], gene_column)[sample]
+    if file_format in QUANTIFIER_COLUMNS:
+        return read_quantifier_file(path, file_format, value_column)
+    raise ConfigError("expression.format", f"{file_format!r} is not one of {EXPRESSION_FORMATS}")
+
+
+def write_sample_expression(
+    source_path: str | os.PathLike[str],
+    sample: str,
+    settings: dict,
+    annotation: pd.DataFrame,
+    out_path: str | os.PathLike[str],
+    qc_path: str | os.PathLike[str],
+) -> pd.Series:
+    """The sample's expression table (``gene_id``, ``sample``) and its QC record (JSON).
+
+    ``settings`` is the config's ``expression`` mapping (``format``, ``unit``, ``value_column``,
+    ``gene_column``).
+    """
+    values = read_sample_values(
+        source_path,
+        sample,
+        settings["format"],
+        settings.get("value_column"),
+        settings.get("gene_column"),
+    )
+    expression, qc = sample_expression(values, annotation, settings["unit"], source_path)
+    logger.info(
+        f"{sample}: {qc['genes_in_file']} genes in {source_path}, {qc['spike_ins']} spike-ins "
+        f"and {qc['par_y_copies']} _PAR_Y copies left out, {qc['not_in_annotation']} not in "
+        f"the annotation, {qc['genes_kept']} kept ({settings['unit']}"
+        f"{' -> TPM' if settings['unit'] == 'counts' else ''})"
+    )
+    write_tsv(expression.rename(sample).reset_index(), out_path)
+    with atomic_path(qc_path) as tmp:
+        tmp.write_text(json.dumps({"sample": sample, "unit": settings["unit"], **qc}, indent=2))
+    return expression
+
+
+def expressed_gene_ids(
+    paths: Sequence[str | os.PathLike[str]], gene_column: str | None = None
+) -> list[str]:
+    """Version-stripped ids, spike-ins and ``_PAR_Y`` copies left out, of the genes every file
+    lists, in the first file's order: the gene id column (``gene_column``, None: the first) of
+    an expression matrix or of per-sample expression tables."""
+    common: dict[str, None] | None = None
+    for path in paths:
+        table, _ = _read_tsv(path, "expression table")
+        ids = _gene_column(path, table, gene_column or table.columns[0], "expression.gene_column")
+        kept = [
+            strip_version(gene)
+            for gene in ids
+            if not SPIKE_IN.match(gene) and not gene.endswith(PAR_Y_SUFFIX)
+        ]
+        if common is None:
+            common = dict.fromkeys(kept)
+        else:
+            listed = set(kept)
+            common = {gene: None for gene in common if gene in listed}
+    return list(common or [])
+
+
+def expression_qc_table(qc_paths: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
+    """One row per sample: ``sample, unit`` and ``QC_FIELDS`` from the samples' QC records."""
+    rows = []
+    for path in qc_paths:
+        try:
+            rows.append(json.loads(Path(path).read_text()))
+        except (OSError, ValueError) as error:
+            raise InputFormatError(path, f"not an expression QC record: {error}") from error
+    return pd.DataFrame(rows, columns=["sample", "unit", *QC_FIELDS])
