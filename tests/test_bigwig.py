@@ -65,11 +65,21 @@ def test_an_unreadable_file_is_an_input_format_error_naming_it(tmp_path):
         bigwig_bin_means(not_bigwig, layout_of([("chr1", 0, 100)]))
 
 
-def test_a_bigwig_sharing_no_chromosome_with_the_bins_is_an_error_not_zeros(tmp_path):
-    path = tmp_path / "ensembl.bw"
+def write_one_contig_bigwig(path, contig: str) -> None:
     handle = pyBigWig.open(str(path), "w")
-    handle.addHeader([("1", 1000)])
-    handle.addEntries(["1"], [0], ends=[1000], values=[2.0])
+    handle.addHeader([(contig, 1000)])
+    handle.addEntries([contig], [0], ends=[1000], values=[2.0])
     handle.close()
-    with pytest.raises(InputFormatError, match=r"ensembl.bw: none of the bins' chromosomes"):
+
+
+def test_a_bigwig_sharing_no_chromosome_with_the_bins_is_an_error_not_zeros(tmp_path):
+    path = tmp_path / "scaffolds.bw"
+    write_one_contig_bigwig(path, "scaffold_1")
+    with pytest.raises(InputFormatError, match=r"scaffolds.bw: none of the bins' chromosomes"):
         bigwig_bin_means(path, layout_of([("chr1", 0, 100)]))
+
+
+def test_a_bigwig_with_ensembl_names_is_read_on_the_ucsc_chromosomes(tmp_path):
+    path = tmp_path / "ensembl.bw"
+    write_one_contig_bigwig(path, "1")
+    assert bigwig_bin_means(path, layout_of([("chr1", 0, 100)])).tolist() == [2.0]

@@ -55,12 +55,20 @@ def test_unknown_nested_key_is_rejected_by_name():
         validate(config, SCHEMA)
 
 
-@pytest.mark.parametrize("cell", ["E3", "e003", "../E003", "E0033"])
-def test_bad_cell_id_is_rejected(cell):
+@pytest.mark.parametrize("cell", ["../E003", "a/b", "x..y", "GM 12878", "", "K562\n"])
+def test_unsafe_cell_name_is_rejected(cell):
     config = demo_config()
     config["cells"] = [cell]
     with pytest.raises(WorkflowError, match="does not match"):
         validate(config, SCHEMA)
+
+
+@pytest.mark.parametrize("cell", ["E003", "K562", "GM12878_rep1", "Toy", "HepG2.v2-a"])
+def test_any_safe_sample_name_is_accepted(cell):
+    config = demo_config()
+    config["cells"] = [cell]
+    config["interpret"]["cells"] = [cell]
+    validate(config, SCHEMA)
 
 
 def test_mark_names_cannot_contain_path_characters():
@@ -146,6 +154,10 @@ def test_marks_need_at_least_one_mark_and_no_repeats(marks):
             "config key 'split.test_chromosomes'",
         ),
         ("training: {seeds: [2, 3]}", "config key 'training.seed'"),
+        ("counting: {count: fragments}", "config key 'counting.count'"),
+        ("counting: {engine: multicov, count: fragments}", "config key 'counting.count'"),
+        ("genome: hg99", "config key 'genome': 'hg99' is neither a bundled assembly"),
+        ("genome: hg38\nchrom_sizes: resources/hg19.chrom.sizes", "config key 'chrom_sizes'"),
         ("expression: {format: rsem}", "config key 'expression.files'"),
         (
             "expression: {format: salmon, files: {E003: a.sf, E004: b.sf}}",
@@ -194,6 +206,15 @@ def test_side_by_side_and_gpu_requests_follow_the_config_not_the_machine(
     assert ("rule train_side_by_side_0" in plan) == together
     assert ("rule train_model:" in plan) != together
     assert set(re.findall(r"gpu=(\d+)", plan)) == {str(gpus)}
+
+
+def test_a_fai_file_or_a_bundled_name_serves_as_the_genome(tmp_path):
+    sizes = (REPO / "resources/hg38.chrom.sizes").read_text().splitlines()
+    fai = "".join(f"{line}\t0\t60\t61\n" for line in sizes)  # samtools faidx's five columns
+    (tmp_path / "genome.fa.fai").write_text(fai)
+    plan = planned(tmp_path, "genome: genome.fa.fai")
+    assert "genome.fa.fai" in plan and "hg19.chrom.sizes" not in plan
+    assert "resources/mm10.chrom.sizes" in planned(tmp_path / "mm10", "genome: mm10")
 
 
 def test_gpus_per_training_job_overrides_the_device_default(tmp_path):

@@ -81,8 +81,7 @@ def test_counts_equal_real_bedtools_multicov_and_a_brute_force_count(tmp_path):
     sizes, tagalign, reads, layout = write_fixture(tmp_path)
     tagalign_to_bam(tagalign, sizes, tmp_path / "x.bam")
     matrix = count_bins(
-        "bam",
-        tmp_path / "x.bam",
+        [("bam", tmp_path / "x.bam")],
         tmp_path / "bins.bed",
         tmp_path / "genes.tsv",
         {"window": 500, "bin_size": 100},

@@ -324,9 +324,81 @@ def test_an_empty_tagalign_is_an_input_format_error(tmp_path):
 
 def test_a_tagalign_with_no_read_on_a_known_contig_is_an_error_not_zero_counts(tmp_path):
     tagalign = tmp_path / "reads.tagAlign.gz"
-    write_tagalign(tagalign, [("1", 0, 36, "+"), ("2", 100, 136, "-")])  # Ensembl names
-    with pytest.raises(InputFormatError, match=r"no read left after the contig filter.*1: 1"):
-        tagalign_bin_counts(tagalign, layout_of([("chr1", 0, 100)]), SIZES)
+    write_tagalign(tagalign, [("scaffold_1", 0, 36, "+"), ("scaffold_2", 100, 136, "-")])
+    with pytest.raises(
+        InputFormatError,
+        match=r"reads.tagAlign.gz: shares no contig with sizes.txt: this file has "
+        r"\['scaffold_1', 'scaffold_2'\], sizes.txt has \['chr1'",
+    ):
+        tagalign_bin_counts(
+            tagalign, layout_of([("chr1", 0, 100)]), SIZES, chrom_sizes_source="sizes.txt"
+        )
+
+
+def test_ensembl_contig_names_in_a_tagalign_count_on_the_ucsc_chromosomes(tmp_path):
+    tagalign = tmp_path / "reads.tagAlign.gz"
+    write_tagalign(tagalign, [("1", 0, 36, "+"), ("1", 50, 86, "-"), ("2", 100, 136, "-")])
+    counts, report = tagalign_bin_counts(
+        tagalign, layout_of([("chr1", 0, 100), ("chr2", 0, 200)]), SIZES
+    )
+    assert counts.tolist() == [2, 1]
+    assert report.reads_kept == 3
+
+
+def test_reads_sharing_no_contig_with_the_genes_are_an_error_naming_the_annotation(tmp_path):
+    tagalign = tmp_path / "reads.tagAlign.gz"
+    write_tagalign(tagalign, [("chr2", 0, 36, "+")])
+    with pytest.raises(
+        InputFormatError, match=r"shares no contig with genes.gtf: this file has \['chr2'\]"
+    ):
+        tagalign_bin_counts(
+            tagalign, layout_of([("chr1", 0, 100)]), SIZES, genes_source="genes.gtf"
+        )
+
+
+def test_an_uncompressed_bed3_file_counts_like_its_tagalign(tmp_path):
+    reads = [("chr1", 0, 36, "+"), ("chr1", 50, 86, "-"), ("chr2", 100, 136, "-")]
+    write_tagalign(tmp_path / "reads.tagAlign.gz", reads)
+    (tmp_path / "reads.bed").write_text(
+        "".join(
+            f"{chrom}\t{start}\t{end}\tread{i}\n" for i, (chrom, start, end, _) in enumerate(reads)
+        )
+    )
+    layout = layout_of([("chr1", 0, 100), ("chr2", 0, 200)])
+    from_tagalign, _ = tagalign_bin_counts(tmp_path / "reads.tagAlign.gz", layout, SIZES)
+    from_bed, _ = tagalign_bin_counts(tmp_path / "reads.bed", layout, SIZES, stranded=False)
+    assert from_bed.tolist() == from_tagalign.tolist() == [2, 1]
+
+
+def test_a_bam_with_ensembl_names_counts_on_the_ucsc_chromosomes(tmp_path):
+    bam = tmp_path / "reads.bam"
+    write_bam(bam, [("chr1", 10, "36M", 0, 60), ("chr1", 150, "36M", 0, 60)])
+    renamed = tmp_path / "ensembl.bam"
+    with pysam.AlignmentFile(str(bam)) as source:
+        header = source.header.to_dict()
+        for line in header["SQ"]:
+            line["SN"] = line["SN"].removeprefix("chr")
+        with pysam.AlignmentFile(str(renamed), "wb", header=header) as target:
+            for read in source:  # written by reference number: same order, other names
+                target.write(read)
+    pysam.index(str(renamed))
+    layout = layout_of([("chr1", 0, 100), ("chr1", 100, 200)])
+    assert (
+        bam_bin_counts(renamed, layout).tolist() == bam_bin_counts(bam, layout).tolist() == [1, 1]
+    )
+
+
+def test_a_bam_whose_header_matches_no_genome_contig_is_an_error_naming_both(tmp_path):
+    bam = tmp_path / "reads.bam"
+    write_bam(bam, [("chr1", 10, "36M", 0, 60)])
+    sizes = tmp_path / "mm10.chrom.sizes"
+    sizes.write_text("chrA\t1000\nchrB\t2000\n")
+    with pytest.raises(
+        InputFormatError,
+        match=r"reads.bam: shares no contig with the genome's chrom sizes .*mm10.chrom.sizes "
+        r"\(no header @SQ line matches\): this file has \['chr1'",
+    ):
+        bam_bin_counts(bam, layout_of([("chr1", 0, 100)]), chrom_sizes_path=sizes)
 
 
 def test_a_truncated_bam_is_an_input_format_error(tmp_path):

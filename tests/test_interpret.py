@@ -1,6 +1,7 @@
 """Interpretation methods on small datasets and toy models built in the tests."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,19 +11,32 @@ import torch
 from torch import nn
 
 from chromexpr.dataset import CellDataset
+from chromexpr.demo.truth import expected_class_profiles
 from chromexpr.errors import InputFormatError
 from chromexpr.interpret.attention import load_attention, run_attention, summarise_attention
+from chromexpr.interpret.attribution import (
+    AttributionSettings,
+    attribution_truth,
+    class_means,
+    integrated_gradients,
+    knockout_table,
+    run_attributions,
+)
 from chromexpr.interpret.gan import GanSettings, generate_counts, run_gan, train_gan
 from chromexpr.interpret.optimisation import (
     OptimisationSettings,
     class_optimisation_maps,
     class_score,
+    restart_inputs,
 )
 from chromexpr.interpret.profiles import signal_profiles
 from chromexpr.interpret.qc import label_balance, reads_table
 from chromexpr.interpret.tracks import bin_entries, write_tracks
+from chromexpr.interpret.truth import score_against_truth
 from chromexpr.models import build_model
-from chromexpr.train.checkpoint import Checkpoint
+from chromexpr.train.checkpoint import Checkpoint, load_checkpoint
+from chromexpr.train.settings import TrainingSettings
+from chromexpr.train.single import train_cell
 
 MARKS = ["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]
 
@@ -60,32 +74,37 @@ def toy_one_output_model(n_bins=20):
 # --- optimisation maps --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("start", ["zero", "mean"])
-def test_optimisation_raises_both_class_scores_of_deepchrome_and_stays_non_negative(start):
+def test_optimisation_raises_both_class_scores_of_deepchrome_and_stays_non_negative():
     torch.manual_seed(0)
     model = build_model("deepchrome", len(MARKS), 100)
     inputs = small_dataset(n_bins=100).features("train").astype(np.float32)
-    settings = OptimisationSettings(l2_lambda=0.01, steps=40, learning_rate=0.1, start=start)
+    settings = OptimisationSettings(l2_lambda=0.5, steps=40, learning_rate=0.1, restarts=8)
     result = class_optimisation_maps(model, inputs, settings)
     assert result["maps"].shape == (2, len(MARKS), 100)
     assert result["maps"].min() >= 0
     assert (result["scores"][:, -1] > result["scores"][:, 0]).all(), result["scores"][:, [0, -1]]
-    with torch.no_grad():  # the recorded final score is the model's score of the returned map
-        logits = model(torch.as_tensor(result["maps"]))
-    assert logits[0, 0].item() == pytest.approx(result["scores"][0, -1], rel=1e-4, abs=1e-5)
-    assert logits[1, 1].item() == pytest.approx(result["scores"][1, -1], rel=1e-4, abs=1e-5)
 
 
 def test_optimisation_of_a_one_output_model_pushes_its_logit_both_ways():
     model = toy_one_output_model()
     inputs = small_dataset().features("train").astype(np.float32)
-    settings = OptimisationSettings(l2_lambda=0.05, steps=60, learning_rate=0.1, start="mean")
+    settings = OptimisationSettings(l2_lambda=0.5, steps=60, learning_rate=0.1, restarts=20)
     result = class_optimisation_maps(model, inputs, settings)
     assert result["maps"].min() >= 0
     with torch.no_grad():
         start_logit = model(torch.as_tensor(result["start"])[None])[0, 0].item()
         logits = model(torch.as_tensor(result["maps"]))[:, 0]
     assert logits[1].item() > start_logit > logits[0].item()
+
+
+def test_optimisation_restarts_are_seeded_training_genes():
+    inputs = small_dataset().features("train").astype(np.float32)
+    first, again, other = (
+        restart_inputs(inputs, OptimisationSettings(restarts=5, seed=seed)) for seed in (1, 1, 2)
+    )
+    assert first.shape == (5, len(MARKS), 20)
+    assert np.array_equal(first, again) and not np.array_equal(first, other)
+    assert all((inputs == start).all(axis=(1, 2)).any() for start in first)
 
 
 def test_class_score_of_one_output_is_the_signed_logit():
@@ -273,7 +292,7 @@ def test_interpret_config_is_documented_and_rejects_typos(repo):
     assert config["interpret"]["gan"]["batch_size"] == 64  # a default filled in
     assert GanSettings.from_config(config["interpret"]["gan"]).epochs == 100
     optimisation = OptimisationSettings.from_config(config["interpret"]["optimisation"])
-    assert optimisation.steps == 300 and optimisation.start == "zero"
+    assert optimisation.steps == 50 and optimisation.restarts == 16
     config["interpret"]["gan"]["epoch"] = 3
     with pytest.raises(WorkflowError, match="epoch"):
         validate(config, schema)
@@ -283,3 +302,118 @@ def test_tracks_of_genes_without_positions_are_refused_by_cell():
     dataset = small_dataset(n_genes=3, chrom=[""] * 3, tss=[-1] * 3)
     with pytest.raises(InputFormatError, match="E003.*without a position"):
         bin_entries(dataset, 0, {"chr1": 10_000})
+
+
+# --- recovering the demo's truth ----------------------------------------------------------------
+
+
+def truth_dataset(n_genes=600, seed=0):
+    """A demo-like cell drawn from the demo's truth (bins in genomic order, as in the default
+    config): each gene's counts are Poisson around its class's expected profile times a
+    lognormal level per mark."""
+    offsets = np.arange(-5000, 5000, 100)
+    truth = expected_class_profiles(MARKS, offsets, False, "E003", 1, None)
+    generator = np.random.default_rng(seed)
+    labels = generator.permutation(np.arange(n_genes) % 2).astype(np.int8)
+    levels = np.exp(generator.normal(0, 0.5, (n_genes, len(MARKS), 1)))
+    counts = generator.poisson(truth[labels] * levels).astype(np.int32)
+    split = np.array(["train", "valid", "test"])[np.arange(n_genes) * 3 // n_genes]
+    dataset = CellDataset(
+        cell="E003",
+        gene_ids=np.array([f"ENSG{i:011d}" for i in range(n_genes)]),
+        symbols=np.array([f"G{i}" for i in range(n_genes)]),
+        chrom=np.array(["chr1"] * n_genes),
+        tss=50_000 + 20_000 * np.arange(n_genes),
+        strand=np.array(["+"] * n_genes),
+        counts=counts,
+        labels=labels,
+        rpkm=labels.astype(float) * 10,
+        split=split,
+        marks=np.array(MARKS),
+        bin_offsets=offsets,
+    )
+    return dataset, truth
+
+
+@pytest.fixture(scope="module")
+def trained_on_truth(tmp_path_factory):
+    """DeepChrome trained (fast recipe, 10 epochs, seed 1) on a cell drawn from the truth."""
+    dataset, truth = truth_dataset()
+    folder = tmp_path_factory.mktemp("deepchrome")
+    settings = TrainingSettings.from_config(
+        "deepchrome", {"recipe": "fast", "epochs": 10, "seed": 1, "device": "cpu"}
+    )
+    train_cell(dataset, settings, folder)
+    return dataset, truth, load_checkpoint(folder / "model.pt")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_optimisation_maps_recover_the_truth_for_every_seed(trained_on_truth, seed):
+    """The issue's targets: correlation >= 0.8 of high-minus-low with the truth's for the marks
+    with positional structure (with bins in genomic order H3K4me3 and H3K4me1; H3K36me3's
+    gene body lies on either side of the TSS), right sign for all five marks."""
+    dataset, truth, trained = trained_on_truth
+    settings = OptimisationSettings(seed=seed)
+    maps = class_optimisation_maps(trained.model, trained.inputs(dataset, "train"), settings)
+    scores = score_against_truth(maps["maps"], truth, MARKS).set_index("mark")
+    positional = scores[scores["positional"]]
+    assert set(positional.index) == {"H3K4me3", "H3K4me1"}
+    assert (positional["correlation"] >= 0.8).all(), positional["correlation"]
+    assert scores["sign_agrees"].all(), scores[["sign", "truth_sign"]]
+
+
+# --- attributions -------------------------------------------------------------------------------
+
+
+def linear_model(weights):
+    """A one-output linear model of inputs [genes, marks, bins] with the given weights."""
+    model = nn.Sequential(nn.Flatten(), nn.Linear(weights.size, 1))
+    with torch.no_grad():
+        model[1].weight.copy_(torch.as_tensor(weights.reshape(1, -1), dtype=torch.float32))
+        model[1].bias.fill_(-1.0)
+    return model.eval()
+
+
+def test_integrated_gradients_of_a_linear_model_are_input_times_weight():
+    generator = np.random.default_rng(0)
+    weights = generator.normal(size=(len(MARKS), 20))
+    inputs = generator.poisson(2.0, size=(6, len(MARKS), 20)).astype(np.float32)
+    baseline = np.zeros((len(MARKS), 20), dtype=np.float32)
+    attributions = integrated_gradients(linear_model(weights), inputs, baseline, steps=4)
+    assert attributions == pytest.approx(inputs * weights, rel=1e-4, abs=1e-4)
+
+
+def test_knockouts_move_p_high_only_through_marks_the_model_reads():
+    weights = np.zeros((len(MARKS), 20))
+    weights[MARKS.index("H3K4me3")] = 0.2
+    model = linear_model(weights)
+    trained = Checkpoint(Path("linear.pt"), model, {"n_outputs": 1})
+    dataset = small_dataset()
+    inputs = dataset.features("test").astype(np.float32)
+    labels = dataset.labels[dataset.mask("test")]
+    train = dataset.features("train").astype(np.float32)
+    class_inputs = class_means(train, dataset.labels[dataset.mask("train")])
+    table = knockout_table(trained, inputs, labels, class_inputs, MARKS).set_index(
+        ["knockout", "class", "mark"]
+    )
+    assert (table.loc[("zero", slice(None), "H3K4me3"), "change_p_high"] < 0).all()
+    towards_other = table.loc[("other_class_mean", slice(None), "H3K4me3"), "change_p_high"]
+    assert towards_other.loc[("other_class_mean", "low", "H3K4me3")] > 0
+    assert towards_other.loc[("other_class_mean", "high", "H3K4me3")] < 0
+    others = table.drop(index="H3K4me3", level="mark")["change_p_high"]
+    assert others.to_numpy() == pytest.approx(0.0, abs=1e-7)
+
+
+def test_attributions_of_a_model_trained_on_the_truth_agree_with_it_for_h3k4me3(
+    trained_on_truth, tmp_path
+):
+    dataset, truth, trained = trained_on_truth
+    paths = [tmp_path / name for name in ("ig.npz", "knockouts.tsv", "ig.png")]
+    maps, knockouts = run_attributions(dataset, trained, AttributionSettings(), *paths)
+    assert all(path.exists() for path in paths)
+    assert maps.shape == (2, len(MARKS), 100)
+    scores = attribution_truth(maps, knockouts, truth, MARKS).set_index(["method", "mark"])
+    assert scores.loc[("integrated_gradients", "H3K4me3"), "sign_agrees"]
+    assert scores.loc[("integrated_gradients", "H3K4me3"), "correlation"] >= 0.8
+    assert scores.loc[("knockout_zero", "H3K4me3"), "sign_agrees"]
+    assert scores.loc[("knockout_other_class_mean", "H3K4me3"), "sign_agrees"]

@@ -55,6 +55,28 @@ def test_optimisation_maps_raise_the_class_scores_and_are_non_negative(workdir):
         assert (workdir / f"results/figures/interpret/optimisation/deepchrome-{cell}.png").exists()
 
 
+def test_demo_maps_and_attributions_are_scored_against_the_demo_truth(workdir):
+    for cell in CELLS:
+        maps = pd.read_csv(
+            workdir / f"results/interpret/optimisation/deepchrome/{cell}-truth.tsv", sep="\t"
+        )
+        assert maps["cell"].eq(cell).all() and len(maps) == 5
+        # Bins in genomic order (the demo default): only the TSS marks are positional.
+        assert set(maps.loc[maps["positional"], "mark"]) == {"H3K4me3", "H3K4me1"}
+        folder = workdir / f"results/interpret/attributions/deepchrome/{cell}"
+        scores = pd.read_csv(folder / "truth.tsv", sep="\t")
+        assert set(scores["method"]) == {
+            "integrated_gradients",
+            "knockout_zero",
+            "knockout_other_class_mean",
+        }
+        knockouts = pd.read_csv(folder / "knockouts.tsv", sep="\t")
+        assert len(knockouts) == 2 * 2 * 5 and knockouts["change_p_high"].notna().all()
+        with np.load(folder / "integrated_gradients.npz") as attributions:
+            assert attributions["maps"].shape == (2, 5, 100)
+        assert (workdir / f"results/figures/interpret/attributions/deepchrome-{cell}.png").exists()
+
+
 def test_gan_measures_every_class_and_mark(workdir):
     metrics = pd.read_csv(workdir / "results/interpret/gan/E003/metrics.tsv", sep="\t")
     assert len(metrics) == 10 and set(metrics["class"]) == {"low", "high"}

@@ -159,8 +159,7 @@ def test_one_demo_cell_counted_in_full_equals_the_fast_engine(prepared, tmp_path
             "tagalign": prepared / f"resources/remc/reads/E003-{mark}.tagAlign.gz",
         }[source]
         matrix = count_bins(
-            source,
-            path,
+            [(source, path)],
             prepared / "results/bins/tss_bins.bed",
             prepared / "results/genes/genes.tsv",
             {"window": 5000, "bin_size": 100},

@@ -73,3 +73,33 @@ def tagalign_to_bam(
         os.replace(index, str(bam) + ".bai")
     logger.info(f"wrote {bam} ({report.reads_kept} reads)")
     return report
+
+
+def indexed_bam(bam: str | os.PathLike[str], workdir: str | os.PathLike[str]) -> Path:
+    """``bam`` where it is coordinate-sorted with an index beside it; else a sorted (where it
+    is not) and indexed copy (a link where it is sorted) under ``workdir``, the caller's
+    temporary folder. Any aligned BAM is accepted, whatever its sort order."""
+    bam, workdir = Path(bam), Path(workdir)
+    try:
+        with pysam.AlignmentFile(str(bam), "rb") as alignments:
+            sort_order = alignments.header.to_dict().get("HD", {}).get("SO")
+            if sort_order == "coordinate" and alignments.has_index():
+                return bam
+    except (OSError, ValueError) as error:
+        raise InputFormatError(bam, f"cannot open as BAM: {error}") from error
+    prepared = workdir / "reads.bam"
+    if sort_order == "coordinate":
+        prepared.symlink_to(bam.resolve())
+        try:
+            pysam.index(str(prepared))
+            logger.info(f"{bam}: coordinate-sorted, indexed into {workdir}")
+            return prepared
+        except pysam.SamtoolsError:  # declared sorted, but it is not
+            prepared.unlink()
+    logger.info(f"{bam}: sort order {sort_order or 'not declared'}; sorting into {workdir}")
+    try:
+        pysam.sort("--no-PG", "-T", str(workdir / "sort"), "-o", str(prepared), str(bam))
+        pysam.index(str(prepared))
+    except pysam.SamtoolsError as error:
+        raise InputFormatError(bam, f"cannot sort and index: {error}") from error
+    return prepared

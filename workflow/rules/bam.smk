@@ -1,7 +1,7 @@
 rule tagalign_to_bam:
     input:
         reads="resources/remc/reads/{cell}-{mark}.tagAlign.gz",
-        chrom_sizes=configured_file("chrom_sizes"),
+        chrom_sizes=genome_file(),
     output:
         bam=bam_file("results/bam/{cell}-{mark}.bam"),
         bai=bam_file("results/bam/{cell}-{mark}.bam.bai"),

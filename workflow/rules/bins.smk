@@ -2,7 +2,7 @@ rule gene_table:
     input:
         annotation="resources/remc/gene_annotation.txt",
         expression=gene_table_expression(),
-        chrom_sizes=configured_file("chrom_sizes"),
+        chrom_sizes=genome_file(),
         published=configured_file("published_genes"),
     output:
         "results/genes/genes.tsv",
@@ -27,7 +27,7 @@ rule gene_table:
 rule tss_bins:
     input:
         genes="results/genes/genes.tsv",
-        chrom_sizes=configured_file("chrom_sizes"),
+        chrom_sizes=genome_file(),
     output:
         "results/bins/tss_bins.bed",
     log:

@@ -1,16 +1,74 @@
 import os
+import re
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.sourcecache import LocalSourceFile
 from snakemake.utils import validate
 
+from chromexpr.errors import ConfigError, InputFormatError
 from chromexpr.models import MODELS as REGISTERED_MODELS
 from chromexpr.models import models_with
+from chromexpr.samples import (
+    FORMATS,
+    check_sample_table,
+    feature_kind,
+    is_url,
+    read_sample_sheet,
+    template_sample_table,
+)
 
 validate(config, "../schemas/config.schema.yaml")
 
-CELLS = config["cells"]
 MARKS = config["marks"]
+
+
+def load_sample_sheet(path):
+    """The sample sheet, each row checked against the schema, then as a whole."""
+    sheet = read_sample_sheet(path)
+    try:
+        validate(sheet, "../schemas/samples.schema.yaml")
+    except WorkflowError as error:
+        row = re.search(r"row (\d+)", str(error))
+        line = sheet.index[int(row.group(1))] if row else None
+        # Snakemake raises its WorkflowError while handling jsonschema's ValidationError.
+        cause = getattr(error.__context__, "message", str(error))
+        raise InputFormatError(path, f"sample sheet row: {cause}", line) from None
+    check_sample_table(sheet, MARKS, path)
+    return sheet
+
+
+def sample_table():
+    """(sample, mark, replicate, path, format) of every file counted: the sheet's rows for
+    the configured cells, or the rows the URL template describes."""
+    if config["samples"]:
+        sheet = load_sample_sheet(config["samples"])
+        if "cells" not in config:
+            return sheet
+        unknown = [cell for cell in config["cells"] if cell not in set(sheet["sample"])]
+        if unknown:
+            raise ConfigError(
+                "cells", f"{unknown} are not samples of the sheet {config['samples']}"
+            )
+        return sheet[sheet["sample"].isin(config["cells"])]
+    if "cells" not in config:
+        raise ConfigError("cells", "required unless samples names a sample sheet")
+    if config["input"] == "bigwig":
+        if "signal" not in config["urls"]:
+            raise ConfigError("urls.signal", "required when input is bigwig")
+        return template_sample_table(
+            config["cells"], MARKS, config["urls"]["signal"], "bigwig"
+        )
+    if "reads" not in config["urls"]:
+        raise ConfigError("urls.reads", "required unless samples names a sample sheet")
+    return template_sample_table(
+        config["cells"], MARKS, config["urls"]["reads"], "tagalign"
+    )
+
+
+SAMPLE_TABLE = sample_table()
+CELLS = list(dict.fromkeys(SAMPLE_TABLE["sample"]))
 SPLIT_NAMES = ["train", "valid", "test"]
 MODELS = config["models"]
 CROSSCELL = config["crosscell"]
@@ -58,22 +116,37 @@ put_package_on_job_path()
 
 # The files the workflow ships (relative to its root), used where the config names none (null).
 BUNDLED_FILES = {
-    "chrom_sizes": "resources/hg19.chrom.sizes",
     "published_genes": "resources/deepchrome-genes.tsv",
     "published_auc": "resources/published-deepchrome-auc.tsv",
 }
+# Assemblies whose chrom sizes the workflow ships (from pybedtools' genome registry, README).
+BUNDLED_GENOMES = {
+    name: f"resources/{name}.chrom.sizes" for name in ("hg19", "hg38", "mm10")
+}
+
+
+def bundled_file(relative):
+    """A file the workflow ships: by its path relative to the working directory where the
+    workflow is on disk (the same path in every run, so BAM headers, which record the chrom
+    sizes' path, stay byte-identical), else through Snakemake's source cache."""
+    if WORKFLOW_ROOT is not None:
+        return os.path.relpath(WORKFLOW_ROOT / relative)
+    return workflow.source_path(f"../../{relative}")
 
 
 def configured_file(key):
-    """The file a config key names, or the workflow's bundled copy where it names none: by its
-    path relative to the working directory where the workflow is on disk (the same path in every
-    run, so BAM headers, which record the chrom sizes' path, stay byte-identical), else through
-    Snakemake's source cache."""
-    if config[key]:
-        return config[key]
-    if WORKFLOW_ROOT is not None:
-        return os.path.relpath(WORKFLOW_ROOT / BUNDLED_FILES[key])
-    return workflow.source_path(f"../../{BUNDLED_FILES[key]}")
+    """The file a config key names, or the workflow's bundled copy where it names none."""
+    return config[key] or bundled_file(BUNDLED_FILES[key])
+
+
+def genome_file():
+    """The chrom sizes (or .fai) of config key genome; the deprecated chrom_sizes wins where set."""
+    if config["chrom_sizes"]:
+        return config["chrom_sizes"]
+    genome = config["genome"]
+    if genome in BUNDLED_GENOMES:
+        return bundled_file(BUNDLED_GENOMES[genome])
+    return genome
 
 
 def training_seeds():
@@ -85,8 +158,10 @@ def training_seeds():
 
 
 wildcard_constraints:
-    cell="|".join(CELLS),
+    cell="|".join(map(re.escape, CELLS)),
     mark="|".join(MARKS),
+    replicate="[A-Za-z0-9_.-]+",
+    file_format="|".join(FORMATS),
     split="|".join(SPLIT_NAMES),
     model="|".join(MODELS),
     task_folder="|".join(TASK_FOLDERS.values()),
@@ -129,8 +204,8 @@ def check_config():
         raise ValueError(
             "config key 'counting.engine': multicov counts BAMs; with bam: false use engine fast"
         )
-    if config["input"] == "bigwig" and "signal" not in config["urls"]:
-        raise ValueError("config key 'urls.signal': required when input is bigwig")
+    check_genome_config()
+    check_counting_config()
     if config["source"] == "processed" and not config["processed_dir"]:
         raise ValueError(
             "config key 'processed_dir': required when source is processed"
@@ -231,6 +306,52 @@ def check_crosscell_config():
         )
 
 
+def check_genome_config():
+    genome = config["genome"]
+    if config["chrom_sizes"]:
+        if genome != "hg19":
+            raise ConfigError(
+                "chrom_sizes",
+                f"deprecated, and conflicts with genome {genome!r}: remove chrom_sizes and "
+                "set genome to the chrom sizes path",
+            )
+        logger.warning(
+            "config key 'chrom_sizes' is deprecated: set genome to the chrom sizes path"
+        )
+    elif genome not in BUNDLED_GENOMES and not os.path.exists(genome):
+        raise ConfigError(
+            "genome",
+            f"{genome!r} is neither a bundled assembly {sorted(BUNDLED_GENOMES)} nor an "
+            "existing chrom.sizes or .fai file",
+        )
+
+
+def check_counting_config():
+    """Counting settings that must suit the formats of the sample table."""
+    counting = config["counting"]
+    formats = set(SAMPLE_TABLE["format"])
+    if counting["count"] == "fragments":
+        if not config["samples"] or formats != {"bam"}:
+            raise ConfigError(
+                "counting.count",
+                f"fragments are counted in paired-end BAMs of a sample sheet; these inputs are {sorted(formats)}",
+            )
+        if counting["engine"] != "fast":
+            raise ConfigError(
+                "counting.engine",
+                "count fragments needs engine fast (multicov counts reads)",
+            )
+    if (
+        counting["engine"] == "multicov"
+        and config["samples"]
+        and formats & {"tagalign", "bed"}
+    ):
+        raise ConfigError(
+            "counting.engine",
+            f"multicov counts BAMs; the sheet {config['samples']} has tagalign/bed rows: use engine fast",
+        )
+
+
 check_config()
 
 
@@ -268,8 +389,31 @@ def reads_url(wildcards):
     return config["urls"]["reads"].format(cell=wildcards.cell, mark=wildcards.mark)
 
 
-def is_url(location):
-    return location.startswith(("http://", "https://", "ftp://", "file:"))
+def replicate_rows(wildcards):
+    """The sample table's rows of one sample and mark (its replicates)."""
+    table = SAMPLE_TABLE
+    return table[
+        (table["sample"] == wildcards.cell) & (table["mark"] == wildcards.mark)
+    ]
+
+
+def sheet_file(row):
+    """Where the workflow reads a sheet row's file: downloaded under resources/samples for a
+    URL, in place for a local path."""
+    if is_url(row["path"]):
+        return f"resources/samples/{row['sample']}/{row['mark']}/{row['replicate']}.{row['format']}"
+    return row["path"]
+
+
+def sample_url(wildcards):
+    table = SAMPLE_TABLE
+    row = table[
+        (table["sample"] == wildcards.cell)
+        & (table["mark"] == wildcards.mark)
+        & (table["replicate"] == wildcards.replicate)
+        & (table["format"] == wildcards.file_format)
+    ]
+    return row["path"].iloc[0]
 
 
 def expression_location(cell):
@@ -346,20 +490,39 @@ def processed_root(wildcards, output):
 
 
 def count_source_kind():
-    """What counting reads: signal bigWigs, the tagAlign itself, or the sorted BAM."""
+    """What counting reads without a sheet: signal bigWigs, the tagAlign itself, or the
+    sorted BAM built from it."""
     if config["input"] == "bigwig":
         return "bigwig"
     return "bam" if config["bam"] else "tagalign"
 
 
-def count_source(wildcards):
+def count_sources(wildcards):
+    """The files of one sample and mark (one per replicate), and BAM indexes the workflow
+    builds."""
+    if config["samples"]:
+        return {
+            "sources": [
+                sheet_file(row) for _, row in replicate_rows(wildcards).iterrows()
+            ]
+        }
     name = f"{wildcards.cell}-{wildcards.mark}"
     kind = count_source_kind()
     if kind == "bigwig":
-        return {"source": f"resources/remc/signal/{name}.bigwig"}
+        return {"sources": [f"resources/remc/signal/{name}.bigwig"]}
     if kind == "tagalign":
-        return {"source": f"resources/remc/reads/{name}.tagAlign.gz"}
-    return {"source": f"results/bam/{name}.bam", "index": f"results/bam/{name}.bam.bai"}
+        return {"sources": [f"resources/remc/reads/{name}.tagAlign.gz"]}
+    return {
+        "sources": [f"results/bam/{name}.bam"],
+        "index": f"results/bam/{name}.bam.bai",
+    }
+
+
+def count_formats(wildcards):
+    """The format of each of count_sources' files."""
+    if config["samples"]:
+        return list(replicate_rows(wildcards)["format"])
+    return [count_source_kind()]
 
 
 def signal_url(wildcards):
@@ -616,7 +779,7 @@ def interpret_cells():
 
 def read_filter_reports():
     """Contig filter reports exist only where BAMs are built from downloaded reads."""
-    if config["source"] != "raw" or count_source_kind() != "bam":
+    if config["source"] != "raw" or config["samples"] or count_source_kind() != "bam":
         return []
     return expand("results/qc/reads/{cell}-{mark}.json", cell=CELLS, mark=MARKS)
 
@@ -665,6 +828,25 @@ def interpret_targets():
             model=INTERPRET["models"],
             cell=cells,
         )
+        # Only the demo knows the truth.
+        if config["demo"]["enabled"]:
+            targets += expand(
+                "results/interpret/optimisation/{model}/{cell}-truth.tsv",
+                model=INTERPRET["models"],
+                cell=cells,
+            )
+    if "attributions" in methods:
+        targets += expand(
+            "results/figures/interpret/attributions/{model}-{cell}.png",
+            model=INTERPRET["models"],
+            cell=cells,
+        )
+        if config["demo"]["enabled"]:
+            targets += expand(
+                "results/interpret/attributions/{model}/{cell}/truth.tsv",
+                model=INTERPRET["models"],
+                cell=cells,
+            )
     if "gan" in methods:
         targets += expand(
             "results/figures/interpret/gan/{cell}-{figure}.png",

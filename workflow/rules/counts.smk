@@ -1,9 +1,9 @@
 rule count_reads:
     input:
-        unpack(count_source),
+        unpack(count_sources),
         bins="results/bins/tss_bins.bed",
         genes="results/genes/genes.tsv",
-        chrom_sizes=configured_file("chrom_sizes"),
+        chrom_sizes=genome_file(),
     output:
         "results/counts/{cell}-{mark}.npy",
     log:
@@ -12,12 +12,13 @@ rule count_reads:
         "../../envs/prep.yaml"
     resources:
         # fast engine: ~5 s per 10 M reads, ~2 GiB peak at 30 M reads measured -> 4 GB
-        # covers 50 M.
+        # covers 50 M. An unsorted BAM is sorted here first (samtools sort: 768 MB buffer).
         mem_mb=per_attempt(4000),
         runtime=per_attempt(20),
     params:
-        source=count_source_kind(),
+        formats=count_formats,
         counting=config["counting"],
+        annotation=config["urls"]["annotation"],
         bins=config["bins"],
     script:
         "../scripts/count_reads.py"

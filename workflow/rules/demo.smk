@@ -1,6 +1,6 @@
 rule demo_mirror:
     input:
-        chrom_sizes=configured_file("chrom_sizes"),
+        chrom_sizes=genome_file(),
     output:
         demo_mirror_files(),
     log:

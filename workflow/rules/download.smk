@@ -6,6 +6,7 @@ localrules:
     download_rpkm,
     download_annotation,
     download_signal,
+    download_sample,
     download_expression,
 
 
@@ -84,6 +85,25 @@ rule download_signal:
         runtime=per_attempt(60),
     params:
         url=signal_url,
+        settings=config["download"],
+    script:
+        "../scripts/download.py"
+
+
+rule download_sample:
+    output:
+        "resources/samples/{cell}/{mark}/{replicate}.{file_format}",
+    log:
+        "logs/download/samples/{cell}/{mark}/{replicate}.{file_format}.log",
+    conda:
+        "../../envs/prep.yaml"
+    resources:
+        downloads=1,
+        # network bound; ENCODE BAMs are 1-5 GB
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(120),
+    params:
+        url=sample_url,
         settings=config["download"],
     script:
         "../scripts/download.py"

@@ -22,8 +22,109 @@ rule class_optimisation:
         runtime=per_attempt(30),
     params:
         optimisation=INTERPRET["optimisation"],
+        simulated=SIMULATED,
     script:
         "../scripts/class_optimisation.py"
+
+
+rule optimisation_truth:
+    input:
+        maps="results/interpret/optimisation/{model}/{cell}.npz",
+        dataset="results/datasets/{cell}.npz",
+    output:
+        report(
+            "results/interpret/optimisation/{model}/{cell}-truth.tsv",
+            caption="../report/optimisation_truth.rst",
+            category="Interpretation",
+            subcategory="Class optimisation maps",
+            labels={
+                "model": "{model}",
+                "cell": "{cell}",
+                "output": "agreement with the truth",
+            },
+        ),
+    log:
+        "logs/interpret/optimisation/{model}-{cell}-truth.log",
+    conda:
+        "../../envs/train.yaml"
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+    params:
+        reverse_minus_strand=config["bins"]["reverse_minus_strand"],
+        demo=config["demo"],
+    script:
+        "../scripts/optimisation_truth.py"
+
+
+rule attributions:
+    input:
+        dataset="results/datasets/{cell}.npz",
+        model="results/models/{model}/{cell}/model.pt",
+    output:
+        maps="results/interpret/attributions/{model}/{cell}/integrated_gradients.npz",
+        knockouts=report(
+            "results/interpret/attributions/{model}/{cell}/knockouts.tsv",
+            caption="../report/knockouts.rst",
+            category="Interpretation",
+            subcategory="Attributions",
+            labels={"model": "{model}", "cell": "{cell}", "output": "knockouts"},
+        ),
+        png=report(
+            "results/figures/interpret/attributions/{model}-{cell}.png",
+            caption="../report/attributions.rst",
+            category="Interpretation",
+            subcategory="Attributions",
+            labels={
+                "model": "{model}",
+                "cell": "{cell}",
+                "output": "integrated gradients",
+            },
+        ),
+    log:
+        "logs/interpret/attributions/{model}-{cell}.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: 1
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+    params:
+        attributions=INTERPRET["attributions"],
+        simulated=SIMULATED,
+    script:
+        "../scripts/attributions.py"
+
+
+rule attribution_truth:
+    input:
+        maps="results/interpret/attributions/{model}/{cell}/integrated_gradients.npz",
+        knockouts="results/interpret/attributions/{model}/{cell}/knockouts.tsv",
+        dataset="results/datasets/{cell}.npz",
+    output:
+        report(
+            "results/interpret/attributions/{model}/{cell}/truth.tsv",
+            caption="../report/attribution_truth.rst",
+            category="Interpretation",
+            subcategory="Attributions",
+            labels={
+                "model": "{model}",
+                "cell": "{cell}",
+                "output": "agreement with the truth",
+            },
+        ),
+    log:
+        "logs/interpret/attributions/{model}-{cell}-truth.log",
+    conda:
+        "../../envs/train.yaml"
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+    params:
+        reverse_minus_strand=config["bins"]["reverse_minus_strand"],
+        demo=config["demo"],
+    script:
+        "../scripts/attribution_truth.py"
 
 
 rule conditional_gan:
@@ -149,7 +250,7 @@ rule signal_profiles:
 rule browser_tracks:
     input:
         dataset="results/datasets/{cell}.npz",
-        chrom_sizes=configured_file("chrom_sizes"),
+        chrom_sizes=genome_file(),
     output:
         expand("results/tracks/{{cell}}/{mark}.bw", mark=MARKS),
     log:

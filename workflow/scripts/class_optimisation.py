@@ -17,4 +17,5 @@ with step_log(snakemake.log[0]):
         OptimisationSettings.from_config(snakemake.params.optimisation),
         snakemake.output.maps,
         snakemake.output.png,
+        snakemake.params.simulated,
     )

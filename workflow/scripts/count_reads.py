@@ -1,16 +1,17 @@
-"""Reads (or mean signal) per TSS bin of one cell type and mark: [genes, bins] as .npy."""
+"""Reads (or mean signal) per TSS bin of one sample and mark, its replicates summed (bigWig
+signal averaged): [genes, bins] as .npy."""
 
 from chromexpr.counting import count_bins
 from chromexpr.logs import step_log
 
 with step_log(snakemake.log[0]):
     count_bins(
-        source=snakemake.params.source,
-        path=snakemake.input.source,
+        sources=list(zip(snakemake.params.formats, snakemake.input.sources, strict=True)),
         bins_bed=snakemake.input.bins,
         genes_path=snakemake.input.genes,
         bins=snakemake.params.bins,
         counting=snakemake.params.counting,
         out_path=snakemake.output[0],
         chrom_sizes_path=snakemake.input.chrom_sizes,
+        genes_source=snakemake.params.annotation,
     )

@@ -1,4 +1,4 @@
-"""Reads (or signal) per TSS bin of one cell type and mark.
+"""Reads (or signal) per TSS bin of one sample and mark, its replicates summed.
 
 Engines, all with ``bedtools multicov`` semantics for reads: ``fast`` (the default; one
 vectorised pass per chromosome over the sorted BAM, or straight over the tagAlign when BAMs are
@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from chromexpr.atomic import atomic_path
+from chromexpr.bam import indexed_bam
 from chromexpr.counting.bigwig import bigwig_bin_means
 from chromexpr.counting.fast import bam_bin_counts, tagalign_bin_counts
 from chromexpr.counting.multicov import multicov_counts
@@ -22,11 +25,12 @@ from chromexpr.errors import ConfigError
 from chromexpr.genome.bins import BinLayout, bin_offsets, read_bins_bed, scatter_bin_counts
 from chromexpr.genome.tss import read_gene_table
 from chromexpr.io.chrom_sizes import read_chrom_sizes
+from chromexpr.io.sniff import check_declared_format
 
 logger = logging.getLogger(__name__)
 
 ENGINES = ("fast", "multicov")
-SOURCES = ("bam", "tagalign", "bigwig")
+SOURCES = ("bam", "tagalign", "bed", "bigwig")
 
 
 def _line_values(
@@ -36,6 +40,8 @@ def _line_values(
     layout: BinLayout,
     counting: Mapping[str, object],
     chrom_sizes_path: str | os.PathLike[str] | None,
+    genes_source: str,
+    scratch: Path,
 ) -> np.ndarray:
     filters = {
         "min_mapq": int(counting["min_mapq"]),
@@ -43,47 +49,80 @@ def _line_values(
         "include_qcfail": bool(counting["include_qcfail"]),
     }
     engine = counting["engine"]
+    check_declared_format(path, source)
     if source == "bigwig":
         return bigwig_bin_means(path, layout)
-    if source == "tagalign":
+    if source in ("tagalign", "bed"):
         if engine != "fast":
             raise ConfigError("counting.engine", "counting a tagAlign directly needs engine fast")
         if chrom_sizes_path is None:
             raise ValueError("counting a tagAlign needs the chrom sizes")
-        counts, _ = tagalign_bin_counts(path, layout, read_chrom_sizes(chrom_sizes_path))
+        counts, _ = tagalign_bin_counts(
+            path,
+            layout,
+            read_chrom_sizes(chrom_sizes_path),
+            stranded=source == "tagalign",
+            chrom_sizes_source=f"the genome's chrom sizes {chrom_sizes_path}",
+            genes_source=genes_source,
+        )
         return counts
-    if engine == "fast":
-        return bam_bin_counts(path, layout, **filters)
-    return multicov_counts(path, bins_bed, **filters)
+    # A BAM that is not sorted and indexed is sorted or indexed into a scratch folder.
+    with tempfile.TemporaryDirectory(dir=scratch, prefix=".bam-") as workdir:
+        bam = indexed_bam(path, workdir)
+        if engine == "fast":
+            count = str(counting.get("count", "reads"))
+            return bam_bin_counts(
+                bam, layout, count=count, chrom_sizes_path=chrom_sizes_path, **filters
+            )
+        return multicov_counts(bam, bins_bed, **filters)
 
 
 def count_bins(
-    source: str,
-    path: str | os.PathLike[str],
+    sources: Sequence[tuple[str, str | os.PathLike[str]]],
     bins_bed: str | os.PathLike[str],
     genes_path: str | os.PathLike[str],
     bins: Mapping[str, int],
     counting: Mapping[str, object],
     out_path: str | os.PathLike[str],
     chrom_sizes_path: str | os.PathLike[str] | None = None,
+    genes_source: str = "the gene table",
 ) -> np.ndarray:
-    """Values per bin of ``path`` (a ``source``: bam, tagalign or bigwig) saved as [genes, bins].
+    """Values per bin of the replicates ``sources`` ((format, path): bam, tagalign, bed or
+    bigwig) of one sample and mark, saved as [genes, bins].
 
-    Read counts are int32; bigWig means float32. Bins that fall off a chromosome are 0.
+    Replicates' read counts are summed (int32); bigWig means are averaged over replicates
+    (float32). Bins that fall off a chromosome are 0. A file whose content is not its declared
+    format is an error naming it. ``genes_source`` names where the genes' contigs come from (the
+    annotation) in the error for reads that share no contig with them.
     """
-    if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
+    kinds = {source == "bigwig" for source, _ in sources}
+    if not sources or len(kinds) > 1 or any(source not in SOURCES for source, _ in sources):
+        raise ValueError(f"replicates must all be reads or all bigwig, of {SOURCES}: {sources}")
     engine = counting["engine"]
     if engine not in ENGINES:
         raise ConfigError("counting.engine", f"{engine!r} is not one of {ENGINES}")
     n_genes = len(read_gene_table(genes_path))
     n_bins = len(bin_offsets(bins["window"], bins["bin_size"]))
     layout = read_bins_bed(bins_bed, n_genes, n_bins)
-    values = _line_values(source, path, bins_bed, layout, counting, chrom_sizes_path)
-    matrix = scatter_bin_counts(layout, values)
+    scratch = Path(out_path).parent
+    scratch.mkdir(parents=True, exist_ok=True)
+    replicates = [
+        scatter_bin_counts(
+            layout,
+            _line_values(
+                source, path, bins_bed, layout, counting, chrom_sizes_path, genes_source, scratch
+            ),
+        )
+        for source, path in sources
+    ]
+    signal = kinds == {True}
+    matrix = (np.mean(replicates, axis=0) if signal else np.sum(replicates, axis=0)).astype(
+        replicates[0].dtype
+    )
     with atomic_path(out_path, suffix=".npy") as tmp:
         np.save(tmp, matrix)
+    paths = ", ".join(str(path) for _, path in sources)
     logger.info(
-        f"{path}: {source}, engine {engine}: total {matrix.sum():.0f} over {n_genes} genes x {n_bins} bins"
+        f"{paths}: engine {engine}: total {matrix.sum():.0f} over {n_genes} genes x {n_bins} bins"
     )
     return matrix

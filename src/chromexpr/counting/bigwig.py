@@ -15,6 +15,7 @@ import pyBigWig
 
 from chromexpr.errors import InputFormatError
 from chromexpr.genome.bins import BinLayout
+from chromexpr.genome.contigs import contig_mapping
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,11 @@ def bigwig_bin_means(bigwig: str | os.PathLike[str], layout: BinLayout) -> np.nd
             raise InputFormatError(bigwig, "not a bigWig (a bigBed?)")
         chrom_lengths = handle.chroms()
         bin_chroms = np.unique(layout.chrom)
-        if not set(bin_chroms) & set(chrom_lengths):  # e.g. Ensembl names (1, 2) against chr1
+        # The bigWig's name of each bin chromosome (chr1 for chr1, or 1 for chr1).
+        file_name_of = {
+            target: name for name, target in contig_mapping(chrom_lengths, bin_chroms).items()
+        }
+        if not file_name_of:  # e.g. another assembly's contigs
             raise InputFormatError(
                 bigwig,
                 f"none of the bins' chromosomes ({', '.join(bin_chroms[:3])}, ...) is in the "
@@ -81,11 +86,12 @@ def bigwig_bin_means(bigwig: str | os.PathLike[str], layout: BinLayout) -> np.nd
             )
         for chrom in bin_chroms:
             in_chrom = np.flatnonzero(layout.chrom == chrom)
-            if chrom not in chrom_lengths:
+            if chrom not in file_name_of:
                 logger.warning(f"warning: {bigwig} has no {chrom}; its {len(in_chrom)} bins are 0")
                 continue
+            name = file_name_of[chrom]
             chrom_means, past_end = _chromosome_means(
-                handle, chrom, chrom_lengths[chrom], layout.start[in_chrom], layout.end[in_chrom]
+                handle, name, chrom_lengths[name], layout.start[in_chrom], layout.end[in_chrom]
             )
             means[in_chrom] = chrom_means
             if past_end:

@@ -11,6 +11,15 @@ without ``-D``/``-F``, duplicates (0x400) and QC failures (0x200). Secondary (0x
 supplementary (0x800) and even unmapped (0x4) reads that carry a position are counted. A read
 spans htslib's ``bam_endpos``: its CIGAR's reference length, or 1 bp for an unmapped read or one
 without a CIGAR. tagAlign-derived BAMs have none of these cases (flag 0 or 0x10, MAPQ 255).
+
+Paired-end BAMs can instead be counted by fragment (``count: fragments``): each properly paired
+fragment once, over its span from the leftmost to the rightmost mapped base of the pair (the
+first mate's position and template length), with the first mate's flags and MAPQ. Reads that are
+not the first mate of a proper pair (single-end reads, orphans, secondary and supplementary
+alignments) are not counted then.
+
+A file's contig names are matched to the chrom sizes' and the bins' by
+:mod:`chromexpr.genome.contigs` (``1`` and ``chr1``, ``MT`` and ``chrM``).
 """
 
 from __future__ import annotations
@@ -25,12 +34,17 @@ import pysam
 
 from chromexpr.errors import InputFormatError
 from chromexpr.genome.bins import BinLayout
+from chromexpr.genome.contigs import contig_mapping, require_shared_contigs
+from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.io.tagalign import ReadFilterReport, filter_known_contigs, read_tagalign_chunks
 
 logger = logging.getLogger(__name__)
 
 DUPLICATE_FLAG = 0x400
 QCFAIL_FLAG = 0x200
+PROPER_FIRST_MATE = 0x1 | 0x2 | 0x40  # paired, properly paired, first in the pair
+NOT_A_FRAGMENT = 0x4 | 0x8 | 0x100 | 0x800  # unmapped, mate unmapped, secondary, supplementary
+COUNT_UNITS = ("reads", "fragments")
 
 
 def overlap_counts(
@@ -68,21 +82,50 @@ def _chromosome_reads(
     return np.array(fields, dtype=np.int64).reshape(-1, 4)
 
 
+def _chromosome_fragments(
+    alignments: pysam.AlignmentFile, chrom: str, bam: str | os.PathLike[str]
+) -> np.ndarray:
+    """Start, end, flag and MAPQ of every properly paired fragment whose first mate the index
+    holds on ``chrom``: [fragments, 4] int64."""
+    fields: list[int] = []
+    extend = fields.extend
+    try:
+        for read in alignments.fetch(chrom):
+            flag = read.flag
+            if (flag & PROPER_FIRST_MATE) != PROPER_FIRST_MATE or flag & NOT_A_FRAGMENT:
+                continue
+            length = abs(read.template_length)
+            if length == 0:
+                continue
+            start = min(read.reference_start, read.next_reference_start)
+            extend((start, start + length, flag, read.mapping_quality))
+    except OSError as error:
+        raise InputFormatError(bam, f"cannot read the reads on {chrom}: {error}") from error
+    return np.array(fields, dtype=np.int64).reshape(-1, 4)
+
+
 def bam_bin_counts(
     bam: str | os.PathLike[str],
     layout: BinLayout,
     min_mapq: int = 0,
     include_duplicates: bool = False,
     include_qcfail: bool = False,
+    count: str = "reads",
+    chrom_sizes_path: str | os.PathLike[str] | None = None,
 ) -> np.ndarray:
-    """Reads of the sorted, indexed ``bam`` per bin: [bed_lines] int64, in layout order.
+    """Reads (or fragments) of the sorted, indexed ``bam`` per bin: [bed_lines] int64, in
+    layout order.
 
-    Equal to ``bedtools multicov -q min_mapq [-D] [-F]`` over the layout's BED. Bins on a
-    chromosome the BAM does not have count 0.
+    Counting reads equals ``bedtools multicov -q min_mapq [-D] [-F]`` over the layout's BED.
+    Bins on a chromosome the BAM does not have count 0. With ``chrom_sizes_path``, a BAM whose
+    header shares no contig with those chrom sizes is an error naming both.
     """
+    if count not in COUNT_UNITS:
+        raise ValueError(f"count {count!r} is not one of {COUNT_UNITS}")
     excluded_flags = (0 if include_duplicates else DUPLICATE_FLAG) | (
         0 if include_qcfail else QCFAIL_FLAG
     )
+    chromosome_reads = _chromosome_fragments if count == "fragments" else _chromosome_reads
     counts = np.zeros(len(layout.start), dtype=np.int64)
     try:
         alignments = pysam.AlignmentFile(str(bam), "rb")
@@ -91,33 +134,62 @@ def bam_bin_counts(
     with alignments:
         if not alignments.has_index():
             raise InputFormatError(bam, "no index (run samtools index on the sorted BAM)")
-        references = pd.Index(alignments.references)
-        bin_reference = references.get_indexer(layout.chrom)  # [bed_lines], -1: not in the BAM
-        absent = np.unique(layout.chrom[bin_reference < 0])
-        if len(absent):
+        if not alignments.references:
+            raise InputFormatError(bam, "the header has no @SQ line (no reference sequences)")
+        if chrom_sizes_path is not None:
+            genome = list(read_chrom_sizes(chrom_sizes_path))
+            require_shared_contigs(
+                contig_mapping(alignments.references, genome),
+                alignments.references,
+                genome,
+                bam,
+                f"the genome's chrom sizes {chrom_sizes_path} (no header @SQ line matches)",
+            )
+        bin_chroms = np.unique(layout.chrom)
+        # The BAM's reference of each bin chromosome, by the inverse of the name mapping.
+        reference_of = {
+            target: reference
+            for reference, target in contig_mapping(alignments.references, bin_chroms).items()
+        }
+        absent = [chrom for chrom in bin_chroms if chrom not in reference_of]
+        if absent:
             logger.info(f"{bam}: no reference for {', '.join(absent)}; their bins count 0")
-        for reference in np.unique(bin_reference[bin_reference >= 0]):
-            chrom = references[reference]
-            in_chrom = np.flatnonzero(bin_reference == reference)
-            starts, ends, flags, mapqs = _chromosome_reads(alignments, chrom, bam).T
+        for chrom, reference in reference_of.items():
+            in_chrom = np.flatnonzero(layout.chrom == chrom)
+            starts, ends, flags, mapqs = chromosome_reads(alignments, reference, bam).T
             kept = ((flags & excluded_flags) == 0) & (mapqs >= min_mapq)
             counts[in_chrom] = overlap_counts(
                 starts[kept], ends[kept], layout.start[in_chrom], layout.end[in_chrom]
             )
-            logger.info(f"{bam}: {chrom}: {int(kept.sum())} of {len(kept)} reads counted")
+            logger.info(f"{bam}: {reference}: {int(kept.sum())} of {len(kept)} {count} counted")
     return counts
+
+
+def _reconciled_names(chunk: pd.DataFrame, chrom_sizes: Mapping[str, int]) -> pd.DataFrame:
+    """The chunk with its contig names in the chrom sizes' convention where they differ."""
+    mapping = contig_mapping(chunk["chrom"].unique(), chrom_sizes)
+    if all(name == target for name, target in mapping.items()):
+        return chunk
+    return chunk.assign(chrom=chunk["chrom"].map(mapping).fillna(chunk["chrom"]))
 
 
 def tagalign_bin_counts(
     tagalign: str | os.PathLike[str],
     layout: BinLayout,
     chrom_sizes: Mapping[str, int],
+    stranded: bool = True,
+    chrom_sizes_source: str = "the chrom sizes",
+    genes_source: str = "the gene table",
 ) -> tuple[np.ndarray, ReadFilterReport]:
-    """Reads of ``tagalign`` per bin: [bed_lines] int64 in layout order, and what was filtered.
+    """Reads of ``tagalign`` (or of a BED3+ file: ``stranded`` False) per bin: [bed_lines] int64
+    in layout order, and what was filtered.
 
-    Reads go through the contig filter of :func:`chromexpr.bam.tagalign_to_bam`, so the counts
-    equal those of the BAM built from the same file. Bins on a chromosome outside
-    ``chrom_sizes`` count 0. Memory: two int64 per read on a chromosome with bins.
+    Reads go through the contig filter of :func:`chromexpr.bam.tagalign_to_bam` (after their
+    contig names are matched to the chrom sizes' convention), so the counts equal those of the
+    BAM built from the same file. Bins on a chromosome outside ``chrom_sizes`` count 0. Memory:
+    two int64 per read on a chromosome with bins. Reads that share no contig with the chrom
+    sizes, or none with the genes, are an error naming ``chrom_sizes_source`` or
+    ``genes_source``.
     """
     chrom_names = pd.Index(list(chrom_sizes))
     lengths = np.fromiter(chrom_sizes.values(), dtype=np.int64, count=len(chrom_sizes))
@@ -130,8 +202,10 @@ def tagalign_bin_counts(
     report = ReadFilterReport()
     start_parts: list[np.ndarray] = []
     end_parts: list[np.ndarray] = []
-    for chunk in read_tagalign_chunks(tagalign):
-        kept = filter_known_contigs(chunk, chrom_sizes, report)
+    read_contigs: set[str] = set()
+    for chunk in read_tagalign_chunks(tagalign, stranded=stranded):
+        kept = filter_known_contigs(_reconciled_names(chunk, chrom_sizes), chrom_sizes, report)
+        read_contigs.update(kept["chrom"].unique())
         read_chrom = kept["contig"].to_numpy()  # index into chrom_sizes, as chrom_names is
         on_binned = has_bins[read_chrom]
         offsets = chrom_offsets[read_chrom[on_binned]]
@@ -140,15 +214,19 @@ def tagalign_bin_counts(
         logger.info(f"{tagalign}: {report.reads_total} reads parsed")
     if report.reads_total == 0:
         raise InputFormatError(tagalign, "no reads (empty tagAlign)")
-    if report.reads_kept == 0:  # e.g. Ensembl contig names (1, 2) against UCSC chrom sizes
-        raise InputFormatError(
-            tagalign, f"no read left after the contig filter: {report.summary()}"
+    if report.reads_kept == 0:  # e.g. another assembly's contigs (chr1_gl000191_random, ...)
+        require_shared_contigs(
+            {}, report.dropped_unknown_contig, chrom_names, tagalign, chrom_sizes_source
         )
     logger.info(report.summary())
     read_starts = np.concatenate(start_parts)
     del start_parts  # the parts and the whole would otherwise be held twice at the peak
     read_ends = np.concatenate(end_parts)
     del end_parts
+    if len(read_starts) == 0:
+        require_shared_contigs(
+            {}, sorted(read_contigs), np.unique(layout.chrom), tagalign, genes_source
+        )
     counts = np.zeros(len(layout.start), dtype=np.int64)
     binned = bin_chrom >= 0
     bin_offsets = chrom_offsets[bin_chrom[binned]]

@@ -8,7 +8,8 @@ Genes are real hg19 RefSeq genes (chr1 and chr21) from pybedtools' bundled ``hg1
 synthetic Ensembl ids drawn at random so that Ensembl-id order is not genomic order.
 
 Modules: ``biology`` (the model of expression and marks, documented there), ``mirror`` (the files
-and ``python -m chromexpr.demo``).
+and ``python -m chromexpr.demo``), ``truth`` (the expected class profiles that the model implies,
+the yardstick of interpretations).
 """
 
 from chromexpr.demo.biology import DEMO_MARKS

@@ -86,7 +86,7 @@ def write_demo_mirror(
     out_dir = Path(out_dir)
     contig_lengths = read_chrom_sizes(Path(chrom_sizes))
     gene_rng = np.random.default_rng(seed)
-    genes = _pick_genes(gene_rng, n_genes)
+    genes = pick_genes(gene_rng, n_genes)
     logger.info(
         f"demo: {len(genes.ensembl_ids)} hg19 genes, {len(cells)} cells, {len(marks)} marks"
     )
@@ -136,7 +136,7 @@ def write_demo_mirror(
     return DemoSummary(tuple(paths), len(genes.ensembl_ids), reads_per_file)
 
 
-def _pick_genes(rng: np.random.Generator, n_genes: int | None) -> Genes:
+def pick_genes(rng: np.random.Generator, n_genes: int | None) -> Genes:
     """RefSeq genes deduplicated on (chrom, strand, TSS), optionally subsampled; genomic order."""
     gff = pd.read_csv(
         pybedtools.example_filename("hg19.gff"),
@@ -243,7 +243,8 @@ def _write_gzip(path: Path, data: bytes) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m chromexpr.demo --out DIR --cells ... --marks ...``: write a demo mirror."""
+    """``python -m chromexpr.demo --out DIR --cells ... --marks ...``: write a demo mirror, or
+    with ``--style own-data`` the own-data demo (BAMs, bigWigs, a sample sheet; hg38)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="directory to write the mirror to")
     parser.add_argument("--cells", nargs="+", required=True, help="cell type ids, e.g. E003 E004")
@@ -253,9 +254,28 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--background-reads-per-mb", type=float, default=DEFAULT_BACKGROUND_READS_PER_MB
     )
-    parser.add_argument("--chrom-sizes", type=Path, default=DEFAULT_CHROM_SIZES)
+    parser.add_argument("--chrom-sizes", type=Path, default=None)
+    parser.add_argument(
+        "--style",
+        choices=["remc", "own-data"],
+        default="remc",
+        help="remc: the REMC-format mirror; own-data: chromexpr.demo.own_data",
+    )
     args = parser.parse_args(argv)
     with step_log(None):
+        if args.style == "own-data":
+            # Imported here: own_data builds on this module.
+            from chromexpr.demo.own_data import HG38_CHROM_SIZES, write_own_data_demo
+
+            write_own_data_demo(
+                args.out,
+                args.cells,
+                args.marks,
+                seed=args.seed,
+                n_genes=args.n_genes,
+                chrom_sizes=args.chrom_sizes or HG38_CHROM_SIZES,
+            )
+            return
         write_demo_mirror(
             args.out,
             args.cells,
@@ -263,5 +283,5 @@ def main(argv: Sequence[str] | None = None) -> None:
             seed=args.seed,
             n_genes=args.n_genes,
             background_reads_per_mb=args.background_reads_per_mb,
-            chrom_sizes=args.chrom_sizes,
+            chrom_sizes=args.chrom_sizes or DEFAULT_CHROM_SIZES,
         )

@@ -1,7 +1,10 @@
 """Interpretation of the data and of trained models, one module per method.
 
 - ``optimisation``: class optimisation maps (DeepChrome): the input a trained model scores
-  highest for a class, by projected gradient ascent;
+  highest for a class under a penalty from the training genes' covariance, averaged over restarts;
+- ``attribution``: integrated gradients (Captum) averaged per class, and mark knockouts;
+- ``truth``: scores of any per-class profile or map against the demo's truth
+  (``chromexpr.demo.truth``);
 - ``gan``: a class-conditional GAN (after DeepChrome 2.0) that generates histone-signal
   matrices, measured against the real genes and a trained classifier;
 - ``attention``: AttentiveChrome's bin- and mark-level attention, averaged per predicted class;

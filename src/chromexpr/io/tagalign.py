@@ -1,4 +1,5 @@
-"""tagAlign reads: gzip BED6 ``chrom, start (0-based), end, name, score, strand``.
+"""Reads as BED: tagAlign (BED6 ``chrom, start (0-based), end, name, score, strand``) or any
+BED3+ (``chrom, start, end`` and whatever columns follow), gzip-compressed or not.
 
 REMC names every read ``N`` with score 1000. Reads are parsed in chunks with pandas' C parser;
 a malformed line is reported with its file and line number.
@@ -19,6 +20,7 @@ import pandas as pd
 
 from chromexpr.atomic import atomic_path
 from chromexpr.errors import InputFormatError
+from chromexpr.io.sniff import is_gzip
 
 COLUMNS = ["chrom", "start", "end", "name", "score", "strand"]
 DEFAULT_CHUNK_READS = 2_000_000
@@ -54,13 +56,16 @@ class ReadFilterReport:
         )
 
 
-def _first_bad_line(path: str | os.PathLike[str]) -> tuple[int, str]:
+def _first_bad_line(path: str | os.PathLike[str], stranded: bool) -> tuple[int, str]:
     """Scan line by line for the first line that breaks the format (slow path, errors only)."""
-    with gzip.open(path, "rt") as handle:
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rt") as handle:
         for line_number, line in enumerate(handle, start=1):
             fields = line.rstrip("\n").split("\t")
-            if len(fields) != 6:
+            if stranded and len(fields) != 6:
                 return line_number, f"expected 6 tab-separated fields, found {len(fields)}"
+            if len(fields) < 3:
+                return line_number, f"expected at least 3 tab-separated fields, found {len(fields)}"
             try:
                 start, end = int(fields[1]), int(fields[2])
             except ValueError:
@@ -69,29 +74,37 @@ def _first_bad_line(path: str | os.PathLike[str]) -> tuple[int, str]:
                 return line_number, f"negative start {start}"
             if end <= start:
                 return line_number, f"end {end} is not after start {start}"
-            if fields[5] not in ("+", "-"):
+            if stranded and fields[5] not in ("+", "-"):
                 return line_number, f"strand {fields[5]!r} is not + or -"
     return 0, "unreadable"
 
 
 def read_tagalign_chunks(
-    path: str | os.PathLike[str], chunk_reads: int = DEFAULT_CHUNK_READS
+    path: str | os.PathLike[str],
+    chunk_reads: int = DEFAULT_CHUNK_READS,
+    stranded: bool = True,
 ) -> Iterator[pd.DataFrame]:
-    """Validated chunks with columns ``chrom, start, end, strand`` (``start``/``end`` int64)."""
+    """Validated chunks with columns ``chrom, start, end, strand`` (``start``/``end`` int64).
+
+    ``stranded``: a tagAlign (six fields, strand + or -); else BED3+, whose strand is read as +.
+    """
+    stranded_columns = {"usecols": [0, 1, 2, 5], "names": COLUMNS}
+    bed_columns = {"usecols": [0, 1, 2], "names": COLUMNS[:3]}
     try:
         reader = pd.read_csv(
             path,
             sep="\t",
             header=None,
-            names=COLUMNS,
-            usecols=[0, 1, 2, 5],
+            **(stranded_columns if stranded else bed_columns),
             dtype={"chrom": str, "start": np.int64, "end": np.int64, "strand": str},
-            compression="gzip",
+            compression="gzip" if is_gzip(path) else None,
             chunksize=chunk_reads,
             na_filter=False,
             engine="c",
         )
         for chunk in reader:
+            if not stranded:
+                chunk = chunk.assign(strand="+")
             bad = (
                 (chunk["start"] < 0)
                 | (chunk["end"] <= chunk["start"])
@@ -103,7 +116,7 @@ def read_tagalign_chunks(
     except pd.errors.EmptyDataError:
         return  # an empty file has no reads; callers decide whether that is an error
     except ValueError as error:  # ParserError is a ValueError too
-        line_number, message = _first_bad_line(path)
+        line_number, message = _first_bad_line(path, stranded)
         if line_number:
             raise InputFormatError(path, message, line_number) from error
         raise InputFormatError(path, f"cannot parse tagAlign: {error}") from error

@@ -1,0 +1,135 @@
+"""Your own data, end to end: the own-data demo (hg38; sorted, unsorted, paired-end and
+Ensembl-named BAMs, replicates, tagAlign, BED, bigWig) from its sample sheet to the AUC table."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chromexpr.counting import count_bins
+from chromexpr.dataset import CellDataset
+
+from .workflow_helpers import copy_workflow, snakemake
+
+pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
+
+SAMPLES = ["K562", "GM12878_rep1", "HepG2"]
+MARKS = ["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]
+# The shipped config/own-data.yaml, made small: few genes (the generator), few epochs.
+SMALL = "export_processed: false\ntraining: {recipe: fast, epochs: 2, seed: 1, device: cpu}\n"
+CONFIG = ["--configfile", "config/config.yaml", "config/own-data.yaml", "small.yaml"]
+BINS = {"window": 5000, "bin_size": 100}
+ALL_READS = {"engine": "fast", "min_mapq": 0, "include_duplicates": False, "include_qcfail": False}
+
+
+@pytest.fixture(scope="module")
+def own_data(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("own-data"))
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chromexpr.demo",
+            "--style",
+            "own-data",
+            "--out",
+            "data",
+            "--cells",
+            *SAMPLES,
+            "--n-genes",
+            "200",
+        ],
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+    )
+    (workdir / "small.yaml").write_text(SMALL)
+    snakemake(workdir, "results/tables/auc.tsv", "results/tables/qc_expression.tsv", *CONFIG)
+    return workdir
+
+
+def test_every_sample_of_the_sheet_gets_a_model_and_a_test_auc(own_data):
+    auc = pd.read_csv(own_data / "results/tables/auc.tsv", sep="\t")
+    assert sorted(auc["cell"]) == sorted(SAMPLES)
+    assert (auc["test_auc"] > 0.6).all(), auc
+
+
+def test_genes_come_from_the_gencode_gtf_and_the_rsem_files(own_data):
+    genes = pd.read_csv(own_data / "results/genes/genes.tsv", sep="\t")
+    assert len(genes) == 200  # the demo's genes; its lncRNA genes are filtered by biotype
+    assert not genes["gene_id"].str.contains(r"\.").any()  # version suffixes dropped
+    assert not genes["gene_id"].str.startswith("ENSG9").any()  # the lncRNA genes
+    qc = pd.read_csv(own_data / "results/tables/qc_expression.tsv", sep="\t")
+    assert sorted(qc["sample"]) == sorted(SAMPLES) and (qc["spike_ins"] == 2).all()
+
+
+def recount_tagalign(own_data, sample, mark, tmp_path):
+    """The reads the demo put into a sample's files, counted from its REMC-style tagAlign."""
+    return count_bins(
+        [("tagalign", own_data / f"data/generated/{sample}-{mark}.tagAlign.gz")],
+        own_data / "results/bins/tss_bins.bed",
+        own_data / "results/genes/genes.tsv",
+        BINS,
+        ALL_READS,
+        tmp_path / f"{sample}-{mark}.npy",
+        chrom_sizes_path=own_data / "resources/hg38.chrom.sizes",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sample", "mark"),
+    [
+        ("K562", "H3K4me3"),  # two replicate BAMs, sorted, unindexed, fetched by file: URL
+        ("GM12878_rep1", "H3K27me3"),  # an unsorted BAM with contigs named 1, 21, MT
+        ("HepG2", "H3K36me3"),  # a gzip BED3 file
+        ("HepG2", "H3K4me1"),  # an uncompressed tagAlign
+    ],
+)
+def test_each_layout_counts_the_same_reads_as_their_tagalign(own_data, tmp_path, sample, mark):
+    dataset = CellDataset.load(own_data / f"results/datasets/{sample}.npz")
+    counted = dataset.counts[:, MARKS.index(mark), :]
+    np.testing.assert_array_equal(counted, recount_tagalign(own_data, sample, mark, tmp_path))
+    assert counted.sum() > 100
+
+
+def test_the_paired_end_bam_counts_each_mate(own_data, tmp_path):
+    dataset = CellDataset.load(own_data / "results/datasets/HepG2.npz")
+    mates = dataset.counts[:, MARKS.index("H3K4me3"), :]
+    reads = recount_tagalign(own_data, "HepG2", "H3K4me3", tmp_path)
+    # Each read became a pair whose second mate lies within the fragment: more counts, never fewer
+    # where the read itself was.
+    assert mates.sum() > 1.5 * reads.sum()
+
+
+def test_the_bigwig_mark_is_a_mean_signal_and_user_files_are_left_untouched(own_data):
+    dataset = CellDataset.load(own_data / "results/datasets/K562.npz")
+    signal = dataset.counts[:, MARKS.index("H3K9me3"), :]
+    assert signal.sum() > 0 and not np.allclose(signal, np.round(signal))
+    assert not list((own_data / "data").glob("*.bai"))
+    assert not list((own_data / "results/counts").glob(".bam-*"))
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (
+            lambda rows: rows[rows["mark"] != "H3K9me3"],
+            r"sample K562 has no row for mark\(s\) \['H3K9me3'\]",
+        ),
+        (lambda rows: pd.concat([rows, rows.iloc[[0]]]), r"lines \[2, 18\] repeat sample K562"),
+        (
+            lambda rows: rows.assign(format=rows["format"].replace("bed", "cram")),
+            r"bad.tsv:14: sample sheet row: 'cram' is not one of",
+        ),
+    ],
+)
+def test_a_bad_sample_sheet_stops_the_run_at_parse_time_naming_it(own_data, edit, named):
+    rows = pd.read_csv(own_data / "data/samples.tsv", sep="\t", dtype=str)
+    edit(rows).to_csv(own_data / "bad.tsv", sep="\t", index=False)
+    (own_data / "bad.yaml").write_text("samples: bad.tsv\n")
+    result = snakemake(own_data, "-n", *CONFIG, "bad.yaml", check=False)
+    assert result.returncode != 0
+    assert re.search(named, result.stdout + result.stderr), result.stderr[-2000:]
