@@ -154,6 +154,11 @@ def test_marks_need_at_least_one_mark_and_no_repeats(marks):
             "config key 'split.test_chromosomes'",
         ),
         ("training: {seeds: [2, 3]}", "config key 'training.seed'"),
+        (
+            "models: [deepchrome, gbdt]\ninterpret: {enabled: true, models: [gbdt]}",
+            "config key 'interpret.models': ['gbdt'] have no gradient",
+        ),
+        ("comparisons: {equivalence_margin: 0}", "equivalence_margin"),
         ("counting: {count: fragments}", "config key 'counting.count'"),
         ("counting: {engine: multicov, count: fragments}", "config key 'counting.count'"),
         ("genome: hg99", "config key 'genome': 'hg99' is neither a bundled assembly"),

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -10,7 +11,9 @@ from chromexpr.errors import ConfigError
 from chromexpr.models import MODELS, build_model, capabilities, count_parameters
 from chromexpr.models.attentivechrome import AttentiveChrome
 from chromexpr.models.deepchrome import DeepChromeCNN
+from chromexpr.models.gbdt import GradientBoostedTrees
 from chromexpr.models.linear import ReducedLinear
+from chromexpr.models.logistic import LogisticBaseline
 from chromexpr.models.transformer import BinTransformer
 from chromexpr.models.zhu import KerasLSTM, ZhuCRNN
 
@@ -77,6 +80,21 @@ def as_input(model, counts):
     return counts
 
 
+# Models trained by gradient steps; the others are fitted once (scikit-learn, LightGBM).
+GRADIENT_MODELS = sorted(name for name in MODELS if not capabilities(name).fits_without_gradients)
+
+
+def built(name, bins=100, **hyperparameters):
+    """Model ``name``, fitted on small genes first where it is fitted outside the gradient loop
+    (an unfitted tree model has no output)."""
+    model = build_model(name, n_marks=5, n_bins=bins, **hyperparameters)
+    if capabilities(name).fits_without_gradients:
+        counts, labels = counts_and_labels(genes=40, bins=bins)
+        labels = labels.numpy()
+        model.fit_without_gradients(counts, labels, counts, labels, "classification", 1)
+    return model
+
+
 def loss_of(model, counts, labels):
     logits = model(as_input(model, counts))
     if logits.shape[1] == 2:
@@ -100,19 +118,19 @@ def test_deepchrome_with_one_output_drops_the_second_row_of_its_last_layer():
 @pytest.mark.parametrize("n_outputs", [1, 2])
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_model_maps_marks_by_bins_to_n_outputs(name, n_outputs):
-    model = build_model(name, n_marks=5, n_bins=100, n_outputs=n_outputs)
+    model = built(name, n_outputs=n_outputs)
     assert model(as_input(model, torch.rand(3, 5, 100))).shape == (3, n_outputs)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_model_adapts_to_forty_bins(name):
-    model = build_model(name, n_marks=5, n_bins=40)
+    model = built(name, bins=40)
     outputs = model(as_input(model, torch.rand(2, 5, 40)))
     assert outputs.shape[0] == 2
     assert torch.isfinite(outputs).all()
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", GRADIENT_MODELS)
 def test_a_few_optimiser_steps_lower_the_loss_on_a_fixed_batch(name):
     torch.manual_seed(0)
     model = build_model(name, n_marks=5, n_bins=40).eval()  # eval: no dropout noise in the loss
@@ -130,7 +148,7 @@ def test_a_few_optimiser_steps_lower_the_loss_on_a_fixed_batch(name):
 def test_state_dict_round_trip_gives_identical_outputs(name, tmp_path):
     counts, _ = counts_and_labels(genes=4, bins=40)
     torch.manual_seed(1)
-    model = build_model(name, n_marks=5, n_bins=40)
+    model = built(name, bins=40)
     if capabilities(name).fits_input_statistics:
         model.fit_input_statistics(counts * 3)
     torch.save(model.state_dict(), tmp_path / "model.pt")
@@ -222,3 +240,70 @@ def test_transformer_has_the_documented_parameter_count_and_rejects_other_bin_co
     assert count_parameters(model) == 116_994
     with pytest.raises(ValueError, match="100 bins"):
         model(torch.rand(2, 5, 40))
+
+
+def test_logistic_copies_scikit_learns_l2_fit_into_its_linear_layer():
+    counts, labels = counts_and_labels(genes=40, bins=20)
+    model = LogisticBaseline(n_marks=5, n_bins=20, penalty=2.0)
+    model.fit_without_gradients(counts, labels.numpy(), counts, labels.numpy(), "classification", 1)
+    assert count_parameters(model) == 5 * 2 + 1
+    features = ((model.features(counts) - model.centre) / model.spread).double().numpy()
+    from sklearn.linear_model import LogisticRegression
+
+    reference = LogisticRegression(C=0.5).fit(features, labels.numpy())
+    np.testing.assert_allclose(
+        torch.sigmoid(model(counts)[:, 0]).detach().numpy(),
+        reference.predict_proba(features)[:, 1],
+        rtol=1e-5,
+    )
+
+
+def test_logistic_with_two_outputs_gives_the_same_probability_of_high():
+    counts, labels = counts_and_labels(genes=40, bins=20)
+    one, two = (LogisticBaseline(5, 20, n_outputs=n) for n in (1, 2))
+    for model in (one, two):
+        model.fit_without_gradients(
+            counts, labels.numpy(), counts, labels.numpy(), "classification", 1
+        )
+    torch.testing.assert_close(
+        torch.softmax(two(counts), dim=1)[:, 1], torch.sigmoid(one(counts)[:, 0])
+    )
+
+
+def test_gbdt_learns_the_separating_mark_and_stops_early_on_the_validation_genes():
+    counts, labels = counts_and_labels(genes=200, bins=20)
+    model = GradientBoostedTrees(5, 20, max_rounds=500, early_stopping_rounds=10)
+    train, valid = slice(0, 120), slice(120, 200)
+    model.fit_without_gradients(
+        counts[train],
+        labels[train].numpy(),
+        counts[valid],
+        labels[valid].numpy(),
+        "classification",
+        1,
+    )
+    assert model.booster().num_trees() < 500
+    scores = model(counts[valid])[:, 0]
+    high, low = scores[labels[valid] == 1], scores[labels[valid] == 0]
+    # The label is a sum over 20 bins, which single-bin splits approximate: well above chance.
+    assert (high[:, None] > low[None, :]).float().mean() > 0.65
+    assert count_parameters(model) > 0
+
+
+def test_gbdt_is_deterministic_and_its_trees_reload_from_the_state_dict(tmp_path):
+    counts, labels = counts_and_labels(genes=100, bins=20)
+    models = [GradientBoostedTrees(5, 20) for _ in range(2)]
+    for model in models:
+        model.fit_without_gradients(
+            counts, labels.numpy(), counts, labels.numpy(), "classification", 3
+        )
+    assert torch.equal(models[0].trees, models[1].trees)
+    torch.save(models[0].state_dict(), tmp_path / "trees.pt")
+    fresh = GradientBoostedTrees(5, 20)
+    fresh.load_state_dict(torch.load(tmp_path / "trees.pt", weights_only=True))
+    assert torch.equal(fresh(counts), models[0](counts))
+
+
+def test_an_unfitted_gbdt_says_so():
+    with pytest.raises(RuntimeError, match="not fitted"):
+        GradientBoostedTrees(5, 20)(torch.rand(2, 5, 20))

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -39,7 +40,21 @@ def write_metrics(directory, cell, model, test_auc, fold=0, seed=1):
         "seconds_per_epoch": 1.25 if model == "deepchrome" else 0.25,
     }
     path.write_text(json.dumps(metrics))
+    write_predictions(path.parent / "predictions.tsv", test_auc)
     return path
+
+
+def write_predictions(path, test_auc):
+    """Ten negatives scored 0..9 and ten positives that each outrank 10 x ``test_auc`` of them:
+    a test AUC of exactly ``test_auc`` (a multiple of 0.1)."""
+    positive = round(10 * test_auc) - 0.5
+    pd.DataFrame(
+        {
+            "gene_id": [f"G{index}" for index in range(20)],
+            "label": [0] * 10 + [1] * 10,
+            "probability": np.concatenate([np.arange(10.0), np.full(10, positive)]) / 10,
+        }
+    ).to_csv(path, sep="\t", index=False)
 
 
 @pytest.fixture
@@ -59,18 +74,45 @@ def read_tsv(path):
 def test_long_table_has_one_row_per_cell_and_model(tables):
     long = read_tsv(tables / "auc.tsv")
     assert list(zip(long["cell"], long["model"], long["test_auc"], strict=True)) == RUNS
-    assert list(long.columns[:7]) == [
-        "cell",
-        "model",
-        "fold",
-        "seed",
-        "test_auc",
+    assert list(long.columns[:5]) == ["cell", "model", "fold", "seed", "test_auc"]
+    assert {
         "valid_auc",
         "train_auc",
+        "best_epoch",
+        "epochs_run",
+        "wall_seconds",
+        "device",
+        "n_parameters",
+        "recipe",
+    } <= set(long.columns)
+
+
+def test_long_table_gives_each_test_auc_its_delong_interval(tables):
+    long = read_tsv(tables / "auc.tsv")
+    assert list(long.columns[4:8]) == [
+        "test_auc",
+        "test_auc_se",
+        "test_auc_ci_low",
+        "test_auc_ci_high",
     ]
-    assert {"best_epoch", "epochs_run", "wall_seconds", "device", "n_parameters", "recipe"} <= set(
-        long.columns
-    )
+    assert (long["test_auc_ci_low"] < long["test_auc"]).all()
+    assert (long["test_auc"] < long["test_auc_ci_high"]).all()
+    # E003 deepchrome (AUC 0.8): every positive outranks the same 8 negatives, so the positives'
+    # components do not vary; the negatives' are 1 (8 of them) or 0 (2): variance 16/90.
+    e003 = long.iloc[0]
+    assert e003["test_auc_se"] == pytest.approx(np.sqrt(16 / 90 / 10))
+    assert e003["test_auc_ci_low"] == pytest.approx(0.8 - 1.959964 * np.sqrt(16 / 900), abs=1e-5)
+    # 0.8 + 0.26 is clipped to the AUC's range.
+    assert e003["test_auc_ci_high"] == 1.0
+
+
+def test_predictions_that_disagree_with_the_metrics_are_an_error_naming_the_file(tmp_path):
+    path = write_metrics(tmp_path / "runs", "E003", "deepchrome", 0.8)
+    write_predictions(path.parent / "predictions.tsv", 0.6)
+    published = tmp_path / "published.tsv"
+    published.write_text("cell\tauc\nE003\t0.77\n")
+    with pytest.raises(InputFormatError, match="predictions.tsv.*0.6000"):
+        build_auc_tables([path], published, tmp_path / "tables")
 
 
 def test_wide_table_has_cells_by_models_then_summary_rows(tables):
@@ -88,7 +130,7 @@ def test_markdown_table_shows_three_decimals(tables):
     lines = (tables / "auc_wide.md").read_text().splitlines()
     assert lines[0] == "| cell | deepchrome | linear |"
     assert lines[1] == "|:--|--:|--:|"
-    assert lines[3] == "| E004 | 0.900 |  |"
+    assert lines[3].startswith("| E004 | 0.900 [0.7") and lines[3].endswith("] |  |")
     assert lines[5] == "| mean | 0.767 | 0.600 |"
 
 
@@ -97,6 +139,7 @@ def test_comparison_pairs_our_test_auc_with_the_published_one(tables):
     e003 = comparison[(comparison["cell"] == "E003") & (comparison["model"] == "deepchrome")]
     assert e003["published_auc"].item() == 0.77
     assert e003["difference"].item() == pytest.approx(0.03)
+    assert e003["published_in_interval"].item()
 
 
 def test_comparison_keeps_a_cell_missing_from_the_published_table_with_an_empty_value(tables):
@@ -151,6 +194,8 @@ def test_models_table_has_each_models_size_cost_and_mean_auc(tables):
     assert models.loc["deepchrome", "cells"] == 3
     assert models.loc["deepchrome", "mean_test_auc"] == pytest.approx(0.767, abs=1e-3)
     assert models.loc["linear", "median_test_auc"] == pytest.approx(0.6)
+    # t interval of the mean of 0.7 and 0.5: 0.6 +- 12.7062 x 0.1.
+    assert models.loc["linear", "mean_test_auc_ci_low"] == pytest.approx(0.6 - 1.270620, abs=1e-5)
     assert models.loc["deepchrome", "mean_seconds_per_epoch"] == 1.25
     assert models.loc["linear", "mean_seconds_per_cell"] == 12.5
 
@@ -209,10 +254,10 @@ def test_classification_metrics_in_a_regression_table_are_an_error_naming_the_fi
 
 
 REPEATS = [  # (fold, seed, test AUC) of deepchrome on E003
-    (0, 1, 0.80),
-    (0, 2, 0.84),
-    (1, 1, 0.70),
-    (1, 2, 0.72),
+    (0, 1, 0.8),
+    (0, 2, 0.9),
+    (1, 1, 0.6),
+    (1, 2, 0.7),
 ]
 
 
@@ -237,24 +282,28 @@ def test_long_table_has_one_row_per_fold_and_seed(repeated):
 def test_fold_table_gives_mean_and_sd_over_seeds(repeated):
     folds = read_tsv(repeated / "auc_folds.tsv")
     assert folds["seeds"].tolist() == [2, 2]
-    assert folds["mean_test_auc"].tolist() == pytest.approx([0.82, 0.71])
-    assert folds["sd_test_auc"].tolist() == pytest.approx([0.04 / 2**0.5, 0.02 / 2**0.5])
+    assert folds["mean_test_auc"].tolist() == pytest.approx([0.85, 0.65])
+    assert folds["sd_test_auc"].tolist() == pytest.approx([0.1 / 2**0.5] * 2)
 
 
 def test_pooled_table_gives_mean_and_sd_over_folds_and_seeds(repeated):
     (row,) = read_tsv(repeated / "auc_pooled.tsv").to_dict("records")
     assert (row["folds"], row["seeds"], row["runs"]) == (2, 2, 4)
-    assert row["mean_test_auc"] == pytest.approx(0.765)
-    assert row["sd_test_auc"] == pytest.approx(pd.Series([0.80, 0.84, 0.70, 0.72]).std())
-    assert row["sd_over_folds_test_auc"] == pytest.approx(pd.Series([0.82, 0.71]).std())
-    assert row["mean_sd_over_seeds_test_auc"] == pytest.approx(0.03 / 2**0.5)
+    assert row["mean_test_auc"] == pytest.approx(0.75)
+    assert row["sd_test_auc"] == pytest.approx(pd.Series([0.8, 0.9, 0.6, 0.7]).std())
+    assert row["sd_over_folds_test_auc"] == pytest.approx(pd.Series([0.85, 0.65]).std())
+    assert row["mean_sd_over_seeds_test_auc"] == pytest.approx(0.1 / 2**0.5)
 
 
 def test_wide_table_and_comparison_give_the_mean_over_runs(repeated):
     wide = read_tsv(repeated / "auc_wide.tsv").set_index("cell")
-    assert wide.loc["E003", "deepchrome"] == pytest.approx(0.765)
-    comparison = read_tsv(repeated / "published_comparison.tsv")
-    assert comparison["difference"].tolist() == pytest.approx([0.765 - 0.77])
+    assert wide.loc["E003", "deepchrome"] == pytest.approx(0.75)
+    (row,) = read_tsv(repeated / "published_comparison.tsv").to_dict("records")
+    assert row["difference"] == pytest.approx(0.75 - 0.77)
+    # Several runs: the interval is the t interval of their mean, not one run's DeLong interval.
+    half_width = 3.182446 * pd.Series([0.8, 0.9, 0.6, 0.7]).std() / 2
+    assert row["test_auc_ci_high"] - row["test_auc"] == pytest.approx(half_width, abs=1e-5)
+    assert row["runs"] == 4
 
 
 def test_one_run_has_an_empty_standard_deviation(tables):

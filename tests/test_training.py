@@ -12,7 +12,13 @@ from chromexpr.dataset import CellDataset
 from chromexpr.errors import ConfigError, TrainingError
 from chromexpr.evaluation import auc, predict_outputs, probabilities_from_outputs
 from chromexpr.models import build_model
-from chromexpr.train import RECIPES, TrainingSettings, load_checkpoint, train_cell
+from chromexpr.train import (
+    RECIPES,
+    TrainingSettings,
+    load_checkpoint,
+    train_cell,
+    train_side_by_side,
+)
 from chromexpr.train.fit import Run
 from chromexpr.train.inputs import SplitData, transform_inputs
 from chromexpr.train.single import make_optimizer, torch7_decay, train_epoch
@@ -456,3 +462,28 @@ def test_every_checkpoint_load_in_the_code_is_weights_only(repo):
     ]
     assert calls, "no torch.load found: the scan is looking in the wrong place"
     assert [(name, call) for name, call in calls if "weights_only=True" not in call] == []
+
+
+# --- models fitted without gradients -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["gbdt", "logistic"])
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_a_model_fitted_once_runs_one_epoch_and_reloads_to_its_predictions(tmp_path, name, task):
+    dataset = learnable_cell(n_genes=120)
+    settings = TrainingSettings.from_config(name, {"recipe": "fast", "device": "cpu"}, task=task)
+    metrics = train_cell(dataset, settings, tmp_path)
+    assert (metrics["epochs_run"], metrics["best_epoch"]) == (1, 1)
+    assert metrics["n_parameters"] > 0
+    score = "test_auc" if task == "classification" else "test_pearson"
+    assert metrics[score] > 0.5
+    checkpoint = load_checkpoint(tmp_path / "model.pt")
+    scores = checkpoint.scores(checkpoint.inputs(dataset, "test"))
+    written = np.loadtxt(tmp_path / "predictions.tsv", skiprows=1, usecols=2)
+    np.testing.assert_allclose(scores, written, rtol=1e-6)
+
+
+def test_a_model_fitted_once_is_refused_side_by_side(tmp_path):
+    settings = TrainingSettings.from_config("gbdt", {"recipe": "fast", "device": "cpu"})
+    with pytest.raises(TrainingError, match="fitted without gradients"):
+        train_side_by_side([learnable_cell()] * 2, [settings] * 2, [tmp_path / "a", tmp_path / "b"])

@@ -107,3 +107,31 @@ def test_crosscell_long_table_has_every_experiment_and_normalisation(trained):
     assert (long["auc"] > 0.5).all()
     summary = pd.read_csv(trained / "results/tables/crosscell_summary.tsv", sep="\t")
     assert "transfer_auc_as_test" in summary.columns
+
+
+def test_claims_table_tests_transfer_and_names_the_models_not_run(trained):
+    claims = pd.read_csv(trained / "results/tables/claims.tsv", sep="\t").set_index("key")
+    crosscell = pd.read_csv(trained / "results/tables/crosscell.tsv", sep="\t")
+    pairwise = crosscell[
+        (crosscell["experiment"] == "pairwise") & (crosscell["normalisation"] == "none")
+    ]
+    own = pairwise[pairwise["train_set"] == pairwise["test_cell"]]["auc"].mean()
+    transferred = pairwise[pairwise["train_set"] != pairwise["test_cell"]]["auc"].mean()
+    transfer = claims.loc["code_independent_of_cell_type"]
+    assert transfer["samples"] == 2
+    assert transfer["mean_difference"] == pytest.approx(transferred - own)
+    # Two cells: the smallest one-sided Wilcoxon p is 1/4, so equivalence cannot be shown.
+    assert transfer["p_value"] >= 0.25 and transfer["verdict"] != "supported"
+    others = claims.drop(index="code_independent_of_cell_type")
+    assert (others["verdict"] == "not run").all()
+    assert claims.loc["crnn_over_deepchrome", "note"] == "crnn not run"
+    assert (trained / "results/figures/claims.png").stat().st_size > 0
+    assert "Published claims" in (trained / "results/report/claims.html").read_text()
+
+
+def test_auc_table_gives_each_test_auc_its_interval(trained):
+    table = pd.read_csv(trained / "results/tables/auc.tsv", sep="\t")
+    assert (table["test_auc_ci_low"] < table["test_auc"]).all()
+    assert (table["test_auc"] < table["test_auc_ci_high"]).all()
+    # About 200 test genes: a DeLong standard error of a few hundredths.
+    assert table["test_auc_se"].between(0.01, 0.05).all()

@@ -47,6 +47,20 @@ def test_models_table_lists_each_models_parameters_and_seconds(zoo):
     assert (models["mean_epochs_run"] == 1).all()
 
 
+def test_claims_table_tests_every_pair_of_zoo_models_on_its_one_cell(zoo):
+    claims = pd.read_csv(zoo / "results/tables/claims.tsv", sep="\t").set_index("key")
+    transfer = claims.loc["code_independent_of_cell_type"]
+    assert (transfer["verdict"], transfer["note"]) == ("not run", "cross-cell transfer not run")
+    compared = claims.drop(index="code_independent_of_cell_type")
+    assert (compared["samples"] == 1).all()
+    # One cell: no spread to estimate and nothing a test across cells can show.
+    assert compared["ci_low"].isna().all()
+    assert (compared["verdict"] == "inconclusive at this run's size").all()
+    auc = pd.read_csv(zoo / "results/tables/auc.tsv", sep="\t").set_index("model")["test_auc"]
+    gbdt = claims.loc["gbdt_over_deepchrome", "mean_difference"]
+    assert gbdt == pytest.approx(auc["gbdt"] - auc["deepchrome"], abs=1e-4)
+
+
 def test_regression_table_scores_every_model_by_correlation(zoo):
     table = pd.read_csv(zoo / "results/tables/regression.tsv", sep="\t")
     assert sorted(table["model"]) == ZOO

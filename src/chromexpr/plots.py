@@ -76,9 +76,9 @@ def plot_auc(
     simulated: bool = False,
 ) -> Figure:
     """Test AUC of every (cell, model) in ``auc_table`` (auc.tsv or its frame) as points, one
-    colour per model, side by side within a cell; the published DeepChrome AUC as a black bar.
-    Where a (cell, model) has several runs (folds, seeds) the point is their mean, with a bar of
-    plus and minus one standard deviation.
+    colour per model, side by side within a cell, with its 95% DeLong interval where the table
+    has one; the published DeepChrome AUC as a black bar. Where a (cell, model) has several runs
+    (folds, seeds) the point is their mean, with a bar of plus and minus one standard deviation.
 
     Built on a bare Figure with the Agg canvas (no pyplot state); both files are byte-identical
     for the same inputs. Returns the figure.
@@ -94,10 +94,23 @@ def plot_auc(
     # Models side by side inside each cell's slot, so that equal AUCs do not hide each other.
     spread = 0.6 / max(len(models), 1)
     for index, model in enumerate(models):
-        runs = table[table["model"] == model].groupby("cell")["test_auc"]
-        aucs, spreads = runs.mean().reindex(cells), runs.std().reindex(cells)
+        rows = table[table["model"] == model]
         offset = (index - (len(models) - 1) / 2) * spread
-        axes.errorbar(positions + offset, aucs, yerr=spreads, fmt="o", markersize=5, label=model)
+        errors = None
+        if rows["cell"].duplicated().any():
+            runs = rows.groupby("cell")["test_auc"]
+            aucs, errors = runs.mean().reindex(cells), runs.std().reindex(cells)
+        else:
+            rows = rows.set_index("cell").reindex(cells)
+            aucs = rows["test_auc"]
+            if {"test_auc_ci_low", "test_auc_ci_high"} <= set(rows.columns):
+                errors = [
+                    rows["test_auc"] - rows["test_auc_ci_low"],
+                    rows["test_auc_ci_high"] - rows["test_auc"],
+                ]
+        axes.errorbar(
+            positions + offset, aucs, yerr=errors, fmt="o", markersize=5, elinewidth=1, label=model
+        )
     published_values = published.reindex(cells)
     axes.plot(
         positions,
@@ -109,7 +122,7 @@ def plot_auc(
         label="DeepChrome, published",
     )
 
-    values = pd.concat([table["test_auc"], published_values]).dropna()
+    values = pd.concat([table.get("test_auc_ci_low", table["test_auc"]), published_values]).dropna()
     lowest = float(values.min()) if len(values) else 0.5
     axes.set_ylim(max(0.0, min(0.5, lowest - 0.05)), 1.0)
     axes.set_xticks(positions, cells, rotation=90)
@@ -232,3 +245,59 @@ def plot_training_curves(
         if len(axis.get_lines()) <= 24:
             axis.legend(fontsize="x-small", ncol=2)
     save_png(figure, out_png, simulated)
+
+
+def plot_claims(
+    claims: pd.DataFrame,
+    pairs: pd.DataFrame,
+    margin: float,
+    out_png: Path,
+    out_svg: Path,
+    simulated: bool,
+) -> None:
+    """Forest plot of the claims tested: per claim, each sample's AUC difference (model a - model
+    b, mean over folds and seeds) as small points, and the mean over samples with its 95% t
+    interval; 0 and the equivalence margin as reference lines. Claims not run are left out."""
+    tested = claims[claims["samples"] > 0].reset_index(drop=True)
+    figure = new_figure(11.0, 2.4 + 0.5 * max(len(tested), 1))
+    axes = figure.add_subplot()
+    axes.axvspan(-margin, margin, color="0.9", label=f"equivalence margin ±{margin:g}")
+    axes.axvline(0, color="black", linewidth=0.8)
+    for position, row in tested.iterrows():
+        per_sample = pairs[pairs["claim"] == row["key"]].groupby("cell")["difference"].mean()
+        # Samples just below their claim's interval, so that the interval does not hide them.
+        axes.plot(
+            per_sample,
+            np.full(len(per_sample), position + 0.2),
+            "|",
+            color="0.4",
+            markersize=8,
+            label="one sample (cell type)" if position == 0 else None,
+        )
+        low, high = row["ci_low"], row["ci_high"]
+        errors = (
+            None
+            if pd.isna(low)
+            else [[row["mean_difference"] - low], [high - row["mean_difference"]]]
+        )
+        axes.errorbar(
+            row["mean_difference"],
+            position,
+            xerr=errors,
+            fmt="o",
+            color="tab:blue",
+            capsize=3,
+            label="mean over samples, 95% interval" if position == 0 else None,
+        )
+    axes.set_yticks(range(len(tested)), tested["compared"])
+    axes.set_ylim(max(len(tested), 1) - 0.4, -0.6)
+    axes.set_xlabel("test AUC difference, model a - model b")
+    set_suptitle(figure, "Published claims: test AUC difference per pair of models compared")
+    if not len(tested):
+        axes.text(
+            0.5, 0.5, "no claim could be tested on this run", ha="center", transform=axes.transAxes
+        )
+    axes.grid(axis="x", alpha=0.3)
+    # On the right: the title takes the top edge, a demo run's simulated-data note the bottom.
+    figure.legend(loc="outside right upper", fontsize="small")
+    save_figure(figure, out_png, out_svg, simulated)

@@ -1,6 +1,7 @@
-"""Tables over every trained run (cell, model, fold, seed): AUC (long; per fold and pooled over
-folds with mean and standard deviation across runs; wide; next to the published DeepChrome AUCs),
-the models' sizes and costs, and the regression task's correlations.
+"""Tables over every trained run (cell, model, fold, seed): AUC with its 95% DeLong interval
+(long; per fold and pooled over folds with mean and standard deviation across runs; wide; next to
+the published DeepChrome AUCs), the models' sizes and costs, and the regression task's
+correlations.
 
 The long table (``auc.tsv``, ``regression.tsv``), one row per run, is the base: every other table
 is aggregated from it."""
@@ -11,10 +12,12 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from chromexpr.atomic import atomic_path, write_tsv
 from chromexpr.errors import InputFormatError
+from chromexpr.stats import auc_interval, mean_interval
 
 # What every run records after its scores, in both tasks' tables.
 RUN_COLUMNS = ("best_epoch", "epochs_run", "wall_seconds", "device", "n_parameters", "recipe")
@@ -33,6 +36,11 @@ REGRESSION_COLUMNS = (
     *RUN_COLUMNS,
 )
 SUMMARY_ROWS = ("mean", "median", "min", "max")
+# The test AUC's DeLong standard error and 95% interval, from the run's predictions.tsv.
+INTERVAL_COLUMNS = ("test_auc_se", "test_auc_ci_low", "test_auc_ci_high")
+# A recomputed AUC further than this from metrics.json's means the files do not belong together
+# (predictions.tsv keeps 9 significant digits, which can only create ties of a few genes).
+AUC_TOLERANCE = 1e-3
 
 
 def read_metrics(
@@ -95,6 +103,69 @@ def pooled(long: pd.DataFrame, score: str = "test_auc") -> pd.DataFrame:
     return table
 
 
+def predictions_path(metrics_path: Path) -> Path:
+    """The run's predictions.tsv: every run writes it beside its metrics.json."""
+    return Path(metrics_path).parent / "predictions.tsv"
+
+
+def read_predictions(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(labels [test genes] 0/1, p(high) [test genes]) from a classifier's predictions.tsv."""
+    try:
+        table = pd.read_csv(path, sep="\t", dtype={"gene_id": str})
+    except (OSError, ValueError) as error:
+        raise InputFormatError(path, f"cannot read predictions: {error}") from error
+    missing = [column for column in ("gene_id", "label", "probability") if column not in table]
+    if missing:
+        raise InputFormatError(path, f"predictions without {missing}")
+    return table["label"].to_numpy(), table["probability"].to_numpy(dtype=np.float64)
+
+
+def with_auc_intervals(long: pd.DataFrame, metrics_paths: Sequence[Path]) -> pd.DataFrame:
+    """``long`` (``read_metrics`` of ``metrics_paths``) with ``INTERVAL_COLUMNS`` after
+    test_auc, each from the predictions.tsv beside the run's metrics.json."""
+    intervals = {}
+    for path in metrics_paths:
+        metrics = json.loads(Path(path).read_text())
+        predictions = predictions_path(path)
+        try:
+            interval = auc_interval(*read_predictions(predictions))
+        except ValueError as error:
+            raise InputFormatError(predictions, str(error)) from error
+        if abs(interval.auc - metrics["test_auc"]) > AUC_TOLERANCE:
+            raise InputFormatError(
+                predictions,
+                f"AUC {interval.auc:.4f} of the predictions, {metrics['test_auc']:.4f} in {path}",
+            )
+        intervals[tuple(metrics[column] for column in RUN_KEYS)] = (
+            interval.se,
+            interval.low,
+            interval.high,
+        )
+    keys = list(zip(*(long[column] for column in RUN_KEYS), strict=True))
+    table = long.copy()
+    position = table.columns.get_loc("test_auc") + 1
+    for offset, column in enumerate(INTERVAL_COLUMNS):
+        table.insert(position + offset, column, [intervals[key][offset] for key in keys])
+    return table
+
+
+def cell_means(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per (cell, model) of the long AUC table: ``runs``, ``test_auc`` (the mean over its
+    runs) and its 95% interval ``test_auc_ci_low`` / ``test_auc_ci_high``: the run's DeLong
+    interval for one run, the t interval of the mean over the runs (folds, seeds) for several."""
+    rows = []
+    for (cell, model), runs in long.groupby(["cell", "model"], sort=True):
+        if len(runs) == 1:
+            (run,) = runs.to_dict("records")
+            interval = (run["test_auc"], run["test_auc_ci_low"], run["test_auc_ci_high"])
+        else:
+            interval = mean_interval(runs["test_auc"].to_numpy())
+        rows.append((cell, model, len(runs), *interval))
+    return pd.DataFrame(
+        rows, columns=["cell", "model", "runs", "test_auc", "test_auc_ci_low", "test_auc_ci_high"]
+    )
+
+
 def read_auc_table(path: Path) -> pd.DataFrame:
     """auc.tsv as written by ``build_auc_tables``."""
     return pd.read_csv(path, sep="\t", dtype={"cell": str, "model": str, "device": str})
@@ -128,39 +199,66 @@ def published_comparison(long: pd.DataFrame, published: pd.Series) -> pd.DataFra
     """Our test AUC (the mean over a (cell, model)'s folds and seeds) beside the published
     DeepChrome AUC for every (cell, model) run.
 
-    A cell absent from the published table keeps its row, with the published AUC empty.
+    A cell absent from the published table keeps its row, with the published AUC empty;
+    ``published_in_interval`` says whether the published AUC lies in our 95% interval.
     """
-    table = long.groupby(["cell", "model"], sort=True)["test_auc"].mean().reset_index()
+    table = cell_means(long)[
+        ["cell", "model", "runs", "test_auc", "test_auc_ci_low", "test_auc_ci_high"]
+    ]
     table["published_auc"] = table["cell"].map(published)
     table["difference"] = table["test_auc"] - table["published_auc"]
+    table["published_in_interval"] = (
+        table["published_auc"]
+        .between(table["test_auc_ci_low"], table["test_auc_ci_high"])
+        .where(table["published_auc"].notna())
+    )
     return table
 
 
-def markdown_table(wide: pd.DataFrame, decimals: int = 3) -> str:
-    """A Markdown pipe table of ``wide`` (index as the first column); empty cells stay empty."""
+def markdown_table(
+    wide: pd.DataFrame,
+    decimals: int = 3,
+    low: pd.DataFrame | None = None,
+    high: pd.DataFrame | None = None,
+) -> str:
+    """A Markdown pipe table of ``wide`` (index as the first column); empty cells stay empty.
+    With ``low`` and ``high`` (same shape, empty where there is no interval) a value is written
+    ``value [low, high]``."""
     header = [wide.index.name or "", *map(str, wide.columns)]
     lines = [
         "| " + " | ".join(header) + " |",
         "|:--" + "|--:" * len(wide.columns) + "|",
     ]
     for label, row in wide.iterrows():
-        values = ["" if pd.isna(value) else f"{value:.{decimals}f}" for value in row]
+        values = []
+        for column, value in row.items():
+            text = "" if pd.isna(value) else f"{value:.{decimals}f}"
+            if text and low is not None and high is not None:
+                bounds = (low.at[label, column], high.at[label, column])
+                if not any(pd.isna(bound) for bound in bounds):
+                    text += f" [{bounds[0]:.{decimals}f}, {bounds[1]:.{decimals}f}]"
+            values.append(text)
         lines.append("| " + " | ".join([str(label), *values]) + " |")
     return "\n".join(lines) + "\n"
 
 
 def model_summary(long: pd.DataFrame, score: str = "test_auc") -> pd.DataFrame:
-    """One row per model: parameters, cells trained, runs (cells x folds x seeds), mean and
-    median ``score`` over runs, mean epochs run, seconds per epoch and seconds per cell (one run's
-    training and scoring)."""
+    """One row per model: parameters, cells trained, runs (cells x folds x seeds), mean ``score``
+    over cells (each cell's the mean over its runs) with the 95% t interval of that mean (empty
+    for one cell), median ``score`` over cells, mean epochs run, seconds per epoch and seconds per
+    cell (one run's training and scoring)."""
     grouped = long.groupby("model", sort=True)
+    by_cell = long.groupby(["model", "cell"], sort=True)[score].mean().groupby("model")
+    intervals = by_cell.apply(lambda values: mean_interval(values.to_numpy()))
     summary = pd.DataFrame(
         {
             "n_parameters": grouped["n_parameters"].first(),
             "cells": grouped["cell"].nunique(),
             "runs": grouped.size(),
-            f"mean_{score}": grouped[score].mean(),
-            f"median_{score}": grouped[score].median(),
+            f"mean_{score}": by_cell.mean(),
+            f"mean_{score}_ci_low": intervals.map(lambda interval: interval[1]),
+            f"mean_{score}_ci_high": intervals.map(lambda interval: interval[2]),
+            f"median_{score}": by_cell.median(),
             "mean_epochs_run": grouped["epochs_run"].mean(),
             "mean_seconds_per_epoch": grouped["seconds_per_epoch"].mean(),
             "mean_seconds_per_cell": grouped["wall_seconds"].mean(),
@@ -170,12 +268,14 @@ def model_summary(long: pd.DataFrame, score: str = "test_auc") -> pd.DataFrame:
 
 
 def build_auc_tables(metrics_paths: Sequence[Path], published_auc: Path, out_dir: Path) -> None:
-    """Write ``auc.tsv`` (one row per run), ``auc_folds.tsv`` (``per_fold``), ``auc_pooled.tsv``
-    (``pooled``), ``auc_wide.tsv``, ``auc_wide.md``, ``published_comparison.tsv`` and
-    ``models.tsv`` (``model_summary``)."""
+    """Write ``auc.tsv`` (one row per run, with each test AUC's DeLong interval from the
+    predictions.tsv beside its metrics.json), ``auc_folds.tsv`` (``per_fold``),
+    ``auc_pooled.tsv`` (``pooled``), ``auc_wide.tsv``, ``auc_wide.md`` (values with their
+    intervals, ``cell_means``), ``published_comparison.tsv`` and ``models.tsv``
+    (``model_summary``)."""
     if not metrics_paths:
         raise ValueError("build_auc_tables needs at least one metrics.json")
-    long = read_metrics(metrics_paths)
+    long = with_auc_intervals(read_metrics(metrics_paths), metrics_paths)
     wide = wide_auc(long)
     comparison = published_comparison(long, read_published_auc(published_auc))
     out_dir = Path(out_dir)
@@ -185,8 +285,13 @@ def build_auc_tables(metrics_paths: Sequence[Path], published_auc: Path, out_dir
     write_tsv(wide, out_dir / "auc_wide.tsv", index=True)
     write_tsv(comparison, out_dir / "published_comparison.tsv")
     write_tsv(model_summary(long), out_dir / "models.tsv")
+    means = cell_means(long)
+    low, high = (
+        means.pivot(index="cell", columns="model", values=column).reindex_like(wide)
+        for column in ("test_auc_ci_low", "test_auc_ci_high")
+    )
     with atomic_path(out_dir / "auc_wide.md") as tmp:
-        tmp.write_text(markdown_table(wide))
+        tmp.write_text(markdown_table(wide, low=low, high=high))
 
 
 def build_regression_tables(metrics_paths: Sequence[Path], out_dir: Path) -> None:

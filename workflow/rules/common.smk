@@ -84,6 +84,8 @@ FOLDS = list(range(SPLIT["folds"]))
 SIMULATED = config["demo"]["enabled"]
 # What the model classes state (chromexpr.models reads it from their source, without torch).
 NEIGHBOUR_MODELS = models_with("reads_neighbours")
+# Fitted outside the gradient loop (scikit-learn, LightGBM): one cell per job, never side by side.
+FITTED_ONCE_MODELS = models_with("fits_without_gradients")
 
 
 def local_workflow_root():
@@ -372,6 +374,14 @@ def check_interpret_config():
             f"config key 'interpret.models': {per_gene} read neighbouring genes; maps and "
             "attention are drawn for models of one gene's marks x bins"
         )
+    without_gradients = sorted(
+        set(INTERPRET["models"]) & set(models_with("lacks_input_gradients"))
+    )
+    if "optimisation" in INTERPRET["methods"] and without_gradients:
+        raise ValueError(
+            f"config key 'interpret.models': {without_gradients} have no gradient with respect "
+            "to their input (trees), which the optimisation method follows; leave them out"
+        )
     classifier = INTERPRET["gan"]["classifier"]
     if "gan" in INTERPRET["methods"] and (
         classifier not in MODELS or classifier in NEIGHBOUR_MODELS
@@ -601,12 +611,12 @@ def extra_runs():
     ]
 
 
-def run_metrics(task="classification"):
-    """metrics.json of every (model, cell, fold, seed): the primary runs' first, then the
-    others' under fold-{fold}/seed-{seed}/."""
+def run_metrics(task="classification", name="metrics.json"):
+    """metrics.json (or ``name``) of every (model, cell, fold, seed): the primary runs' first,
+    then the others' under fold-{fold}/seed-{seed}/."""
     folder = TASK_FOLDERS[task]
-    return trained_metrics(task) + [
-        f"results/{folder}/{model}/{cell}/fold-{fold}/seed-{seed}/metrics.json"
+    return trained_metrics(task, name) + [
+        f"results/{folder}/{model}/{cell}/fold-{fold}/seed-{seed}/{name}"
         for model in MODELS
         for cell in CELLS
         for fold, seed in extra_runs()
@@ -662,7 +672,9 @@ def side_by_side_groups():
 # Models trained side by side when that is on: all but those that read neighbouring genes (a
 # pretrained, frozen autoencoder the side-by-side trainer does not stack).
 SIDE_BY_SIDE_MODELS = (
-    [m for m in MODELS if m not in NEIGHBOUR_MODELS] if side_by_side() else []
+    [m for m in MODELS if m not in NEIGHBOUR_MODELS + FITTED_ONCE_MODELS]
+    if side_by_side()
+    else []
 )
 
 
@@ -682,13 +694,27 @@ def side_by_side_outputs(cells):
     }
 
 
-def trained_metrics(task="classification"):
+def trained_metrics(task="classification", name="metrics.json"):
     return expand(
-        "results/{folder}/{model}/{cell}/metrics.json",
+        "results/{folder}/{model}/{cell}/{name}",
         folder=TASK_FOLDERS[task],
         model=MODELS,
         cell=CELLS,
+        name=name,
     )
+
+
+def run_predictions():
+    """The classifiers' per-gene test scores of every run (fold, seed), beside their
+    metrics.json (run_metrics): the AUC intervals and the claims' tests read them."""
+    return run_metrics("classification", "predictions.tsv")
+
+
+def claims_crosscell():
+    """The cross-cell table where pairwise transfer runs: the claims table tests transfer."""
+    if CROSSCELL["enabled"] and "pairwise" in CROSSCELL["experiments"]:
+        return ["results/tables/crosscell.tsv"]
+    return []
 
 
 def task_metrics(wildcards):
@@ -756,7 +782,11 @@ def crosscell_targets():
 def task_targets():
     targets = expand("results/figures/models-{task}.png", task=TASKS)
     if "classification" in TASKS:
-        targets += ["results/tables/auc.tsv", "results/figures/auc.png"]
+        targets += [
+            "results/tables/auc.tsv",
+            "results/figures/auc.png",
+            "results/tables/claims.tsv",
+        ]
     if "regression" in TASKS:
         targets += ["results/tables/regression.tsv"]
     return targets
@@ -812,6 +842,7 @@ def report_targets():
             "results/figures/training_curves.png",
             "results/report/auc_wide.html",
             "results/report/auc_pooled.html",
+            "results/report/claims.html",
         ]
     return targets
 

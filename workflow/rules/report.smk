@@ -88,6 +88,28 @@ rule auc_table_html:
         "../scripts/table_html.py"
 
 
+rule claims_html:
+    input:
+        "results/tables/claims.tsv",
+    output:
+        report(
+            "results/report/claims.html",
+            caption="../report/claims_table.rst",
+            category="Claims",
+        ),
+    log:
+        "logs/report/claims_html.log",
+    conda:
+        "../../envs/train.yaml"
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+    params:
+        titles=["Published claims tested on this run"],
+    script:
+        "../scripts/table_html.py"
+
+
 rule qc_tables_html:
     input:
         "results/tables/qc_reads.tsv",

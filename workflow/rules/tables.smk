@@ -1,6 +1,7 @@
 rule auc_tables:
     input:
         metrics=run_metrics(),
+        predictions=run_predictions(),
         published=configured_file("published_auc"),
     output:
         long=report(
@@ -111,3 +112,37 @@ rule model_plot:
         score=task_score,
     script:
         "../scripts/model_plot.py"
+
+
+rule claims:
+    input:
+        metrics=run_metrics(),
+        predictions=run_predictions(),
+        crosscell=claims_crosscell(),
+    output:
+        claims=report(
+            "results/tables/claims.tsv",
+            caption="../report/claims_table.rst",
+            category="Claims",
+        ),
+        markdown="results/tables/claims.md",
+        pairs="results/tables/claims_pairs.tsv",
+        png=report(
+            "results/figures/claims.png",
+            caption="../report/claims_plot.rst",
+            category="Claims",
+        ),
+        svg="results/figures/claims.svg",
+    log:
+        "logs/tables/claims.log",
+    conda:
+        "../../envs/train.yaml"
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+    params:
+        margin=config["comparisons"]["equivalence_margin"],
+        alpha=config["comparisons"]["alpha"],
+        simulated=config["demo"]["enabled"],
+    script:
+        "../scripts/claims.py"

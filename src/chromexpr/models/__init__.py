@@ -19,7 +19,13 @@ unless the class says True); the harness (``chromexpr.train``) and the workflow 
 - ``pretrains``: ``pretrain(train_inputs)``, a first training stage before the harness's loop
   (frozen parameters afterwards);
 - ``fits_input_statistics``: ``fit_input_statistics(train_inputs)`` fixes buffers from the
-  training split.
+  training split;
+- ``fits_without_gradients``: ``fit_without_gradients(train_inputs, train_targets,
+  valid_inputs, valid_targets, task_name, seed)`` fits the model once, outside the gradient loop
+  (scikit-learn, LightGBM); the harness records it as one epoch, and such models are never
+  trained side by side;
+- ``lacks_input_gradients``: the output has no gradient with respect to the input (trees), so
+  gradient-based interpretation refuses the model.
 
 ``PUBLISHED_RECIPE`` on the class holds the training values of the model's paper that differ
 from DeepChrome's (``chromexpr.train.settings``).
@@ -53,6 +59,8 @@ MODELS: dict[str, str] = {
     "simplechrome": "chromexpr.models.simplechrome:SimpleChrome",
     "simplechrome_self": "chromexpr.models.simplechrome:SimpleChromeSelf",
     "transformer": "chromexpr.models.transformer:BinTransformer",
+    "gbdt": "chromexpr.models.gbdt:GradientBoostedTrees",
+    "logistic": "chromexpr.models.logistic:LogisticBaseline",
 }
 
 
@@ -64,6 +72,8 @@ class Capabilities:
     reads_neighbours: bool = False
     pretrains: bool = False
     fits_input_statistics: bool = False
+    fits_without_gradients: bool = False
+    lacks_input_gradients: bool = False
 
 
 CAPABILITY_NAMES = tuple(field.name for field in fields(Capabilities))
@@ -156,5 +166,8 @@ def hyperparameter_names(cls: type[nn.Module]) -> set[str]:
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Number of scalar parameters (weights and biases) of ``model``."""
+    """Number of scalar parameters (weights and biases) of ``model``; a model whose fitted values
+    are not torch parameters (trees) counts them itself (``n_fitted_values``)."""
+    if hasattr(model, "n_fitted_values"):
+        return model.n_fitted_values()
     return sum(parameter.numel() for parameter in model.parameters())

@@ -23,6 +23,7 @@ from torch import nn
 
 from chromexpr.errors import TrainingError
 from chromexpr.evaluation import predict_outputs
+from chromexpr.models import capabilities
 from chromexpr.train.inputs import SplitData
 from chromexpr.train.settings import TrainingSettings
 from chromexpr.train.tasks import Task
@@ -108,10 +109,20 @@ class EarlyStopping:
             run.training = False
 
 
+class StopAfterFit:
+    """Stops a model fitted in one go (``fits_without_gradients``) after its one epoch."""
+
+    def on_epoch_end(self, run: Run, record: EpochRecord) -> None:
+        run.training = False
+
+
 def default_callbacks(settings: TrainingSettings) -> list[Callback]:
-    """Best state, progress, and early stopping where the settings have a patience."""
+    """Best state, progress, and early stopping where the settings have a patience; a model
+    fitted in one go stops after it."""
     callbacks: list[Callback] = [BestState(), ProgressLog()]
-    if settings.patience is not None:
+    if capabilities(settings.model).fits_without_gradients:
+        callbacks.append(StopAfterFit())
+    elif settings.patience is not None:
         callbacks.append(EarlyStopping(settings.patience))
     return callbacks
 

@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from chromexpr.dataset import SPLITS, CellDataset
-from chromexpr.models import count_parameters
+from chromexpr.evaluation import predict_outputs
+from chromexpr.models import capabilities, count_parameters
 from chromexpr.train.fit import Run, fit
 from chromexpr.train.outputs import write_run_outputs
 from chromexpr.train.prepare import prepare_run
@@ -72,6 +73,30 @@ class SingleEngine:
         """The model trains in place: nothing to load."""
 
 
+class FittedOnceEngine:
+    """A model fitted outside the gradient loop (``fits_without_gradients``: scikit-learn,
+    LightGBM) in its one epoch; its loss is the task's loss on the training genes after."""
+
+    def __init__(self, run: Run, device: torch.device) -> None:
+        self.device = device
+
+    def train_epoch(self, runs: Sequence[Run]) -> list[float]:
+        (run,) = runs
+        run.model.fit_without_gradients(
+            run.data.features["train"],
+            run.data.targets["train"],
+            run.data.features["valid"],
+            run.data.targets["valid"],
+            run.task.name,
+            run.settings.seed,
+        )
+        outputs = predict_outputs(run.model, run.data.features["train"], self.device)
+        return [run.task.loss(outputs, run.data.train_targets.cpu()).item()]
+
+    def load_weights(self, index: int, run: Run) -> None:
+        """The model is fitted in place: nothing to load."""
+
+
 def train_epoch(
     run: Run,
     optimizer: torch.optim.Optimizer,
@@ -123,7 +148,8 @@ def train_cell(
     name = f"{settings.model} on cell {dataset.cell}"
     with deterministic_algorithms(device), out_of_memory_advice(name, settings.batch_size, device):
         run = prepare_run(dataset, settings, device)
-        engine = SingleEngine(run, device)
+        fitted_once = capabilities(settings.model).fits_without_gradients
+        engine = (FittedOnceEngine if fitted_once else SingleEngine)(run, device)
         logger.info(
             "%s: %s parameters, %s, recipe %s (config %s), device %s, %s genes",
             name,

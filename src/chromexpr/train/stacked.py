@@ -69,7 +69,7 @@ StepGrads = Callable[..., tuple[dict, torch.Tensor]]
 def check_group(settings: Sequence[TrainingSettings]) -> None:
     """TrainingError unless the settings can be trained side by side: one architecture, device
     and task, and a model the stacked engine can train (no pretraining stage, whose parameters
-    are frozen, and no inputs gathered from neighbouring genes)."""
+    are frozen, no inputs gathered from neighbouring genes, no fit outside the gradient loop)."""
     if not settings:
         raise TrainingError("side-by-side training needs at least one model")
     first = settings[0]
@@ -81,10 +81,10 @@ def check_group(settings: Sequence[TrainingSettings]) -> None:
                     f"{getattr(first, key)!r} and {getattr(other, key)!r}"
                 )
     stated = capabilities(first.model)
-    if stated.pretrains or stated.reads_neighbours:
+    if stated.pretrains or stated.reads_neighbours or stated.fits_without_gradients:
         raise TrainingError(
-            f"{first.model} has a pretraining stage or reads neighbouring genes; "
-            "train it one cell per job (training.side_by_side: false)"
+            f"{first.model} has a pretraining stage, reads neighbouring genes or is fitted "
+            "without gradients; train it one cell per job (training.side_by_side: false)"
         )
 
 
