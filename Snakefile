@@ -21,6 +21,8 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/crosscell.smk"
 include: "workflow/rules/interpret.smk"
+include: "workflow/rules/predict.smk"
+include: "workflow/rules/export.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -22,20 +22,26 @@ logger = logging.getLogger(__name__)
 def assemble_cell_dataset(
     cell: str,
     genes: pd.DataFrame,
-    labels: pd.DataFrame,
+    labels: pd.DataFrame | None,
     split: pd.DataFrame,
     mark_counts: Mapping[str, np.ndarray],
     offsets: np.ndarray,
 ) -> CellDataset:
     """Join the gene table, the cell's labels, the split and per-mark counts [genes, bins].
 
-    ``labels`` is the long label table (all cells); ``split`` the split table. All three tables
-    must list the same genes in the same order: a mismatch means they come from different runs.
+    ``labels`` is the long label table (all cells), or None for a sample without expression
+    (a prediction target: labels -1, RPKM NaN); ``split`` the split table. The tables must list
+    the same genes in the same order: a mismatch means they come from different runs.
     """
-    cell_labels = labels[labels["cell"] == cell].reset_index(drop=True)
-    if cell_labels.empty:
-        raise InputFormatError("label table", f"no labels for cell {cell}")
     gene_ids = genes["gene_id"].to_numpy(str)
+    if labels is None:
+        cell_labels = pd.DataFrame(
+            {"gene_id": gene_ids, "label": np.full(len(gene_ids), -1), "rpkm": np.nan}
+        )
+    else:
+        cell_labels = labels[labels["cell"] == cell].reset_index(drop=True)
+        if cell_labels.empty:
+            raise InputFormatError("label table", f"no labels for cell {cell}")
     for name, table in (("label table", cell_labels), ("split table", split)):
         if not np.array_equal(table["gene_id"].to_numpy(str), gene_ids):
             raise InputFormatError(
@@ -68,17 +74,18 @@ def assemble_cell_dataset(
 def assemble_from_files(
     cell: str,
     genes_path: str | os.PathLike[str],
-    labels_path: str | os.PathLike[str],
+    labels_path: str | os.PathLike[str] | None,
     split_path: str | os.PathLike[str],
     counts_paths: Mapping[str, str | os.PathLike[str]],
     bins: Mapping[str, int],
     out_path: str | os.PathLike[str],
 ) -> CellDataset:
-    """Read the workflow's intermediate files and write the cell's dataset."""
+    """Read the workflow's intermediate files and write the cell's dataset (without labels
+    where ``labels_path`` is None)."""
     dataset = assemble_cell_dataset(
         cell,
         read_gene_table(genes_path),
-        read_label_table(labels_path),
+        read_label_table(labels_path) if labels_path is not None else None,
         read_split_table(split_path),
         {mark: np.load(path) for mark, path in counts_paths.items()},
         bin_offsets(bins["window"], bins["bin_size"]),

@@ -1,7 +1,9 @@
 """``chromexpr``: the package's command line, for work outside Snakemake.
 
 ``chromexpr demo --out DIR --cells E003 E004``  writes a demo REMC mirror;
-``chromexpr train DATASET --out DIR``           trains one model on one dataset, progress on the terminal.
+``chromexpr train DATASET --out DIR``           trains one model on one dataset, progress on the terminal;
+``chromexpr predict BUNDLE... --dataset NPZ --out TSV``  predicts expression of a sample from its counts;
+``chromexpr export-models NAME=BUNDLE... --out DIR``     writes bundles and a checksummed manifest.
 """
 
 from __future__ import annotations
@@ -42,6 +44,53 @@ def _train(args: argparse.Namespace) -> None:
     )
 
 
+def _predict(args: argparse.Namespace) -> None:
+    from chromexpr.dataset import CellDataset
+    from chromexpr.io.chrom_sizes import read_chrom_sizes
+    from chromexpr.logs import step_log
+    from chromexpr.predict import predict_sample, score_predictions, unlabelled
+    from chromexpr.train import load_checkpoint
+    from chromexpr.train.export import exported_checkpoint, read_manifest
+
+    with step_log(None):
+        checkpoints = [load_checkpoint(path) for path in args.bundles]
+        if args.exported is not None:
+            names = args.names or sorted(read_manifest(args.exported))
+            checkpoints += [exported_checkpoint(args.exported, name) for name in names]
+        dataset = CellDataset.load(args.dataset)
+        table = predict_sample(
+            checkpoints,
+            unlabelled(dataset),
+            args.out,
+            args.task,
+            bed=args.bed,
+            bigwig=args.bigwig,
+            chrom_sizes=read_chrom_sizes(args.chrom_sizes) if args.chrom_sizes else None,
+        )
+    print(
+        f"{len(table)} genes of {dataset.cell} predicted by {len(checkpoints)} bundle(s): {args.out}"
+    )
+    if args.score:
+        # The dataset's real expression, read only now: the predictions above never saw it.
+        scores = score_predictions(table, dataset, args.score)
+        print(scores.to_string(index=False, float_format=lambda value: f"{value:.6f}"))
+
+
+def _export(args: argparse.Namespace) -> None:
+    from chromexpr.train.export import export_models
+
+    bundles = {}
+    for item in args.bundles:
+        name, separator, path = item.partition("=")
+        if not separator or not name or not path:
+            raise ChromexprError(f"export-models: {item!r} is not NAME=PATH/TO/model.pt")
+        if name in bundles:
+            raise ChromexprError(f"export-models: name {name!r} given twice")
+        bundles[name] = Path(path)
+    manifest = export_models(bundles, args.out)
+    print(f"{len(manifest['models'])} bundle(s) and manifest.json in {args.out}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chromexpr", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -64,7 +113,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     train.add_argument("--seed", type=int)
     train.add_argument("--device", choices=["auto", "cpu", "cuda"])
     train.add_argument("--grad-clip", dest="grad_clip", type=float)
+    predict = commands.add_parser(
+        "predict", help="predict expression of a sample (counts, no RNA-seq) with model bundles"
+    )
+    predict.add_argument("bundles", type=Path, nargs="*", help="model.pt files")
+    predict.add_argument("--exported", type=Path, help="a folder chromexpr export-models wrote")
+    predict.add_argument("--names", nargs="+", help="bundles of --exported (default: all)")
+    predict.add_argument("--dataset", type=Path, required=True, help="the sample's dataset (.npz)")
+    predict.add_argument("--out", type=Path, required=True, help="predictions table (.tsv)")
+    predict.add_argument("--task", default="classification", choices=sorted(TASKS))
+    predict.add_argument("--bed", type=Path, help="also a BED of the predictions at each TSS")
+    predict.add_argument("--bigwig", type=Path, help="also a bigWig (needs --chrom-sizes)")
+    predict.add_argument("--chrom-sizes", dest="chrom_sizes", type=Path)
+    predict.add_argument(
+        "--score",
+        choices=["train", "valid", "test"],
+        help="then score the predictions against the dataset's own expression on this split",
+    )
+    export = commands.add_parser(
+        "export-models", help="copy model bundles into a folder with a checksummed manifest"
+    )
+    export.add_argument("bundles", nargs="+", help="NAME=results/models/{model}/{cell}/model.pt")
+    export.add_argument("--out", type=Path, required=True, help="the folder to write")
     args, rest = parser.parse_known_args(argv)
+    if args.command == "predict":
+        if not args.bundles and args.exported is None:
+            parser.error("predict: name model.pt files or --exported FOLDER")
+        if args.bigwig is not None and args.chrom_sizes is None:
+            parser.error("predict: --bigwig needs --chrom-sizes")
     try:
         if args.command == "demo":
             from chromexpr.demo import main as demo_main
@@ -73,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             if rest:
                 parser.error(f"unrecognised arguments: {' '.join(rest)}")
-            _train(args)
+            {"train": _train, "predict": _predict, "export-models": _export}[args.command](args)
     except ChromexprError as error:
         print(f"chromexpr: error: {error}", file=sys.stderr)
         return 1

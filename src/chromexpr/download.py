@@ -125,6 +125,12 @@ def check_gzip_complete(path: str | os.PathLike[str], url: str) -> None:
         raise DownloadError(url, f"gzip stream is incomplete or corrupt: {error}") from error
 
 
+def folder_url(folder: str, file: str) -> str:
+    """The URL of ``file`` inside ``folder``, given as a URL or as a local path."""
+    base = folder if "://" in folder or folder.startswith("file:") else f"file:{folder}"
+    return f"{base.rstrip('/')}/{file}"
+
+
 def download(
     url: str,
     destination: str | os.PathLike[str],

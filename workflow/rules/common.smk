@@ -10,6 +10,7 @@ from snakemake.utils import validate
 from chromexpr.errors import ConfigError, InputFormatError
 from chromexpr.models import MODELS as REGISTERED_MODELS
 from chromexpr.models import models_with
+from chromexpr.download import folder_url
 from chromexpr.samples import (
     FORMATS,
     check_sample_table,
@@ -80,6 +81,12 @@ TASK_FOLDERS = {"classification": "models", "regression": "regression"}
 INTERPRET = config["interpret"]
 SPLIT = config["split"]
 FOLDS = list(range(SPLIT["folds"]))
+PREDICT = config["predict"]
+# An exported models folder (path or URL) whose per-cell classifiers replace training; or None.
+PRETRAINED = config["pretrained"]
+# Samples whose expression is predicted from their reads; they are counted like the cells.
+PREDICT_SAMPLES = PREDICT["samples"] if PREDICT["enabled"] else []
+SAMPLES = CELLS + [sample for sample in PREDICT_SAMPLES if sample not in CELLS]
 # Figures of a run on the embedded demo's generated data say so.
 SIMULATED = config["demo"]["enabled"]
 # What the model classes state (chromexpr.models reads it from their source, without torch).
@@ -160,7 +167,8 @@ def training_seeds():
 
 
 wildcard_constraints:
-    cell="|".join(map(re.escape, CELLS)),
+    cell="|".join(map(re.escape, SAMPLES)),
+    sample="|".join(map(re.escape, PREDICT_SAMPLES)) or "(?!)",
     mark="|".join(MARKS),
     replicate="[A-Za-z0-9_.-]+",
     file_format="|".join(FORMATS),
@@ -181,6 +189,7 @@ def check_model_names():
         ("crosscell.models", CROSSCELL["models"]),
         ("interpret.models", INTERPRET["models"]),
         ("interpret.gan.classifier", [INTERPRET["gan"]["classifier"]]),
+        ("predict.models", PREDICT["models"]),
     ]
     for key, names in named:
         unknown = [name for name in names if name not in REGISTERED_MODELS]
@@ -395,6 +404,93 @@ def check_interpret_config():
 check_interpret_config()
 
 
+def check_predict_config():
+    """Prediction keys that must name trained models, configured cells and existing bundles."""
+    if not PREDICT["enabled"]:
+        return
+    if not PREDICT_SAMPLES:
+        raise ValueError(
+            "config key 'predict.samples': name at least one target sample"
+        )
+    unknown = sorted(set(PREDICT["models"]) - set(MODELS))
+    if unknown:
+        raise ValueError(f"config key 'predict.models': {unknown} not among {MODELS}")
+    if PREDICT["task"] not in TASKS:
+        raise ValueError(
+            f"config key 'predict.task': {PREDICT['task']} models are not trained (task: {config['task']})"
+        )
+    source = PREDICT["source"]
+    if isinstance(source, list):
+        unknown = sorted(set(source) - set(CELLS))
+        if unknown:
+            raise ValueError(
+                f"config key 'predict.source': {unknown} not among {CELLS}"
+            )
+    elif source == "ensemble":
+        alone = [s for s in PREDICT_SAMPLES if not set(CELLS) - {s}]
+        if alone:
+            raise ValueError(
+                f"config key 'predict.source': the ensemble for {alone} leaves out their own "
+                "model, and no other cell's is left"
+            )
+    needs_crosscell = source == "pooled" or PREDICT["normalisation"] != "none"
+    if needs_crosscell:
+        check_crosscell_source()
+
+
+def check_crosscell_source():
+    """The pooled or normalised bundles come from the cross-cell rules: they must be configured."""
+    key = "predict.source" if PREDICT["source"] == "pooled" else "predict.normalisation"
+    wanted = []
+    if not CROSSCELL["enabled"]:
+        wanted.append("crosscell.enabled: true")
+    if PREDICT["source"] == "pooled" and "pooled" not in CROSSCELL["experiments"]:
+        wanted.append("pooled in crosscell.experiments")
+    if PREDICT["normalisation"] not in CROSSCELL["normalisations"]:
+        wanted.append(f"{PREDICT['normalisation']} in crosscell.normalisations")
+    missing = sorted(set(PREDICT["models"]) - set(CROSSCELL["models"]))
+    if missing:
+        wanted.append(f"{missing} in crosscell.models")
+    if PREDICT["task"] != "classification":
+        wanted.append("predict.task: classification")
+    if wanted:
+        raise ValueError(
+            f"config key '{key}': the cross-cell bundles it names need {'; '.join(wanted)}"
+        )
+
+
+check_predict_config()
+
+
+def check_pretrained_config():
+    """With pretrained models nothing is trained: only what per-cell classifiers of raw counts
+    serve (pairwise transfer, predictions) can run."""
+    if not PRETRAINED:
+        return
+    wanted = []
+    if config["task"] != "classification":
+        wanted.append("task: classification")
+    if CROSSCELL["enabled"] and (
+        CROSSCELL["experiments"] != ["pairwise"]
+        or CROSSCELL["normalisations"] != ["none"]
+    ):
+        wanted.append("crosscell experiments [pairwise] and normalisations [none]")
+    if INTERPRET["enabled"]:
+        wanted.append("interpret.enabled: false")
+    if PREDICT["enabled"] and (
+        PREDICT["source"] == "pooled" or PREDICT["normalisation"] != "none"
+    ):
+        wanted.append("predict.source of cells or ensemble, predict.normalisation none")
+    if wanted:
+        raise ValueError(
+            f"config key 'pretrained': the exported per-cell classifiers replace training, "
+            f"so the config needs {'; '.join(wanted)}"
+        )
+
+
+check_pretrained_config()
+
+
 def reads_url(wildcards):
     return config["urls"]["reads"].format(cell=wildcards.cell, mark=wildcards.mark)
 
@@ -481,7 +577,7 @@ def demo_mirror_reads(wildcards):
 def demo_mirror_files():
     return [
         f"resources/demo-mirror/{cell}-{mark}.tagAlign.gz"
-        for cell in CELLS
+        for cell in SAMPLES
         for mark in MARKS
     ] + [
         "resources/demo-mirror/57epigenomes.RPKM.pc.gz",
@@ -541,6 +637,10 @@ def signal_url(wildcards):
 
 def mark_counts(wildcards):
     return [f"results/counts/{wildcards.cell}-{mark}.npy" for mark in MARKS]
+
+
+def sample_mark_counts(wildcards):
+    return [f"results/counts/{wildcards.sample}-{mark}.npy" for mark in MARKS]
 
 
 def processed_exports():
@@ -732,10 +832,17 @@ def task_score(wildcards):
     return {"classification": "test_auc", "regression": "test_pearson"}[wildcards.task]
 
 
+def per_cell_bundle(model, cell):
+    """A per-cell classifier of raw counts: trained here, or fetched from pretrained."""
+    if PRETRAINED:
+        return f"resources/pretrained/{model}-{cell}.pt"
+    return f"results/models/{model}/{cell}/model.pt"
+
+
 def per_cell_checkpoints(wildcards):
     """Per-cell models for transfer: the plain ones, or ones trained on normalised inputs."""
     if wildcards.normalisation == "none":
-        pattern = "results/models/{model}/{cell}/model.pt"
+        return [per_cell_bundle(wildcards.model, cell) for cell in CELLS]
     else:
         pattern = "results/crosscell/models/{normalisation}/{model}/{cell}/model.pt"
     return expand(
@@ -793,6 +900,12 @@ def task_targets():
 
 
 def all_targets():
+    if PRETRAINED:
+        return (
+            expand("results/datasets/{cell}.npz", cell=CELLS)
+            + crosscell_targets()
+            + predict_targets()
+        )
     return (
         expand("results/datasets/{cell}.npz", cell=CELLS)
         + processed_exports()
@@ -800,6 +913,7 @@ def all_targets():
         + crosscell_targets()
         + report_targets()
         + interpret_targets()
+        + predict_targets()
     )
 
 
@@ -896,3 +1010,56 @@ def interpret_targets():
     if "tracks" in methods and config["source"] == "raw":
         targets += expand("results/tracks/{cell}/{mark}.bw", cell=cells, mark=MARKS)
     return targets
+
+
+def prediction_bundles(wildcards):
+    """The bundles that predict a target sample (predict.source), for one model."""
+    model, normalisation = wildcards.model, PREDICT["normalisation"]
+    source = PREDICT["source"]
+    if source == "pooled":
+        return [f"results/crosscell/{model}/{normalisation}/pooled/model.pt"]
+    # The ensemble never holds the target's own model: its expression stays unseen.
+    cells = (
+        source
+        if isinstance(source, list)
+        else [c for c in CELLS if c != wildcards.sample]
+    )
+    if normalisation == "none" and PREDICT["task"] == "classification":
+        return [per_cell_bundle(model, cell) for cell in cells]
+    if normalisation == "none":
+        return [f"results/regression/{model}/{cell}/model.pt" for cell in cells]
+    return [
+        f"results/crosscell/models/{normalisation}/{model}/{cell}/model.pt"
+        for cell in cells
+    ]
+
+
+def predict_targets():
+    """Each target's predictions and tracks; for a target that is also a cell, the scores of
+    the predictions against its real labels."""
+    targets = expand(
+        "results/predictions/{model}/{sample}.{kind}",
+        model=PREDICT["models"],
+        sample=PREDICT_SAMPLES,
+        kind=["tsv", "bed", "bw"],
+    )
+    return targets + expand(
+        "results/predictions/{model}/{sample}-scores.tsv",
+        model=PREDICT["models"],
+        sample=[sample for sample in PREDICT_SAMPLES if sample in CELLS],
+    )
+
+
+def exported_names():
+    """Names of the exported per-cell classifiers, {model}-{cell}, as pretrained expects them."""
+    return [f"{model}-{cell}" for model in MODELS for cell in CELLS]
+
+
+def exported_bundles():
+    return [
+        f"results/models/{model}/{cell}/model.pt" for model in MODELS for cell in CELLS
+    ]
+
+
+def pretrained_manifest_url(wildcards):
+    return folder_url(PRETRAINED, "manifest.json")

@@ -77,7 +77,9 @@ rule crosscell_pooled:
     input:
         datasets=expand("results/datasets/{cell}.npz", cell=CELLS),
     output:
-        "results/crosscell/{model}/{normalisation}/pooled/transfer.tsv",
+        transfer="results/crosscell/{model}/{normalisation}/pooled/transfer.tsv",
+        # the pooled model's bundle, which predict.source: pooled predicts with
+        model="results/crosscell/{model}/{normalisation}/pooled/model.pt",
     log:
         "logs/crosscell/pooled/{model}-{normalisation}.log",
     conda:

@@ -11,7 +11,7 @@ rule demo_mirror:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
     params:
-        cells=CELLS,
+        cells=SAMPLES,
         marks=MARKS,
         seed=config["demo"]["seed"],
         n_genes=config["demo"]["n_genes"],

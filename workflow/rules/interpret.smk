@@ -165,6 +165,7 @@ rule conditional_gan:
         runtime=per_attempt(60),
     params:
         gan=INTERPRET["gan"],
+        simulated=SIMULATED,
     script:
         "../scripts/conditional_gan.py"
 

@@ -7,7 +7,7 @@ from chromexpr.interpret.gan import GanSettings, run_gan
 from chromexpr.logs import step_log
 from chromexpr.train import load_checkpoint
 
-torch.set_num_threads(snakemake.threads)
+torch.set_num_threads(snakemake.threads)  # the rule declares threads: 1
 with step_log(snakemake.log[0]):
     dataset = CellDataset.load(snakemake.input.dataset)
     classifier = load_checkpoint(snakemake.input.model)
@@ -16,4 +16,5 @@ with step_log(snakemake.log[0]):
         classifier,
         GanSettings.from_config(snakemake.params.gan),
         dict(snakemake.output.items()),
+        simulated=snakemake.params.simulated,
     )

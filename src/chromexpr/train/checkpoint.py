@@ -11,7 +11,8 @@ key                    what
                        (with the task's ``n_outputs``); ``n_outputs``: the output width
 ``task``               ``classification`` or ``regression``
 ``marks``              mark names in input order; ``bin_offsets``: each bin's start relative to
-                       the TSS; ``bin_size``; ``reverse_minus_strand``: the bins' orientation
+                       the TSS; ``window`` (bases either side of the TSS) and ``bin_size``;
+                       ``reverse_minus_strand``: the bins' orientation (None where unknown)
 ``input``              ``transform`` (raw, log1p) and ``normalisation`` (none, cpm, quantile);
                        fitted input statistics are buffers of ``state_dict``
 ``training``           ``samples`` (the cells trained on), ``split`` (how genes were split),
@@ -23,11 +24,13 @@ key                    what
 
 ``load_checkpoint`` rebuilds the model without the config; cross-cell scoring, interpretation
 and prediction all load through it. A bare state dict (chromexpr before this format) is refused
-with a message saying how to retrain.
+with a message saying how to retrain. Given the sha256 an export manifest records
+(``chromexpr.train.export``), it checks the file's bytes before reading them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 from collections.abc import Mapping
@@ -79,6 +82,7 @@ def save_checkpoint(
         "task": run.task.name,
         "marks": [str(mark) for mark in dataset.marks],
         "bin_offsets": offsets,
+        "window": -offsets[0],
         "bin_size": offsets[1] - offsets[0] if len(offsets) > 1 else None,
         "reverse_minus_strand": provenance.get("reverse_minus_strand"),
         "input": {
@@ -150,8 +154,12 @@ class Checkpoint:
 
     def inputs(self, dataset: CellDataset, split: str | None = None) -> np.ndarray:
         """The model's input for the genes of ``split`` (all when None) of ``dataset``:
-        normalised, transformed and with neighbours gathered as in training."""
+        normalised, transformed and with neighbours gathered as in training.
+
+        InputFormatError for counts that are not finite (NaN or infinite): a model would turn
+        them into NaN scores without a word."""
         self.check_dataset(dataset)
+        check_finite_counts(dataset)
         return model_inputs(
             self.name,
             self.model,
@@ -181,12 +189,49 @@ class Checkpoint:
         return torch.stack([1 - high, high], dim=1)
 
 
-def load_checkpoint(path: str | os.PathLike[str], device: torch.device | str = "cpu") -> Checkpoint:
+def check_finite_counts(dataset: CellDataset) -> None:
+    """InputFormatError naming the cell, gene and mark of the first count that is not finite."""
+    finite = np.isfinite(dataset.counts)
+    if not finite.all():
+        gene, mark, _ = np.argwhere(~finite)[0]
+        raise InputFormatError(
+            f"dataset of cell {dataset.cell}",
+            f"{int((~finite).sum())} counts are NaN or infinite (first: gene "
+            f"{dataset.gene_ids[gene]}, mark {dataset.marks[mark]}); recount the sample",
+        )
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str],
+    device: torch.device | str = "cpu",
+    sha256: str | None = None,
+) -> Checkpoint:
     """The model of ``path`` (a bundle ``save_checkpoint`` wrote) on ``device``, in eval mode.
 
+    With ``sha256`` (an export manifest's), the file's bytes must have that digest first.
     InputFormatError naming the file for anything else, a bare state dict included.
     """
     path = Path(path)
+    if sha256 is not None:
+        try:
+            found = file_sha256(path)
+        except OSError as error:
+            raise InputFormatError(path, f"cannot read model bundle: {error}") from error
+        if found != sha256:
+            raise InputFormatError(
+                path,
+                f"sha256 {found} differs from the manifest's {sha256}: the bundle was changed "
+                "or truncated after export; export or download it again",
+            )
     try:
         bundle = torch.load(path, map_location=device, weights_only=True)
     except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:

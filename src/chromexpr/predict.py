@@ -1,0 +1,235 @@
+"""Expression predicted for a sample without RNA-seq: trained bundles applied to its counts.
+
+A sample's dataset needs counts, not expression (``unlabelled_dataset`` builds one, with labels
+-1 and RPKM NaN). Each bundle (``chromexpr.train.checkpoint``) applies its own normalisation,
+input transform and neighbour gathering, so bundles trained differently can be averaged.
+
+The predictions table (``predict_expression``; written with ``chromexpr.atomic.write_tsv``), one row per gene in the dataset's order:
+
+================  ==================================================================
+column            meaning
+================  ==================================================================
+``gene_id``       Ensembl gene id; ``symbol``, ``chrom``, ``tss`` (0-based), ``strand``
+``split``         the gene's split in the training layout (``test`` genes were seen by
+                  no per-cell model of the same layout)
+``{score}_{b}``   each bundle ``b``'s score: ``p_high`` (probability of "high",
+                  classification) or ``log_rpkm`` (predicted log(RPKM + 1), regression)
+``{score}``       the mean over the bundles; ``{score}_sd`` their standard deviation
+                  (population, 0 for one bundle)
+================  ==================================================================
+
+The tracks put the mean at each gene's TSS: a BED (BED6 + the value; the BED score is the value
+scaled to 0-1000 over the sample's genes) and a bigWig of 1-base entries (where genes share a
+TSS, the first gene in the table wins).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import torch
+
+from chromexpr.atomic import write_tsv
+from chromexpr.dataset import CellDataset
+from chromexpr.errors import DatasetMismatchError, InputFormatError
+from chromexpr.interpret.tracks import write_bigwig
+from chromexpr.train.checkpoint import Checkpoint
+from chromexpr.train.runtime import deterministic_algorithms, resolve_device
+from chromexpr.train.tasks import TASKS
+
+logger = logging.getLogger(__name__)
+
+SCORE_NAMES = {"classification": "p_high", "regression": "log_rpkm"}
+
+
+def unlabelled(dataset: CellDataset) -> CellDataset:
+    """``dataset`` with its expression held back: labels -1 and RPKM NaN for every gene."""
+    return replace(
+        dataset,
+        labels=np.full(dataset.n_genes, -1, dtype=np.int8),
+        rpkm=np.full(dataset.n_genes, np.nan),
+    )
+
+
+def check_bundles(
+    checkpoints: Sequence[Checkpoint], task: str, reverse_minus_strand: bool | None = None
+) -> None:
+    """DatasetMismatchError unless every bundle predicts ``task``, and (where both are known)
+    was trained on bins of the orientation ``reverse_minus_strand``."""
+    if not checkpoints:
+        raise ValueError("predictions need at least one model bundle")
+    for checkpoint in checkpoints:
+        if checkpoint.task.name != task:
+            raise DatasetMismatchError(
+                f"{checkpoint.path} is a {checkpoint.task.name} model, but {task} was asked "
+                f"for ({SCORE_NAMES[task]}); use a {task} bundle"
+            )
+        recorded = checkpoint.bundle.get("reverse_minus_strand")
+        if None not in (recorded, reverse_minus_strand) and recorded != reverse_minus_strand:
+            raise DatasetMismatchError(
+                f"{checkpoint.path} was trained on bins with reverse_minus_strand {recorded}, "
+                f"but the sample's bins have reverse_minus_strand {reverse_minus_strand}"
+            )
+
+
+def bundle_labels(checkpoints: Sequence[Checkpoint]) -> list[str]:
+    """A column label per bundle: the cells it was trained on (joined by ``+``), made unique by
+    a number where two bundles share them."""
+    labels = ["+".join(c.bundle["training"]["samples"]) for c in checkpoints]
+    if len(set(labels)) < len(labels):
+        labels = [f"{label}#{number}" for number, label in enumerate(labels, start=1)]
+    return labels
+
+
+def predict_expression(
+    checkpoints: Sequence[Checkpoint],
+    dataset: CellDataset,
+    task: str = "classification",
+    reverse_minus_strand: bool | None = None,
+    labels: Sequence[str] | None = None,
+    device: str = "cpu",
+) -> pd.DataFrame:
+    """The predictions table (module docstring) of every gene of ``dataset`` by each bundle.
+
+    The dataset's expression is never read. DatasetMismatchError for a bundle of another task,
+    marks, bins or orientation; InputFormatError for counts that are not finite.
+    """
+    check_bundles(checkpoints, task, reverse_minus_strand)
+    labels = list(labels) if labels is not None else bundle_labels(checkpoints)
+    if len(labels) != len(checkpoints):
+        raise ValueError(f"{len(labels)} labels for {len(checkpoints)} bundles")
+    score = SCORE_NAMES[task]
+    table = pd.DataFrame(
+        {
+            "gene_id": dataset.gene_ids,
+            "symbol": dataset.symbols,
+            "chrom": dataset.chrom,
+            "tss": dataset.tss,
+            "strand": dataset.strand,
+            "split": dataset.split,
+        }
+    )
+    torch_device = resolve_device(device)
+    with deterministic_algorithms(torch_device):
+        for checkpoint, label in zip(checkpoints, labels, strict=True):
+            inputs = torch.as_tensor(checkpoint.inputs(dataset), device=torch_device)
+            table[f"{score}_{label}"] = checkpoint.scores(inputs, torch_device)
+    per_bundle = table[[f"{score}_{label}" for label in labels]].to_numpy()
+    table[score] = per_bundle.mean(axis=1)
+    table[f"{score}_sd"] = per_bundle.std(axis=1)
+    logger.info(
+        "%s: %d genes predicted by %d bundle(s) (%s); mean %s %.4f",
+        dataset.cell,
+        dataset.n_genes,
+        len(checkpoints),
+        ", ".join(labels),
+        score,
+        table[score].mean(),
+    )
+    return table
+
+
+def score_column(table: pd.DataFrame) -> str:
+    """The mean-score column of a predictions table."""
+    found = [name for name in SCORE_NAMES.values() if name in table.columns]
+    if len(found) != 1:
+        raise ValueError(f"a predictions table has one of {list(SCORE_NAMES.values())}")
+    return found[0]
+
+
+def write_bed(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """BED6 + the value: each gene's TSS base, named by its id, scored 0-1000 by its mean."""
+    score = score_column(table)
+    values = table[score].to_numpy(np.float64)
+    low, high = values.min(), values.max()
+    scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
+    bed = pd.DataFrame(
+        {
+            "chrom": table["chrom"],
+            "start": table["tss"],
+            "end": table["tss"] + 1,
+            "name": table["gene_id"],
+            "score": np.rint(1000 * scaled).astype(int),
+            "strand": table["strand"],
+            score: values,
+        }
+    ).sort_values(["chrom", "start"], kind="stable")
+    write_tsv(bed, path, header=False, float_format="%.6g")
+
+
+def write_prediction_bigwig(
+    table: pd.DataFrame, chrom_sizes: Mapping[str, int], path: str | os.PathLike[str]
+) -> None:
+    """A bigWig of the mean score on each gene's TSS base (first gene wins on a shared TSS)."""
+    score = score_column(table)
+    if (table["chrom"] == "").any() or (table["tss"] < 0).any():
+        raise InputFormatError(path, "genes without a position (processed source): no track")
+    entries = {}
+    for chrom, genes in table.groupby("chrom", sort=False):
+        if chrom not in chrom_sizes:
+            raise InputFormatError(path, f"chromosome {chrom} is not in the chrom sizes")
+        genes = genes.sort_values("tss", kind="stable").drop_duplicates("tss")
+        starts = genes["tss"].to_numpy(np.int64)
+        entries[str(chrom)] = (starts, starts + 1, genes[score].to_numpy(np.float64))
+    write_bigwig(path, entries, chrom_sizes)
+
+
+def score_predictions(
+    table: pd.DataFrame, dataset: CellDataset, split: str = "test"
+) -> pd.DataFrame:
+    """Each bundle's and the mean's figures against ``dataset``'s real expression, over the
+    genes of ``split``: columns ``predictor`` and the task's figures (AUC; Pearson and Spearman).
+    For checking predictions of a sample whose expression was held back."""
+    score = score_column(table)
+    task = TASKS[{name: task for task, name in SCORE_NAMES.items()}[score]]
+    if not np.array_equal(table["gene_id"].to_numpy(str), dataset.gene_ids.astype(str)):
+        raise DatasetMismatchError(
+            f"predictions and the dataset of cell {dataset.cell} list different genes"
+        )
+    mask = dataset.mask(split)
+    targets = task.targets(dataset, split)
+    predictors = [column for column in table.columns if column.startswith(f"{score}_")]
+    predictors = [column for column in predictors if column != f"{score}_sd"] + [score]
+    rows = [
+        {
+            "predictor": column,
+            "n_genes": int(mask.sum()),
+            **task.split_metrics(targets, table[column].to_numpy()[mask]),
+        }
+        for column in predictors
+    ]
+    return pd.DataFrame(rows)
+
+
+def predict_sample(
+    checkpoints: Sequence[Checkpoint],
+    dataset: CellDataset,
+    out_tsv: str | os.PathLike[str],
+    task: str = "classification",
+    reverse_minus_strand: bool | None = None,
+    bed: str | os.PathLike[str] | None = None,
+    bigwig: str | os.PathLike[str] | None = None,
+    chrom_sizes: Mapping[str, int] | None = None,
+    device: str = "cpu",
+) -> pd.DataFrame:
+    """Predict every gene of ``dataset`` and write the table, and the BED and bigWig where
+    asked. Everything is checked and computed before the first file is written, so bad input
+    leaves no output behind."""
+    if bigwig is not None:
+        if chrom_sizes is None:
+            raise ValueError("a bigWig needs the chrom sizes")
+        unknown = sorted(set(dataset.chrom.tolist()) - set(chrom_sizes))
+        if unknown:
+            raise InputFormatError(bigwig, f"chromosomes {unknown} are not in the chrom sizes")
+    table = predict_expression(checkpoints, dataset, task, reverse_minus_strand, device=device)
+    write_tsv(table, out_tsv)
+    if bed is not None:
+        write_bed(table, bed)
+    if bigwig is not None:
+        write_prediction_bigwig(table, chrom_sizes, bigwig)
+    return table

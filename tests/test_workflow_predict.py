@@ -1,0 +1,161 @@
+"""The workflow's predictions: a demo cell predicted with its expression held back, and a target
+sample that has reads only."""
+
+import re
+import shutil
+
+import numpy as np
+import pandas as pd
+import pyBigWig
+import pytest
+
+from chromexpr.dataset import CellDataset
+
+from .workflow_helpers import copy_workflow, snakemake
+
+pytestmark = [pytest.mark.workflow]
+
+# On top of config/config.yaml and config/predict-demo.yaml (E005 from the E003 and E004 models).
+SMALL = """
+demo: {enabled: true, seed: 3, n_genes: 300}
+export_processed: false
+training: {recipe: fast, epochs: 3, seed: 1}
+crosscell: {enabled: true, normalisations: [none], experiments: [pairwise]}
+interpret: {enabled: false}
+"""
+CONFIGS = ["--configfile", "config/config.yaml", "config/predict-demo.yaml", "small.yaml"]
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("predict"))
+    (workdir / "small.yaml").write_text(SMALL)
+    snakemake(workdir, *CONFIGS)
+    return workdir
+
+
+def test_held_back_cell_scores_equal_the_pairwise_transfer_aucs(workdir):
+    scores = pd.read_csv(workdir / "results/predictions/deepchrome/E005-scores.tsv", sep="\t")
+    scores = scores.set_index("predictor")
+    pairwise = pd.read_csv(workdir / "results/crosscell/deepchrome/none/pairwise.tsv", sep="\t")
+    transfer = pairwise[pairwise["test_cell"] == "E005"].set_index("train_set")["auc"]
+    for cell in ("E003", "E004"):
+        assert scores.loc[f"p_high_{cell}", "auc"] == pytest.approx(transfer[cell], abs=1e-12)
+    assert list(scores.index) == ["p_high_E003", "p_high_E004", "p_high"]
+
+
+def test_the_target_dataset_holds_no_expression_and_the_predictions_none_either(workdir):
+    target = CellDataset.load(workdir / "results/predictions/datasets/E005.npz")
+    assert (target.labels == -1).all() and np.isnan(target.rpkm).all()
+    np.testing.assert_array_equal(
+        target.counts, CellDataset.load(workdir / "results/datasets/E005.npz").counts
+    )
+    table = pd.read_csv(workdir / "results/predictions/deepchrome/E005.tsv", sep="\t")
+    assert list(table.columns) == [
+        "gene_id",
+        "symbol",
+        "chrom",
+        "tss",
+        "strand",
+        "split",
+        "p_high_E003",
+        "p_high_E004",
+        "p_high",
+        "p_high_sd",
+    ]
+    assert len(table) == target.n_genes
+
+
+def test_the_tracks_carry_the_mean_probability_at_each_tss(workdir):
+    table = pd.read_csv(workdir / "results/predictions/deepchrome/E005.tsv", sep="\t")
+    bed = pd.read_csv(workdir / "results/predictions/deepchrome/E005.bed", sep="\t", header=None)
+    assert len(bed) == len(table)
+    first = table.iloc[0]
+    with pyBigWig.open(str(workdir / "results/predictions/deepchrome/E005.bw")) as track:
+        value = track.values(first["chrom"], int(first["tss"]), int(first["tss"]) + 1)[0]
+    assert value == pytest.approx(first["p_high"])
+
+
+def test_a_target_with_reads_only_is_counted_and_never_labelled(workdir):
+    overlay = workdir / "reads-only.yaml"
+    overlay.write_text("cells: [E003, E004]\npredict: {samples: [E006], source: ensemble}\n")
+    result = snakemake(workdir, "--dry-run", *CONFIGS, str(overlay))
+    planned = result.stdout
+    assert "results/predictions/deepchrome/E006.tsv" in planned
+    assert "results/counts/E006-H3K4me3.npy" in planned
+    assert "results/labels/E006.tsv" not in planned
+    assert "results/datasets/E006.npz" not in planned
+    assert "E006-scores.tsv" not in planned
+
+
+@pytest.mark.parametrize(
+    ("overlay", "message"),
+    [
+        ("predict: {source: [E009]}", r"'predict.source': \['E009'\] not among"),
+        ("predict: {source: pooled}", r"'predict.source'.*pooled in crosscell.experiments"),
+        ("predict: {task: regression}", r"'predict.task': regression models are not trained"),
+        ("predict: {models: [linear]}", r"'predict.models': \['linear'\] not among"),
+    ],
+)
+def test_prediction_config_errors_name_the_key(workdir, overlay, message):
+    (workdir / "bad.yaml").write_text(overlay + "\n")
+    result = snakemake(workdir, "--dry-run", *CONFIGS, "bad.yaml", check=False)
+    assert result.returncode != 0
+    assert re.search(message, result.stdout + result.stderr)
+
+
+@pytest.fixture(scope="module")
+def pretrained(workdir, tmp_path_factory):
+    """The run's per-cell models exported, then a copy of the run that uses them as pretrained."""
+    snakemake(workdir, "results/exported/manifest.json", *CONFIGS)
+    reused = tmp_path_factory.mktemp("pretrained") / "run"
+    shutil.copytree(workdir, reused, symlinks=True)
+    (reused / "pretrained.yaml").write_text(
+        f"pretrained: {workdir / 'results/exported'}\n"
+        "crosscell: {experiments: [pairwise], normalisations: [none]}\n"
+    )
+    result = snakemake(reused, *CONFIGS, "pretrained.yaml")
+    return reused, result.stdout + result.stderr
+
+
+def test_pretrained_models_score_and_predict_as_the_run_that_trained_them(workdir, pretrained):
+    reused, log = pretrained
+    assert "rule train_model" not in log and "rule pretrained_bundle" in log
+    for table in (
+        "results/crosscell/deepchrome/none/pairwise.tsv",
+        "results/predictions/deepchrome/E005.tsv",
+    ):
+        pd.testing.assert_frame_equal(
+            pd.read_csv(reused / table, sep="\t"), pd.read_csv(workdir / table, sep="\t")
+        )
+    assert (reused / "resources/pretrained/deepchrome-E003.pt").read_bytes() == (
+        workdir / "results/models/deepchrome/E003/model.pt"
+    ).read_bytes()
+
+
+def test_a_tampered_pretrained_bundle_stops_the_run_and_is_not_fetched(pretrained, tmp_path):
+    reused, _ = pretrained
+    exported = tmp_path / "exported"
+    shutil.copytree(reused / "results/exported", exported)
+    bundle = exported / "deepchrome-E004.pt"
+    bundle.write_bytes(bundle.read_bytes()[:-10])
+    (reused / "tampered.yaml").write_text(f"pretrained: {exported}\n")
+    for fetched in (reused / "resources/pretrained").iterdir():
+        fetched.unlink()
+    target = "resources/pretrained/deepchrome-E004.pt"
+    result = snakemake(reused, target, *CONFIGS, "pretrained.yaml", "tampered.yaml", check=False)
+    assert result.returncode != 0
+    log = (reused / "logs/pretrained/deepchrome-E004.log").read_text()
+    assert re.search(r"deepchrome-E004.pt: sha256 \w+ differs from the manifest's", log)
+    assert not (reused / target).exists()
+
+
+def test_the_pooled_source_predicts_with_the_pooled_cross_cell_bundle(workdir):
+    overlay = workdir / "pooled.yaml"
+    overlay.write_text("crosscell: {experiments: [pairwise, pooled]}\npredict: {source: pooled}\n")
+    result = snakemake(workdir, "--dry-run", "--forcerun", "predict_sample", *CONFIGS, str(overlay))
+    plan = result.stdout
+    assert "rule crosscell_pooled" in plan and "rule predict_sample" in plan
+    bundle = "results/crosscell/deepchrome/none/pooled/model.pt"
+    predict_job = plan[plan.index("rule predict_sample") :]
+    assert bundle in predict_job.split("output:")[0]
