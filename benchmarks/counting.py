@@ -1,22 +1,26 @@
-"""Speed and memory of the counting engines on a synthetic REMC-sized tagAlign.
+"""Speed and memory of a counting job, timed whole, as the workflow runs it.
 
 Writes ``--reads`` 36 bp reads on the hg19 contigs (70% spread over the genome by contig length,
-30% within 5 kb of a TSS) as a tagAlign.gz, the bins of the published genes
-(``resources/deepchrome-genes.tsv``, TSS = ``tss_1based - 1``, 100 bins of 100 bp) and the sorted
-BAM built from the reads. Each engine then runs in its own process, so its peak resident memory
-(``VmHWM``) is its own:
+30% within 5 kb of a TSS) as a tagAlign.gz, and the gene positions of the published genes
+(``resources/deepchrome-genes.tsv``, TSS = ``tss_1based - 1``, 100 bins of 100 bp) as the
+workflow's ``results/genes/positions.tsv``. Every step then runs in its own fresh Python
+process, timed from outside (interpreter start, imports, reading the inputs and writing the
+``.npy`` included), its peak resident memory (``VmHWM``) its own:
 
-- ``floor``: decompress and parse the tagAlign (``read_tagalign_chunks``), no counting;
-- ``fast-bam``: :func:`chromexpr.counting.fast.bam_bin_counts` on the BAM;
-- ``fast-tagalign``: :func:`chromexpr.counting.fast.tagalign_bin_counts` on the tagAlign;
+- ``floor``: decompress and parse the tagAlign (``read_tagalign_chunks``), nothing else;
+- ``count-tagalign``: the count job with ``bam: false`` (:func:`chromexpr.counting.count_bins`
+  on the tagAlign, as ``workflow/scripts/count_reads.py`` calls it);
+- ``bam``: the tagAlign-to-BAM job (:func:`chromexpr.bam.tagalign_to_bam`), timed beside the
+  plain ``zcat | bedtools bedtobam | samtools sort`` + ``samtools index`` on the same file;
+- ``count-bam``: the count job with ``bam: true`` (engine fast on the sorted BAM);
 - ``multicov``: ``bedtools multicov`` on ``--multicov-bins`` random bins, its time extrapolated
   to all bins (it handles bins one at a time, so its time grows with their number).
 
-The fast engines' counts are compared with each other on all bins and with multicov's on its
+The count jobs' matrices are compared with each other on all bins and with multicov's on its
 bins. Figures are printed, never asserted.
 
     .venv/bin/python benchmarks/counting.py                    # 10 M reads, 19,802 genes
-    .venv/bin/python benchmarks/counting.py --reads 30000000 --engines floor fast-tagalign
+    .venv/bin/python benchmarks/counting.py --reads 3000000 --steps floor count-tagalign
 """
 
 from __future__ import annotations
@@ -36,12 +40,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from chromexpr.bam import tagalign_to_bam
-from chromexpr.counting.fast import bam_bin_counts, tagalign_bin_counts
-from chromexpr.counting.multicov import multicov_counts
-from chromexpr.genome.bins import BinLayout, bin_layout, read_bins_bed, write_bins_bed
+from chromexpr.genome.bins import bin_layout, write_bins_bed
+from chromexpr.genome.tss import write_gene_table
 from chromexpr.io.chrom_sizes import read_chrom_sizes
-from chromexpr.io.tagalign import read_tagalign_chunks
 
 REPO = Path(__file__).resolve().parents[1]
 CHROM_SIZES = REPO / "resources" / "hg19.chrom.sizes"
@@ -50,7 +51,9 @@ READ_LENGTH = 36
 NEAR_TSS_SHARE = 0.3
 WINDOW, BIN_SIZE = 5000, 100
 WRITE_CHUNK_READS = 1_000_000
-ENGINES = ("floor", "fast-bam", "fast-tagalign", "multicov")
+STEPS = ("floor", "count-tagalign", "bam", "count-bam", "multicov")
+BINS = {"window": WINDOW, "bin_size": BIN_SIZE, "reverse_minus_strand": False}
+ALL_READS = {"min_mapq": 0, "include_duplicates": False, "include_qcfail": False}
 
 
 def synthetic_genes(n_genes: int) -> pd.DataFrame:
@@ -59,6 +62,7 @@ def synthetic_genes(n_genes: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "gene_id": published["ensembl_id"],
+            "symbol": published["symbol"],
             "chrom": published["chrom"],
             "tss": published["tss_1based"] - 1,
             "strand": "+",
@@ -114,158 +118,147 @@ def peak_memory_mib() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status (this benchmark needs Linux)")
 
 
-def reset_peak_memory() -> None:
-    """Start ``VmHWM`` again from the current resident size (Linux 4.0+)."""
-    Path("/proc/self/clear_refs").write_text("5")
+def run_step(step: str, workdir: Path) -> dict:
+    """One step in this (fresh) process; the caller times the process."""
+    # Imported here so that the step's own imports count in its time, as in a workflow job.
+    if step == "floor":
+        from chromexpr.io.tagalign import read_tagalign_chunks
 
+        sum(len(chunk) for chunk in read_tagalign_chunks(workdir / "reads.tagAlign.gz"))
+    elif step in ("count-tagalign", "count-bam"):
+        from chromexpr.counting import count_bins
 
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (bedtools), user and system."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+        source = "tagalign" if step == "count-tagalign" else "bam"
+        count_bins(
+            sources=[
+                (source, workdir / ("reads.tagAlign.gz" if source == "tagalign" else "reads.bam"))
+            ],
+            genes_path=workdir / "positions.tsv",
+            chrom_sizes_path=CHROM_SIZES,
+            bins=BINS,
+            counting={"engine": "fast", **ALL_READS},
+            out_path=workdir / f"counts-{step}.npy",
+        )
+    elif step == "bam":
+        from chromexpr.bam import tagalign_to_bam
 
-
-def run_engine(engine: str, workdir: Path, n_genes: int) -> dict:
-    """Run one engine on the files in ``workdir``; save its counts, return time and memory."""
-    n_bins = 2 * WINDOW // BIN_SIZE
-    layout: BinLayout = read_bins_bed(workdir / "bins.bed", n_genes, n_bins)
-    chrom_sizes = read_chrom_sizes(CHROM_SIZES)
-    load_peak_mib = peak_memory_mib()
-    reset_peak_memory()  # from here on, the peak is the engine's (plus the layout it holds)
-    started = time.perf_counter()
-    cpu_started = cpu_seconds()
-    if engine == "floor":
-        n_parsed = sum(len(chunk) for chunk in read_tagalign_chunks(workdir / "reads.tagAlign.gz"))
-        counts = np.array([n_parsed])
-    elif engine == "fast-bam":
-        counts = bam_bin_counts(workdir / "reads.bam", layout)
-    elif engine == "fast-tagalign":
-        counts, _ = tagalign_bin_counts(workdir / "reads.tagAlign.gz", layout, chrom_sizes)
+        tagalign_to_bam(
+            workdir / "reads.tagAlign.gz", CHROM_SIZES, workdir / "reads.bam", threads=2
+        )
     else:
+        from chromexpr.counting.multicov import multicov_counts
+
         counts = multicov_counts(workdir / "reads.bam", workdir / "multicov-bins.bed")
-    seconds = time.perf_counter() - started
-    np.save(workdir / f"counts-{engine}.npy", counts)
-    return {
-        "seconds": seconds,
-        "cpu_seconds": cpu_seconds() - cpu_started,
-        "peak_mib": peak_memory_mib(),
-        "load_peak_mib": load_peak_mib,
-    }
+        np.save(workdir / "counts-multicov.npy", counts)
+    return {"peak_mib": peak_memory_mib()}
 
 
-def measure(engine: str, workdir: Path, n_genes: int) -> dict:
-    """Run ``engine`` in a fresh process so that its peak memory is its own."""
+def measure(step: str, workdir: Path) -> dict:
+    """Run ``step`` in a fresh process; its wall time from outside, its peak memory from inside."""
+    started = time.perf_counter()
     finished = subprocess.run(
-        [sys.executable, __file__, "--run-engine", engine, "--workdir", str(workdir)]
-        + ["--genes", str(n_genes)],
+        [sys.executable, __file__, "--run-step", step, "--workdir", str(workdir)],
         check=True,
         capture_output=True,
         text=True,
     )
-    return json.loads(finished.stdout.splitlines()[-1])
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, **json.loads(finished.stdout.splitlines()[-1])}
 
 
-def prepare(args: argparse.Namespace, workdir: Path) -> tuple[BinLayout, np.ndarray, float]:
-    """Write reads, bins, the BAM and multicov's bins; return the layout, multicov's bins, BAM time."""
+def shell_bam_seconds(workdir: Path) -> float:
+    """``zcat | bedtools bedtobam | samtools sort`` and ``samtools index``, 2 threads."""
+    started = time.perf_counter()
+    subprocess.run(
+        f"zcat {workdir}/reads.tagAlign.gz | bedtools bedtobam -i stdin -g {CHROM_SIZES} "
+        f"| samtools sort -@ 2 -o {workdir}/shell.bam - && samtools index {workdir}/shell.bam",
+        shell=True,
+        check=True,
+        executable="/bin/bash",
+    )
+    return time.perf_counter() - started
+
+
+def prepare(args: argparse.Namespace, workdir: Path) -> tuple[int, np.ndarray]:
+    """Write the positions, the reads and multicov's bins; return the bin count and the sample."""
     chrom_sizes = read_chrom_sizes(CHROM_SIZES)
     genes = synthetic_genes(args.genes)
+    write_gene_table(genes, workdir / "positions.tsv")
     layout = bin_layout(genes, chrom_sizes, WINDOW, BIN_SIZE)
-    write_bins_bed(layout, workdir / "bins.bed")
     rng = np.random.default_rng(args.seed)
     subset = np.sort(rng.choice(len(layout.start), size=args.multicov_bins, replace=False))
-    subset_layout = BinLayout(
-        chrom=layout.chrom[subset],
-        start=layout.start[subset],
-        end=layout.end[subset],
-        gene_id=layout.gene_id[subset],
-        row=layout.row[subset],
-        bin_index=layout.bin_index[subset],
-        n_genes=layout.n_genes,
-        n_bins=layout.n_bins,
-    )
-    write_bins_bed(subset_layout, workdir / "multicov-bins.bed")
+    write_bins_bed(layout.subset(subset), workdir / "multicov-bins.bed")
     tagalign = workdir / "reads.tagAlign.gz"
     started = time.perf_counter()
     write_synthetic_tagalign(tagalign, args.reads, genes, chrom_sizes, args.seed)
     print(
         f"wrote {args.reads:,} reads ({tagalign.stat().st_size / 2**20:.0f} MiB gzip) "
-        f"and {len(layout.start):,} bins of {len(genes):,} genes in "
-        f"{time.perf_counter() - started:.1f} s",
+        f"and the positions of {len(genes):,} genes in {time.perf_counter() - started:.1f} s",
         flush=True,
     )
-    bam_seconds = float("nan")
-    if {"fast-bam", "multicov"} & set(args.engines):
-        started = time.perf_counter()
-        tagalign_to_bam(tagalign, CHROM_SIZES, workdir / "reads.bam", threads=2)
-        bam_seconds = time.perf_counter() - started
-    return layout, subset, bam_seconds
+    return len(layout.start), layout.row[subset] * layout.n_bins + layout.bin_index[subset]
 
 
 def report(args: argparse.Namespace, workdir: Path) -> None:
-    layout, subset, bam_seconds = prepare(args, workdir)
-    n_bins = len(layout.start)
+    n_bins, subset = prepare(args, workdir)
+    steps = list(args.steps)
+    if {"count-bam", "multicov"} & set(steps) and "bam" not in steps:
+        steps.insert(0, "bam")
     results = {}
-    for engine in args.engines:
-        results[engine] = measure(engine, workdir, args.genes)
-        print(f"  {engine}: {results[engine]['seconds']:.1f} s", flush=True)
+    for step in [s for s in STEPS if s in steps]:
+        results[step] = measure(step, workdir)
+        print(f"  {step}: {results[step]['seconds']:.1f} s", flush=True)
+    if "bam" in results:
+        results["bam"]["shell_seconds"] = shell_bam_seconds(workdir)
     if "multicov" in results:
         # multicov ran on a sample of the bins; its time for all of them is extrapolated.
         results["multicov"]["seconds"] *= n_bins / len(subset)
-        results["multicov"]["cpu_seconds"] *= n_bins / len(subset)
 
     print()
     print(
-        f"machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} CPUs"
+        f"machine: {platform.processor() or platform.machine()}, "
+        f"{len(os.sched_getaffinity(0))} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     print(
         f"reads: {args.reads:,} of {READ_LENGTH} bp; bins: {n_bins:,} ({args.genes:,} genes x 100)"
     )
-    print(f"tagAlign -> sorted BAM (tagalign_to_bam, 2 threads): {bam_seconds:.1f} s")
-    header = (
-        f"{'engine':<15}{'wall s':>10}{'cpu s':>9}{'reads/s':>13}{'bins/s':>13}"
-        f"{'load MiB':>10}{'count MiB':>11}{'x multicov':>12}{'x floor':>9}"
-    )
-    print(header)
-    for engine, figures in results.items():
+    print(f"{'step':<16}{'wall s':>9}{'peak MiB':>10}{'x floor':>9}")
+    for step, figures in results.items():
         seconds = figures["seconds"]
-        speedup = (
-            f"{results['multicov']['seconds'] / seconds:.0f}" if "multicov" in results else "-"
-        )
         floor = f"{seconds / results['floor']['seconds']:.2f}" if "floor" in results else "-"
-        label = "multicov*" if engine == "multicov" else engine
-        bins_per_second = "-" if engine == "floor" else f"{n_bins / seconds:,.0f}"
+        label = "multicov*" if step == "multicov" else step
+        print(f"{label:<16}{seconds:>9.1f}{figures['peak_mib']:>10.0f}{floor:>9}")
+    if "bam" in results:
         print(
-            f"{label:<15}{seconds:>10.1f}{figures['cpu_seconds']:>9.1f}"
-            f"{args.reads / seconds:>13,.0f}{bins_per_second:>13}"
-            f"{figures['load_peak_mib']:>10.0f}{figures['peak_mib']:>11.0f}{speedup:>12}{floor:>9}"
+            f"zcat | bedtools bedtobam | samtools sort -@ 2 + samtools index on the same file: "
+            f"{results['bam']['shell_seconds']:.1f} s"
         )
     print(
-        "load MiB: peak while reading the bins BED (read_bins_bed); count MiB: peak while the "
-        "engine runs, the layout included; x multicov: multicov's time / the engine's; "
-        "x floor: the engine's time / the floor's"
+        "wall s: the step's whole process (start, imports, inputs read, output written); "
+        "x floor: its time / the floor's (a process that only decompresses and parses the reads)"
     )
     if "multicov" in results:
         print(
             f"* multicov timed on {len(subset):,} random bins, extrapolated to {n_bins:,} "
-            f"(peak memory as measured on the sample)"
+            "(peak memory as measured on the sample)"
         )
     verify(workdir, subset, set(results))
 
 
-def verify(workdir: Path, subset: np.ndarray, engines: set[str]) -> None:
-    """Print whether the engines that ran agree, bin for bin."""
+def verify(workdir: Path, subset: np.ndarray, steps: set[str]) -> None:
+    """Print whether the counts that were made agree, bin for bin."""
     counts = {
-        engine: np.load(workdir / f"counts-{engine}.npy")
-        for engine in engines & {"fast-bam", "fast-tagalign", "multicov"}
+        step: np.load(workdir / f"counts-{step}.npy")
+        for step in steps & {"count-bam", "count-tagalign", "multicov"}
     }
-    if {"fast-bam", "fast-tagalign"} <= counts.keys():
-        same = np.array_equal(counts["fast-bam"], counts["fast-tagalign"])
-        print(f"fast-bam == fast-tagalign on all bins: {same}")
-    for engine in counts.keys() & {"fast-bam", "fast-tagalign"}:
+    if {"count-bam", "count-tagalign"} <= counts.keys():
+        same = np.array_equal(counts["count-bam"], counts["count-tagalign"])
+        print(f"count-bam == count-tagalign on all bins: {same}")
+    for step in counts.keys() & {"count-bam", "count-tagalign"}:
         if "multicov" in counts:
-            same = np.array_equal(counts[engine][subset], counts["multicov"])
+            same = np.array_equal(counts[step].ravel()[subset], counts["multicov"])
             print(
-                f"{engine} == multicov on its {len(subset):,} bins: {same} "
+                f"{step} == multicov on its {len(subset):,} bins: {same} "
                 f"({int(counts['multicov'].sum()):,} read-bin overlaps there)"
             )
 
@@ -275,14 +268,14 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=10_000_000, help="reads to generate")
     parser.add_argument("--genes", type=int, default=19_802, help="published genes to bin")
     parser.add_argument("--multicov-bins", type=int, default=20_000, help="bins multicov counts")
-    parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
+    parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS))
     parser.add_argument("--workdir", type=Path, help="folder for the run's temporary folder")
     parser.add_argument("--keep", action="store_true", help="keep the run's files")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--run-engine", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument("--run-step", choices=STEPS, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.run_engine:
-        print(json.dumps(run_engine(args.run_engine, args.workdir, args.genes)))
+    if args.run_step:
+        print(json.dumps(run_step(args.run_step, args.workdir)))
         return
     args.genes = min(args.genes, len(pd.read_csv(GENES, sep="\t")))
     if args.workdir:

@@ -175,7 +175,7 @@ def test_marks_need_at_least_one_mark_and_no_repeats(marks):
         ("expression: {files: 'quant/{sample}.sf'}", "config key 'expression.files'"),
         (
             "expression: {format: rsem, files: 'quant/E003.genes.results'}",
-            "['expression']['properties']['files']",
+            "config key 'expression.files'",
         ),
     ],
 )
@@ -219,7 +219,9 @@ def test_a_fai_file_or_a_bundled_name_serves_as_the_genome(tmp_path):
     (tmp_path / "genome.fa.fai").write_text(fai)
     plan = planned(tmp_path, "genome: genome.fa.fai")
     assert "genome.fa.fai" in plan and "hg19.chrom.sizes" not in plan
-    assert "resources/mm10.chrom.sizes" in planned(tmp_path / "mm10", "genome: mm10")
+    # The demo simulates hg19's chr1 and chr21 (refused on mm10 at parse time): plan without it.
+    mm10 = planned(tmp_path / "mm10", "genome: mm10\ndemo: {enabled: false}")
+    assert "resources/mm10.chrom.sizes" in mm10
 
 
 def test_gpus_per_training_job_overrides_the_device_default(tmp_path):
@@ -234,3 +236,61 @@ def test_the_schemas_default_recipe_is_the_harness_default():
     del config["training"]["recipe"]
     validate(config, SCHEMA)
     assert config["training"]["recipe"] == DEFAULT_RECIPE
+
+
+def test_nested_command_line_values_are_read_as_yaml_values(tmp_path):
+    # Snakemake reads a nested --config value with YAML's BaseLoader: '5', not 5.
+    result = snakemake(
+        copy_workflow(tmp_path), "-n", "--config", "training={epochs: 5, grad_clip: null}"
+    )
+    assert "is not of type" not in result.stdout + result.stderr
+
+
+def test_a_top_level_typo_names_key_file_and_allowed_keys_in_a_few_lines(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    (workdir / "typo.yaml").write_text("trainig: {epochs: 5}\n")
+    result = snakemake(
+        workdir, "-n", "--configfile", "config/config.yaml", "typo.yaml", check=False
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert (
+        "config key 'trainig': unknown key (set in typo.yaml); allowed top-level keys:"
+    ) in output
+    assert "training" in output and len(output.splitlines()) < 40
+
+
+def test_a_nested_typo_from_the_command_line_names_its_parent_keys(tmp_path):
+    result = snakemake(copy_workflow(tmp_path), "-n", "--config", "bins={windw: 100}", check=False)
+    assert (
+        "config key 'bins.windw': unknown key (set in --config); allowed keys of 'bins': "
+        "bin_size, reverse_minus_strand, window" in result.stdout + result.stderr
+    )
+
+
+def test_a_split_without_validation_genes_is_refused_at_parse_time(tmp_path):
+    result = snakemake(copy_workflow(tmp_path), "-n", "--config", "split={valid: 0}", check=False)
+    assert result.returncode != 0
+    assert (
+        "config key 'split.valid': 0 is less than or equal to the minimum of 0 (set in --config)"
+        in (result.stdout + result.stderr)
+    )
+
+
+def test_a_mark_the_demo_does_not_simulate_is_refused_at_parse_time(tmp_path):
+    result = snakemake(copy_workflow(tmp_path), "-n", "--config", "marks=[H3K27ac]", check=False)
+    assert result.returncode != 0
+    assert "config key 'marks': the demo (demo.enabled) has no model for ['H3K27ac']" in (
+        result.stdout + result.stderr
+    )
+
+
+def test_chrom_sizes_without_a_demo_chromosome_are_refused_at_parse_time(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    sizes = (workdir / "resources/hg19.chrom.sizes").read_text().splitlines()
+    (workdir / "no21.sizes").write_text(
+        "\n".join(line for line in sizes if not line.startswith("chr21\t")) + "\n"
+    )
+    result = snakemake(workdir, "-n", "--config", "chrom_sizes=no21.sizes", check=False)
+    assert result.returncode != 0
+    assert "config key 'chrom_sizes': no21.sizes lacks ['chr21']" in result.stdout + result.stderr

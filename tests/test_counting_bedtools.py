@@ -82,11 +82,12 @@ def test_counts_equal_real_bedtools_multicov_and_a_brute_force_count(tmp_path):
     tagalign_to_bam(tagalign, sizes, tmp_path / "x.bam")
     matrix = count_bins(
         [("bam", tmp_path / "x.bam")],
-        tmp_path / "bins.bed",
         tmp_path / "genes.tsv",
+        sizes,
         {"window": 500, "bin_size": 100},
         {"engine": "multicov", "min_mapq": 0, "include_duplicates": False, "include_qcfail": False},
         tmp_path / "counts.npy",
+        bins_bed=tmp_path / "bins.bed",
     )
     direct = subprocess.run(
         [

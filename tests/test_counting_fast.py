@@ -35,14 +35,13 @@ PROPERTY_SETTINGS = settings(
 def layout_of(bins: list[tuple[str, int, int]]) -> BinLayout:
     """A layout with one gene per bin, in the given (unsorted) order."""
     n = len(bins)
-    return BinLayout(
+    return BinLayout.of_bins(
         chrom=np.array([chrom for chrom, _, _ in bins], dtype=str),
         start=np.array([start for _, start, _ in bins], dtype=np.int64),
         end=np.array([end for _, _, end in bins], dtype=np.int64),
-        gene_id=np.array([f"G{i}" for i in range(n)], dtype=str),
         row=np.arange(n, dtype=np.int64),
         bin_index=np.zeros(n, dtype=np.int64),
-        n_genes=n,
+        gene_ids=np.array([f"G{i}" for i in range(n)], dtype=str),
         n_bins=1,
     )
 

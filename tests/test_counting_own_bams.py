@@ -85,11 +85,12 @@ def run(*command: str) -> str:
 def counted(tmp_path, bam, count, engine="fast"):
     return count_bins(
         [("bam", bam)],
-        tmp_path / "bins.bed",
         tmp_path / "genes.tsv",
+        tmp_path / "chrom.sizes",
         {"window": 500, "bin_size": 100},
         {"engine": engine, "count": count, **FILTERS},
         tmp_path / "counts" / f"{count}-{engine}.npy",
+        bins_bed=tmp_path / "bins.bed",
     )
 
 
@@ -157,15 +158,15 @@ def test_replicates_of_a_sample_and_mark_are_summed(tmp_path):
     settings = ({"window": 500, "bin_size": 100}, {"engine": "fast", **FILTERS})
     both = count_bins(
         [("bam", tmp_path / "one.bam"), ("bam", tmp_path / "two.bam")],
-        tmp_path / "bins.bed",
         tmp_path / "genes.tsv",
+        tmp_path / "chrom.sizes",
         *settings,
         tmp_path / "both.npy",
     )
     whole = count_bins(
         [("bam", tmp_path / "all.bam")],
-        tmp_path / "bins.bed",
         tmp_path / "genes.tsv",
+        tmp_path / "chrom.sizes",
         *settings,
         tmp_path / "whole.npy",
     )

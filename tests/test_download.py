@@ -248,3 +248,35 @@ def test_a_part_of_the_file_other_than_the_one_asked_for_is_never_kept(server, t
     fetch(f"{server.url}/x.gz", tmp_path / "x.gz")
     assert (tmp_path / "x.gz").read_bytes() == PAYLOAD
     assert server.ranges == [None, f"bytes={len(PAYLOAD) // 2}-", None]
+
+
+def test_a_stalled_server_fails_at_the_stall_limit_not_after_every_retry(server, tmp_path):
+    server.script["/x.gz"] = [(STALL, b"")] * 5
+    started = time.monotonic()
+    with pytest.raises(
+        DownloadError, match=r"x.gz: nothing received for .* download.stall_limit_seconds 0.5"
+    ):
+        download(
+            f"{server.url}/x.gz",
+            tmp_path / "x.gz",
+            retries=4,
+            backoff_seconds=0.1,
+            timeout_seconds=0.2,
+            stall_limit_seconds=0.5,
+        )
+    assert len(server.requests) == 2 and time.monotonic() - started < 1.5
+
+
+def test_a_failed_new_url_keeps_the_cached_download_and_the_old_url_costs_no_fetch(
+    server, tmp_path
+):
+    cache = tmp_path / "cache"
+    server.script["/good.gz"] = [(200, PAYLOAD)]
+    server.script["/wrong.gz"] = [(404, b"no")]
+    fetch(f"{server.url}/good.gz", tmp_path / "x.gz", cache_dir=cache)
+    (tmp_path / "x.gz").unlink()  # Snakemake deletes the output before the job runs
+    with pytest.raises(DownloadError, match="HTTP 404"):
+        fetch(f"{server.url}/wrong.gz", tmp_path / "x.gz", cache_dir=cache)
+    fetch(f"{server.url}/good.gz", tmp_path / "x.gz", cache_dir=cache)
+    assert (tmp_path / "x.gz").read_bytes() == PAYLOAD
+    assert server.requests == ["/good.gz", "/wrong.gz"]

@@ -12,7 +12,13 @@ from chromexpr.genome.bins import (
     scatter_bin_counts,
     write_bins_bed,
 )
-from chromexpr.genome.tss import annotation_gene_table, annotation_tss, published_gene_table
+from chromexpr.genome.tss import (
+    annotation_positions,
+    annotation_tss,
+    expressed_gene_table,
+    position_rows,
+    published_positions,
+)
 
 SIZES = {"chr1": 100_000, "chr2": 50_000}
 
@@ -104,7 +110,9 @@ def test_annotation_gene_set_is_sorted_by_ensembl_id_and_drops_unknown_contigs(c
             ("ENSG4", "d", "chr1", 100, 200, "+"),
         ]
     )
-    result = annotation_gene_table(table, {"ENSG1", "ENSG2", "ENSG3"}, SIZES)
+    positions = annotation_positions(table, SIZES)
+    assert positions["gene_id"].tolist() == ["ENSG1", "ENSG3", "ENSG4"]
+    result = expressed_gene_table(positions, {"ENSG1", "ENSG2", "ENSG3"}, "annotation")
     assert result["gene_id"].tolist() == ["ENSG1", "ENSG3"]
     assert result["tss"].tolist() == [199, 99]
     assert any("HSCHR6_MHC_COX: 1" in message for message in caplog.messages)
@@ -120,11 +128,12 @@ def test_published_gene_set_keeps_duplicate_rows_and_converts_the_tss():
         }
     )
     ann = annotation([("ENSG1", "a", "chr1", 10, 1000, "-")])
-    result = published_gene_table(published, ann, {"ENSG1", "ENSG2"}, SIZES)
+    positions = published_positions(published, ann, SIZES)
+    result = expressed_gene_table(positions, {"ENSG1", "ENSG2"}, "published")
     assert result["gene_id"].tolist() == ["ENSG1", "ENSG2", "ENSG2"]
     assert result["tss"].tolist() == [999, 1999, 1999]
     assert result["strand"].tolist() == ["-", ".", "."]
-    shifted = published_gene_table(published, ann, {"ENSG1", "ENSG2"}, SIZES, True)
+    shifted = published_positions(published, ann, SIZES, True)
     assert shifted["tss"].tolist() == [1000, 2000, 2000]
 
 
@@ -132,8 +141,9 @@ def test_published_gene_set_requires_rpkm_for_every_gene():
     published = pd.DataFrame(
         {"gene_id": ["ENSG1"], "symbol": ["a"], "chrom": ["chr1"], "tss_1based": [10]}
     )
+    positions = published_positions(published, annotation([]), SIZES)
     with pytest.raises(InputFormatError, match="ENSG1"):
-        published_gene_table(published, annotation([]), set(), SIZES)
+        expressed_gene_table(positions, set(), "published")
 
 
 def test_published_gene_on_a_contig_absent_from_the_chrom_sizes_is_an_error_not_a_drop():
@@ -142,10 +152,43 @@ def test_published_gene_on_a_contig_absent_from_the_chrom_sizes_is_an_error_not_
         {"gene_id": ["ENSG1"], "symbol": ["a"], "chrom": ["chrUn_gl000220"], "tss_1based": [10]}
     )
     with pytest.raises(InputFormatError, match="published.tsv: chromosome chrUn_gl000220"):
-        published_gene_table(published, annotation([]), {"ENSG1"}, SIZES, source="published.tsv")
+        published_positions(published, annotation([]), SIZES, source="published.tsv")
 
 
 def test_annotation_whose_genes_are_all_on_unknown_contigs_is_an_error_naming_the_cause():
     table = annotation([("ENSG1", "a", "chrUn_x", 100, 200, "+"), ("ENSG2", "b", "7", 1, 9, "-")])
     with pytest.raises(InputFormatError, match="all 2 genes are on contigs absent"):
-        annotation_gene_table(table, {"ENSG1", "ENSG2"}, SIZES)
+        annotation_positions(table, SIZES)
+
+
+def test_dropped_genes_are_a_warning_up_to_the_configured_share(caplog):
+    table = annotation([(f"ENSG{i}", "g", "chr1", 100, 200, "+") for i in range(19)])
+    table = pd.concat([table, annotation([("ENSG99", "x", "chrUn_x", 1, 9, "+")])])
+    genes = annotation_positions(table, SIZES, max_dropped_share=0.05, chrom_sizes_source="s.tsv")
+    assert len(genes) == 19
+    warning = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning == [
+        "dropped 1 of 20 genes (5.0%) on contigs absent from the chrom sizes s.tsv (chrUn_x: 1)"
+    ]
+
+
+def test_chrom_sizes_missing_a_chromosome_fail_above_the_dropped_share():
+    table = annotation(
+        [("ENSG1", "a", "chr1", 100, 200, "+"), ("ENSG2", "b", "chr2", 1, 9, "-")]
+        + [(f"ENSG{i}", "g", "chr21", 1, 9, "+") for i in range(3, 5)]
+    )
+    with pytest.raises(
+        InputFormatError,
+        match=r"s.tsv: 2 of 4 genes \(50.0%\) .*\(chr21: 2\); more than max_dropped_gene_share 0.05",
+    ):
+        annotation_positions(table, SIZES, max_dropped_share=0.05, chrom_sizes_source="s.tsv")
+
+
+def test_a_gene_table_row_finds_its_counts_among_the_positions():
+    positions = genes(
+        [("G1", "a", "chr1", 10, "+"), ("G2", "b", "chr1", 50, "-"), ("G2", "c", "chr1", 50, "-")]
+    )
+    table = positions.iloc[[1, 2]].reset_index(drop=True)
+    assert position_rows(positions, table).tolist() == [1, 1]
+    with pytest.raises(InputFormatError, match="gene G1 of the gene table has no position"):
+        position_rows(positions.iloc[1:], positions)

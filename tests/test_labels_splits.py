@@ -1,11 +1,14 @@
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from chromexpr.errors import InputFormatError
 from chromexpr.genome.tss import write_gene_table
 from chromexpr.labels import label_table, median_rpkm_labels, write_cell_labels
 from chromexpr.splits import contiguous_split, split_sizes
+
+from .workflow_helpers import REPO
 
 
 def test_label_is_high_at_or_above_the_median():
@@ -76,3 +79,15 @@ def test_a_configured_cell_missing_from_the_rpkm_table_names_cell_key_and_file(t
             tmp_path / "genes.tsv", tmp_path / "rpkm.tsv", ["E003", "E099"], tmp_path / "labels.tsv"
         )
     assert not (tmp_path / "labels.tsv").exists()
+
+
+def test_the_median_can_count_each_listed_row():
+    rpkm = pd.DataFrame({"E003": [1.0, 2.0, 3.0, 4.0]}, index=["G1", "G2", "G3", "G4"])
+    table = label_table(["G1", "G1", "G1", "G2", "G3", "G4"], rpkm, ["E003"], median_over="rows")
+    assert table["median_rpkm"].iloc[0] == 1.5
+    assert table["label"].tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_remc_preset_keeps_the_published_windows():
+    config = yaml.safe_load((REPO / "config/remc.yaml").read_text())
+    assert config["gene_set"] == "published" and config["published_coordinates"] is True

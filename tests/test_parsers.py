@@ -57,6 +57,18 @@ def test_gene_info_duplicate_gene_id_is_rejected(tmp_path):
         read_gene_info(path)
 
 
+def test_gene_info_duplicate_gene_id_names_the_line_and_the_first(tmp_path):
+    path = tmp_path / "gene_info"
+    path.write_text(
+        "ENSG1\t1\t1\t2\t1\tpc\tA\tx\nENSG2\t1\t5\t9\t1\tpc\tC\tx\nENSG1\t2\t1\t2\t1\tpc\tB\tx\n"
+    )
+    with pytest.raises(
+        InputFormatError,
+        match=r"gene_info:3: gene id ENSG1 appears more than once \(first on line 1",
+    ):
+        read_gene_info(path)
+
+
 def test_gtf_gene_records_drop_ensembl_versions(tmp_path):
     path = tmp_path / "genes.gtf"
     path.write_text(

@@ -23,7 +23,7 @@ crosscell: {enabled: false}
 interpret: {enabled: false}
 """
 # The rules that run on the cluster; downloads and the demo mirror are localrules.
-CLUSTER_RULES = {"gene_table", "tss_bins", "expression", "labels", "split", "count_reads"}
+CLUSTER_RULES = {"gene_positions", "gene_table", "expression", "labels", "split", "count_reads"}
 CLUSTER_RULES |= {"assemble_dataset", "train_model", "auc_tables", "auc_plot", "model_plot"}
 # The report's data QC, training curves and HTML tables, built on every run.
 CLUSTER_RULES |= {"data_qc", "qc_tables_html", "training_curves", "auc_table_html"}

@@ -70,12 +70,11 @@ def recount_tagalign(own_data, sample, mark, tmp_path):
     """The reads the demo put into a sample's files, counted from its REMC-style tagAlign."""
     return count_bins(
         [("tagalign", own_data / f"data/generated/{sample}-{mark}.tagAlign.gz")],
-        own_data / "results/bins/tss_bins.bed",
-        own_data / "results/genes/genes.tsv",
+        own_data / "results/genes/positions.tsv",
+        own_data / "resources/hg38.chrom.sizes",
         BINS,
         ALL_READS,
         tmp_path / f"{sample}-{mark}.npy",
-        chrom_sizes_path=own_data / "resources/hg38.chrom.sizes",
     )
 
 

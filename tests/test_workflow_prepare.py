@@ -12,6 +12,9 @@ import pytest
 
 from chromexpr.counting import count_bins
 from chromexpr.dataset import CellDataset
+from chromexpr.genome.bins import bin_layout, write_bins_bed
+from chromexpr.genome.tss import read_gene_table
+from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.io.processed import import_processed
 
 from .workflow_helpers import copy_workflow, snakemake
@@ -122,6 +125,27 @@ def test_a_second_run_has_nothing_to_do(prepared):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_editing_one_rpkm_value_replans_labels_and_datasets_but_no_counting(prepared, tmp_path):
+    workdir = tmp_path / "edited"
+    shutil.copytree(prepared, workdir, symlinks=True)  # copy2 keeps the files' times
+    rpkm = workdir / "resources/remc/57epigenomes.RPKM.pc.gz"
+    lines = gzip.decompress(rpkm.read_bytes()).decode().splitlines()
+    fields = lines[1].split("\t")
+    fields[1] = f"{float(fields[1]) + 1:g}"
+    rpkm.write_bytes(gzip.compress("\n".join([lines[0], "\t".join(fields), *lines[2:]]).encode()))
+    result = snakemake(
+        workdir,
+        "-n",
+        "results/datasets/E003.npz",
+        "--configfile",
+        "config/config.yaml",
+        "small.yaml",
+    )
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout.split("Job stats:")[1], re.MULTILINE))
+    assert {"gene_table", "labels", "split", "assemble_dataset"} <= jobs.keys()
+    assert not {"count_reads", "gene_positions", "tagalign_to_bam"} & jobs.keys()
+
+
 def test_remc_config_dry_run_plans_280_downloads_offline(tmp_path):
     workdir = copy_workflow(tmp_path)
     result = snakemake(workdir, "--configfile", "config/remc.yaml", "-n", "--quiet", "rules")
@@ -158,14 +182,24 @@ def test_one_demo_cell_counted_in_full_equals_the_fast_engine(prepared, tmp_path
             "bam": prepared / f"results/bam/E003-{mark}.bam",
             "tagalign": prepared / f"resources/remc/reads/E003-{mark}.tagAlign.gz",
         }[source]
+        if engine == "multicov":  # the workflow writes the BED only for multicov
+            write_bins_bed(
+                bin_layout(
+                    read_gene_table(prepared / "results/genes/genes.tsv"),
+                    read_chrom_sizes(prepared / "resources/hg19.chrom.sizes"),
+                    window=5000,
+                    bin_size=100,
+                ),
+                tmp_path / "bins.bed",
+            )
         matrix = count_bins(
             [(source, path)],
-            prepared / "results/bins/tss_bins.bed",
             prepared / "results/genes/genes.tsv",
+            prepared / "resources/hg19.chrom.sizes",
             {"window": 5000, "bin_size": 100},
             {"engine": engine, **ALL_READS},
             tmp_path / f"{mark}.npy",
-            chrom_sizes_path=prepared / "resources/hg19.chrom.sizes",
+            bins_bed=tmp_path / "bins.bed" if engine == "multicov" else None,
         )
         np.testing.assert_array_equal(matrix, dataset.counts[:, index, :], err_msg=mark)
 

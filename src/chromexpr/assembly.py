@@ -12,7 +12,7 @@ import pandas as pd
 from chromexpr.dataset import CellDataset
 from chromexpr.errors import InputFormatError
 from chromexpr.genome.bins import bin_offsets
-from chromexpr.genome.tss import read_gene_table
+from chromexpr.genome.tss import position_rows, read_gene_table
 from chromexpr.labels import read_label_table
 from chromexpr.splits import read_split_table
 
@@ -74,6 +74,7 @@ def assemble_cell_dataset(
 def assemble_from_files(
     cell: str,
     genes_path: str | os.PathLike[str],
+    positions_path: str | os.PathLike[str],
     labels_path: str | os.PathLike[str] | None,
     split_path: str | os.PathLike[str],
     counts_paths: Mapping[str, str | os.PathLike[str]],
@@ -81,13 +82,25 @@ def assemble_from_files(
     out_path: str | os.PathLike[str],
 ) -> CellDataset:
     """Read the workflow's intermediate files and write the cell's dataset (without labels
-    where ``labels_path`` is None)."""
+    where ``labels_path`` is None). Counts have one row per gene position; the gene table's
+    genes are taken from them."""
+    genes = read_gene_table(genes_path)
+    positions = read_gene_table(positions_path)
+    rows = position_rows(positions, genes)
+    mark_counts = {}
+    for mark, path in counts_paths.items():
+        counts = np.load(path)
+        if len(counts) != len(positions):
+            raise InputFormatError(
+                path, f"{len(counts)} rows of counts for {len(positions)} gene positions: rerun"
+            )
+        mark_counts[mark] = counts[rows]
     dataset = assemble_cell_dataset(
         cell,
-        read_gene_table(genes_path),
+        genes,
         read_label_table(labels_path) if labels_path is not None else None,
         read_split_table(split_path),
-        {mark: np.load(path) for mark, path in counts_paths.items()},
+        mark_counts,
         bin_offsets(bins["window"], bins["bin_size"]),
     )
     dataset.save(out_path)

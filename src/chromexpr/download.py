@@ -7,6 +7,7 @@ A ``file:`` URL may be absolute (``file:///data/x.gz``) or relative to the worki
 from __future__ import annotations
 
 import gzip
+import hashlib
 import http.client
 import logging
 import os
@@ -32,10 +33,26 @@ class _RetryableError(Exception):
     pass
 
 
-def _copy_stream(source, target, url: str, done: int, total: int | None) -> int:
+class _Progress:
+    """When the last byte arrived, over all attempts of one download (monotonic seconds)."""
+
+    def __init__(self) -> None:
+        self.last_byte = time.monotonic()
+
+    def byte_arrived(self) -> None:
+        self.last_byte = time.monotonic()
+
+    def stalled_for(self) -> float:
+        return time.monotonic() - self.last_byte
+
+
+def _copy_stream(
+    source, target, url: str, done: int, total: int | None, progress: _Progress
+) -> int:
     """Append ``source`` to ``target``; ``done`` bytes of ``total`` were there already."""
     written, next_report = done, 0.1 * (1 + int(10 * done / total)) if total else 0.1
     while chunk := source.read(CHUNK_BYTES):
+        progress.byte_arrived()
         target.write(chunk)
         written += len(chunk)
         if total and written / total >= next_report:
@@ -55,6 +72,7 @@ def _fetch_once(
     target: Path,
     timeout: float,
     validator: dict[str, str],
+    progress: _Progress,
 ) -> None:
     """One attempt. Bytes already in ``target`` from an earlier attempt are resumed from.
 
@@ -97,7 +115,7 @@ def _fetch_once(
             length = response.headers.get("Content-Length")
             total = offset + int(length) if length and length.isdigit() else None
             with open(target, "ab" if offset else "wb") as out:
-                written = _copy_stream(response, out, url, offset, total)
+                written = _copy_stream(response, out, url, offset, total, progress)
             if total is not None and written != total:
                 raise _RetryableError(f"connection closed after {written} of {total} bytes")
     except urllib.error.HTTPError as error:
@@ -125,6 +143,24 @@ def check_gzip_complete(path: str | os.PathLike[str], url: str) -> None:
         raise DownloadError(url, f"gzip stream is incomplete or corrupt: {error}") from error
 
 
+def cached_file(cache_dir: str | os.PathLike[str], url: str, destination: Path) -> Path:
+    """Where the download of ``url`` is kept in ``cache_dir``: named by a hash of the URL (and
+    the destination's name, for people reading the folder)."""
+    key = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return Path(cache_dir) / f"{key}-{destination.name}"
+
+
+def link_or_copy(source: Path, destination: Path) -> None:
+    """``destination`` as a hard link to ``source`` (no second copy on disk), a copy across
+    file systems; atomic either way."""
+    with atomic_path(destination, suffix=destination.suffix) as tmp:
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+
+
 def folder_url(folder: str, file: str) -> str:
     """The URL of ``file`` inside ``folder``, given as a URL or as a local path."""
     base = folder if "://" in folder or folder.startswith("file:") else f"file:{folder}"
@@ -138,6 +174,8 @@ def download(
     backoff_seconds: float = 2.0,
     timeout_seconds: float = 120.0,
     expect_gzip: bool | None = None,
+    stall_limit_seconds: float | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Fetch ``url`` to ``destination``; nothing appears there unless the whole file arrived.
 
@@ -145,17 +183,64 @@ def download(
     exponential backoff; a retry resumes where the last attempt stopped (HTTP ``Range``) when
     the server supports it. Permanent client errors (404) fail at once. ``expect_gzip``
     (default: the destination ends in ``.gz``) verifies the gzip stream end to end.
+
+    ``timeout_seconds`` ends an attempt that receives nothing for that long;
+    ``stall_limit_seconds`` ends the download once nothing has arrived for that long over all
+    attempts and waits (a slow transfer that keeps receiving is never cut off).
+
+    With ``cache_dir``, an http(s) download is kept there under a name keyed by its URL and
+    ``destination`` is linked to it: a file already fetched from the same URL is not fetched
+    again, so a changed URL that fails, or one changed back, costs no re-download. ``file:``
+    URLs are copied every time (a local file can change under the same name).
     """
     destination = Path(destination)
-    if expect_gzip is None:
-        expect_gzip = destination.suffix == ".gz"
+    if cache_dir is not None and urllib.parse.urlparse(url).scheme in ("http", "https"):
+        cached = cached_file(cache_dir, url, destination)
+        if cached.is_file():
+            logger.info(f"{url}: already downloaded, {cached}")
+        else:
+            _fetch(
+                url,
+                cached,
+                retries,
+                backoff_seconds,
+                timeout_seconds,
+                stall_limit_seconds,
+                destination.suffix == ".gz" if expect_gzip is None else expect_gzip,
+            )
+        link_or_copy(cached, destination)
+    else:
+        _fetch(
+            url,
+            destination,
+            retries,
+            backoff_seconds,
+            timeout_seconds,
+            stall_limit_seconds,
+            destination.suffix == ".gz" if expect_gzip is None else expect_gzip,
+        )
+    logger.info(f"wrote {destination} ({destination.stat().st_size / 1e6:.1f} MB)")
+    return destination
+
+
+def _fetch(
+    url: str,
+    destination: Path,
+    retries: int,
+    backoff_seconds: float,
+    timeout_seconds: float,
+    stall_limit_seconds: float | None,
+    expect_gzip: bool,
+) -> None:
+    """``download`` without the cache: fetch ``url`` to ``destination`` with retries."""
     attempts = retries + 1
     validator: dict[str, str] = {}  # ETag or Last-Modified of the file being fetched
+    progress = _Progress()
     with atomic_path(destination, suffix=destination.suffix) as tmp:
         for attempt in range(1, attempts + 1):
             logger.info(f"downloading {url} (attempt {attempt}/{attempts})")
             try:
-                _fetch_once(url, tmp, timeout_seconds, validator)
+                _fetch_once(url, tmp, timeout_seconds, validator, progress)
                 break
             except _RetryableError as error:
                 if attempt == attempts:
@@ -163,11 +248,19 @@ def download(
                         url, f"failed after {attempts} attempts: {error}"
                     ) from error
                 wait = backoff_seconds * 2 ** (attempt - 1)
+                if (
+                    stall_limit_seconds is not None
+                    and progress.stalled_for() + wait >= stall_limit_seconds
+                ):
+                    raise DownloadError(
+                        url,
+                        f"nothing received for {progress.stalled_for():.1f} s over {attempt} "
+                        f"attempts; another would pass download.stall_limit_seconds "
+                        f"{stall_limit_seconds:g}: {error}",
+                    ) from error
                 logger.info(f"{url}: {error}; retrying in {wait:.1f} s")
                 time.sleep(wait)
         if tmp.stat().st_size == 0:
             raise DownloadError(url, "the file is empty")
         if expect_gzip:
             check_gzip_complete(tmp, url)
-    logger.info(f"wrote {destination} ({destination.stat().st_size / 1e6:.1f} MB)")
-    return destination

@@ -39,13 +39,21 @@ def step_log(path: str | None) -> Iterator[logging.Logger]:
     Yields the package logger, for the adapter's own lines. Lines are timestamped and flushed
     as they come, so a Snakemake log shows progress while a job runs. An exception escaping the
     block is logged with its traceback before it propagates, so the log says why a job failed;
-    a block that completes ends with ``done``.
+    a block that completes ends with ``done``. With a ``path``, warnings also go to stderr.
     """
     logger = logging.getLogger(PACKAGE_LOGGER)
     handler = logging.FileHandler(path) if path else logging.StreamHandler(sys.stderr)
     handler.setFormatter(_ElapsedFormatter())
     previous_level = logger.level
     logger.addHandler(handler)
+    # A job's log file is read when something fails; warnings also go to the console (a job's
+    # stderr), where a run that completes still shows them. Errors stay in the file: Snakemake
+    # prints the failing job's traceback itself.
+    console = logging.StreamHandler(sys.stderr) if path else None
+    if console:
+        console.addFilter(lambda record: record.levelno == logging.WARNING)
+        console.setFormatter(_ElapsedFormatter())
+        logger.addHandler(console)
     logger.setLevel(logging.INFO)
     try:
         yield logger
@@ -55,5 +63,7 @@ def step_log(path: str | None) -> Iterator[logging.Logger]:
         raise
     finally:
         logger.removeHandler(handler)
+        if console:
+            logger.removeHandler(console)
         logger.setLevel(previous_level)
         handler.close()

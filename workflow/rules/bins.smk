@@ -1,9 +1,34 @@
-rule gene_table:
+rule gene_positions:
     input:
         annotation="resources/remc/gene_annotation.txt",
-        expression=gene_table_expression(),
         chrom_sizes=genome_file(),
         published=configured_file("published_genes"),
+    output:
+        "results/genes/positions.tsv",
+    log:
+        "logs/genes/gene_positions.log",
+    conda:
+        "../../envs/prep.yaml"
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+    params:
+        gene_set=config["gene_set"],
+        annotation_format=config["annotation_format"],
+        published_coordinates=config["published_coordinates"],
+        max_dropped_share=config["max_dropped_gene_share"],
+        biotypes=config["annotation"]["biotypes"],
+        tss=config["annotation"]["tss"],
+    script:
+        "../scripts/gene_positions.py"
+
+
+# The counts follow the positions, which do not read the expression input: an edited RPKM
+# value reruns the gene table, labels and datasets, never the counting.
+rule gene_table:
+    input:
+        positions="results/genes/positions.tsv",
+        expression=gene_table_expression(),
     output:
         "results/genes/genes.tsv",
     log:
@@ -15,10 +40,6 @@ rule gene_table:
         runtime=per_attempt(30),
     params:
         gene_set=config["gene_set"],
-        annotation_format=config["annotation_format"],
-        published_coordinates=config["published_coordinates"],
-        biotypes=config["annotation"]["biotypes"],
-        tss=config["annotation"]["tss"],
         gene_column=expression_gene_column(),
     script:
         "../scripts/gene_table.py"
@@ -26,7 +47,7 @@ rule gene_table:
 
 rule tss_bins:
     input:
-        genes="results/genes/genes.tsv",
+        genes="results/genes/positions.tsv",
         chrom_sizes=genome_file(),
     output:
         "results/bins/tss_bins.bed",

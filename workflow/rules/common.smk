@@ -5,8 +5,15 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.sourcecache import LocalSourceFile
-from snakemake.utils import validate
+from snakemake.utils import update_config, validate
 
+from chromexpr.config_checks import (
+    check_against_schema,
+    check_demo_config,
+    config_sources,
+    typed_command_line_values,
+)
+from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.errors import ConfigError, InputFormatError
 from chromexpr.models import MODELS as REGISTERED_MODELS
 from chromexpr.models import models_with
@@ -20,7 +27,22 @@ from chromexpr.samples import (
     template_sample_table,
 )
 
-validate(config, "../schemas/config.schema.yaml")
+
+def check_config_schema():
+    """--config values read as YAML (nested ones arrive as strings), then the schema: a short
+    message naming key, file and allowed keys first, Snakemake's validate for the defaults.
+    """
+    overrides = typed_command_line_values(workflow.config_settings.config)
+    update_config(config, overrides)
+    check_against_schema(
+        config,
+        workflow.source_path("../schemas/config.schema.yaml"),
+        config_sources(workflow.configfiles, overrides),
+    )
+    validate(config, "../schemas/config.schema.yaml")
+
+
+check_config_schema()
 
 MARKS = config["marks"]
 
@@ -217,10 +239,18 @@ def check_config():
         )
     check_genome_config()
     check_counting_config()
+    if config["input"] == "bigwig" and config["export_processed"]:
+        raise ValueError(
+            "config key 'export_processed': the published processed layout holds whole read "
+            "counts (its loaders read int()); with input bigwig set export_processed: false"
+        )
     if config["source"] == "processed" and not config["processed_dir"]:
         raise ValueError(
             "config key 'processed_dir': required when source is processed"
         )
+    if config["demo"]["enabled"]:
+        chrom_sizes = genome_file()
+        check_demo_config(MARKS, read_chrom_sizes(chrom_sizes), chrom_sizes)
     check_expression_config()
     if CROSSCELL["enabled"]:
         check_crosscell_config()
@@ -629,6 +659,14 @@ def count_formats(wildcards):
     if config["samples"]:
         return list(replicate_rows(wildcards)["format"])
     return [count_source_kind()]
+
+
+def multicov_bins(wildcards):
+    """The bins BED, which only engine multicov reads (the fast engine and bigWig means lay
+    the bins out from the gene table in the job)."""
+    if config["counting"]["engine"] == "multicov":
+        return {"bins": "results/bins/tss_bins.bed"}
+    return {}
 
 
 def signal_url(wildcards):

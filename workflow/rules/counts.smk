@@ -1,8 +1,8 @@
 rule count_reads:
     input:
         unpack(count_sources),
-        bins="results/bins/tss_bins.bed",
-        genes="results/genes/genes.tsv",
+        unpack(multicov_bins),
+        genes="results/genes/positions.tsv",
         chrom_sizes=genome_file(),
     output:
         "results/counts/{cell}-{mark}.npy",

@@ -27,6 +27,7 @@ else:
     rule assemble_dataset:
         input:
             genes="results/genes/genes.tsv",
+            positions="results/genes/positions.tsv",
             labels="results/labels/{cell}.tsv",
             split="results/splits/split.tsv",
             counts=mark_counts,

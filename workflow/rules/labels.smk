@@ -55,6 +55,7 @@ rule labels:
     params:
         # one file per cell type: adding a cell type leaves the others' labels untouched
         cells=lambda wildcards: [wildcards.cell],
+        median_over=config["labels"]["median_over"],
     script:
         "../scripts/labels.py"
 

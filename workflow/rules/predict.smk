@@ -5,6 +5,7 @@
 rule unlabelled_dataset:
     input:
         genes="results/genes/genes.tsv",
+        positions="results/genes/positions.tsv",
         split="results/splits/split.tsv",
         counts=sample_mark_counts,
     output:

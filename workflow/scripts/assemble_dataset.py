@@ -7,6 +7,7 @@ with step_log(snakemake.log[0]):
     assemble_from_files(
         cell=snakemake.wildcards.cell,
         genes_path=snakemake.input.genes,
+        positions_path=snakemake.input.positions,
         labels_path=snakemake.input.labels,
         split_path=snakemake.input.split,
         counts_paths=dict(zip(snakemake.params.marks, snakemake.input.counts, strict=True)),

@@ -7,11 +7,11 @@ from chromexpr.logs import step_log
 with step_log(snakemake.log[0]):
     count_bins(
         sources=list(zip(snakemake.params.formats, snakemake.input.sources, strict=True)),
-        bins_bed=snakemake.input.bins,
         genes_path=snakemake.input.genes,
+        chrom_sizes_path=snakemake.input.chrom_sizes,
         bins=snakemake.params.bins,
         counting=snakemake.params.counting,
         out_path=snakemake.output[0],
-        chrom_sizes_path=snakemake.input.chrom_sizes,
+        bins_bed=snakemake.input.get("bins"),
         genes_source=snakemake.params.annotation,
     )

@@ -11,4 +11,6 @@ with step_log(snakemake.log[0]):
         retries=settings["retries"],
         backoff_seconds=settings["backoff_seconds"],
         timeout_seconds=settings["timeout_seconds"],
+        stall_limit_seconds=settings["stall_limit_seconds"],
+        cache_dir=settings["cache_dir"],
     )

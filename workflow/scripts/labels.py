@@ -1,4 +1,4 @@
-"""Per-cell labels: expression >= the cell type's median."""
+"""Per-cell labels: expression >= the cell type's median (over distinct genes or gene-table rows)."""
 
 from chromexpr.labels import write_cell_labels
 from chromexpr.logs import step_log
@@ -9,4 +9,5 @@ with step_log(snakemake.log[0]):
         snakemake.input.expression,
         snakemake.params.cells,
         snakemake.output[0],
+        median_over=snakemake.params.median_over,
     )

@@ -39,6 +39,8 @@ import pandas as pd
 DEMO_MARKS = ("H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3")
 READ_LENGTH = 36
 GENE_CHROMS = ("chr1", "chr21")
+# Every chromosome the demo places reads on (chrM: the reads a contig filter keeps out of bins).
+DEMO_CHROMS = (*GENE_CHROMS, "chrM")
 # chrEBV is an hg38 decoy contig: not in hg19.chrom.sizes, so readers must drop its reads.
 MISSING_CONTIG = "chrEBV"
 MISSING_CONTIG_LENGTH = 171_823

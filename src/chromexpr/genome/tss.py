@@ -1,8 +1,11 @@
 """The gene table: which genes, in which order, and where their TSS is.
 
 The gene table (``results/genes/genes.tsv``) has one row per gene in Ensembl-id order with
-columns ``gene_id, symbol, chrom, tss, strand``; ``tss`` is 0-based. Everything downstream
-(bins, counts, labels, splits, datasets) follows its row order.
+columns ``gene_id, symbol, chrom, tss, strand``; ``tss`` is 0-based. Labels, splits and datasets
+follow its row order. Counts follow the rows of the gene positions
+(``results/genes/positions.tsv``, the same columns): every gene that may be counted, from the
+annotation (or the published list) and the chrom sizes alone; the gene table is the positioned
+genes with an RPKM row, so an edited RPKM table is never a reason to count again.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 import os
 from collections.abc import Collection, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from chromexpr.atomic import write_tsv
@@ -45,46 +49,62 @@ def annotation_tss(annotation: pd.DataFrame, tss_source: str = "gene") -> pd.Ser
     return (start.where(plus, end) - 1).astype("int64")
 
 
-def _drop_unknown_contigs(genes: pd.DataFrame, chrom_sizes: Mapping[str, int]) -> pd.DataFrame:
+def _drop_unknown_contigs(
+    genes: pd.DataFrame,
+    chrom_sizes: Mapping[str, int],
+    max_dropped_share: float,
+    chrom_sizes_source: str,
+) -> pd.DataFrame:
+    """``genes`` on contigs of the chrom sizes. Dropped genes are a warning (the console shows
+    it), and an error above ``max_dropped_share`` of the genes: chrom sizes that miss a whole
+    chromosome would otherwise shrink the gene set silently."""
     known = genes["chrom"].isin(list(chrom_sizes))
-    if not known.all():
-        dropped = genes.loc[~known, "chrom"].value_counts()
-        details = ", ".join(f"{chrom}: {n}" for chrom, n in dropped.items())
-        logger.info(
-            f"dropped {int((~known).sum())} genes on contigs absent from the chrom sizes ({details})"
+    if known.all():
+        return genes
+    dropped = genes.loc[~known, "chrom"].value_counts()
+    details = ", ".join(f"{chrom}: {n}" for chrom, n in dropped.items())
+    share = float((~known).mean())
+    message = (
+        f"{int((~known).sum())} of {len(genes)} genes ({share:.1%}) on contigs absent from "
+        f"the chrom sizes {chrom_sizes_source} ({details})"
+    )
+    if known.any() and share > max_dropped_share:
+        raise InputFormatError(
+            chrom_sizes_source,
+            f"{message}; more than max_dropped_gene_share {max_dropped_share:g}: do the chrom "
+            "sizes lack a chromosome of the annotation's assembly?",
         )
+    logger.warning(f"dropped {message}")
     return genes[known]
 
 
-def annotation_gene_table(
+def annotation_positions(
     annotation: pd.DataFrame,
-    expressed_gene_ids: Collection[str],
     chrom_sizes: Mapping[str, int],
+    max_dropped_share: float = 1.0,
+    chrom_sizes_source: str = "chrom sizes",
     tss_source: str = "gene",
 ) -> pd.DataFrame:
-    """Genes in both the annotation and the expression input, on known contigs, sorted by
-    Ensembl id; the TSS from ``tss_source`` (see annotation_tss)."""
-    expressed = set(expressed_gene_ids)
-    in_both = annotation[annotation["gene_id"].isin(expressed)]
-    logger.info(
-        f"annotation: {len(annotation)} genes, expression input: {len(expressed)} genes, "
-        f"in both: {len(in_both)}"
-    )
-    genes = _drop_unknown_contigs(in_both, chrom_sizes)
-    if len(in_both) and genes.empty:
+    """The annotation's genes on known contigs as a gene table, sorted by Ensembl id; the TSS
+    from ``tss_source`` (see annotation_tss).
+
+    At most ``max_dropped_share`` of them may be dropped for lying on contigs the chrom sizes
+    lack.
+    """
+    genes = _drop_unknown_contigs(annotation, chrom_sizes, max_dropped_share, chrom_sizes_source)
+    if len(annotation) and genes.empty:
         raise InputFormatError(
             "gene table",
-            f"all {len(in_both)} genes are on contigs absent from the chrom sizes (e.g. "
-            f"{in_both['chrom'].iloc[0]}): the annotation and chrom_sizes name another assembly",
+            f"all {len(annotation)} genes are on contigs absent from the chrom sizes (e.g. "
+            f"{annotation['chrom'].iloc[0]}): the annotation and chrom_sizes name another assembly",
         )
     table = genes.assign(tss=annotation_tss(genes, tss_source))[GENE_TABLE_COLUMNS]
     return table.sort_values("gene_id", kind="stable").reset_index(drop=True)
 
 
-def published_gene_table(
+def published_positions(
     published: pd.DataFrame,
     annotation: pd.DataFrame,
-    expressed_gene_ids: Collection[str],
     chrom_sizes: Mapping[str, int],
     published_coordinates: bool = False,
     source: str = "published gene list",
@@ -96,13 +116,6 @@ def published_gene_table(
     value directly as a BED coordinate (one base to the right). Strand comes from the annotation
     (``.`` for a gene the annotation lacks); it only matters when minus-strand bins are reversed.
     """
-    expressed = set(expressed_gene_ids)
-    missing = [gene for gene in published["gene_id"] if gene not in expressed]
-    if missing:
-        raise InputFormatError(
-            source,
-            f"{len(missing)} genes have no expression row, first {missing[0]} (gene_set: published)",
-        )
     unknown = published.loc[~published["chrom"].isin(list(chrom_sizes)), "chrom"]
     if len(unknown):
         raise InputFormatError(source, f"chromosome {unknown.iloc[0]} is not in the chrom sizes")
@@ -117,6 +130,52 @@ def published_gene_table(
             "strand": strand,
         }
     ).reset_index(drop=True)
+
+
+def expressed_gene_table(
+    positions: pd.DataFrame,
+    expressed_gene_ids: Collection[str],
+    gene_set: str,
+    source: str = "gene positions",
+) -> pd.DataFrame:
+    """The gene table: the genes of ``positions`` that have an RPKM row, in its order.
+
+    gene_set annotation keeps the genes in both; published needs every listed gene, since a
+    dropped row would shift the published split.
+    """
+    check_gene_set(gene_set)
+    has_rpkm = positions["gene_id"].isin(set(expressed_gene_ids))
+    if gene_set == "published" and not has_rpkm.all():
+        missing = positions.loc[~has_rpkm, "gene_id"]
+        raise InputFormatError(
+            source,
+            f"{len(missing)} genes have no expression row, first {missing.iloc[0]} (gene_set: published)",
+        )
+    logger.info(
+        f"gene positions: {len(positions)} rows, expression input: {len(set(expressed_gene_ids))} "
+        f"genes, in both: {int(has_rpkm.sum())} rows"
+    )
+    if not has_rpkm.any():
+        raise InputFormatError(source, "no gene has a row in the RPKM table")
+    return positions[has_rpkm].reset_index(drop=True)
+
+
+def position_rows(positions: pd.DataFrame, genes: pd.DataFrame) -> np.ndarray:
+    """The row of ``positions`` holding each gene of the gene table ``genes``: [genes] int64.
+
+    Matched on gene id, chromosome and TSS (the published list's seven twice-listed ids have
+    identical windows, so either row holds their counts).
+    """
+    keys = ["gene_id", "chrom", "tss"]
+    first = positions[keys].reset_index().drop_duplicates(keys)
+    matched = genes[keys].merge(first, on=keys, how="left")["index"]
+    if matched.isna().any():
+        missing = genes["gene_id"][matched.isna().to_numpy()].iloc[0]
+        raise InputFormatError(
+            "gene positions",
+            f"gene {missing} of the gene table has no position (files of different runs: rerun)",
+        )
+    return matched.to_numpy(np.int64)
 
 
 def write_gene_table(genes: pd.DataFrame, path: str | os.PathLike[str]) -> None:
@@ -138,50 +197,73 @@ def check_gene_set(gene_set: str) -> None:
         raise ConfigError("gene_set", f"{gene_set!r} is not one of {GENE_SETS}")
 
 
-def build_gene_table(
+def build_gene_positions(
     annotation_path: str | os.PathLike[str],
     annotation_format: str,
-    expression_paths: Sequence[str | os.PathLike[str]],
     chrom_sizes_path: str | os.PathLike[str],
     gene_set: str,
     published_path: str | os.PathLike[str],
     published_coordinates: bool,
     out_path: str | os.PathLike[str],
+    max_dropped_share: float = 1.0,
     biotypes: Collection[str] | None = None,
     tss_source: str = "gene",
-    gene_column: str | None = None,
 ) -> pd.DataFrame:
-    """Read the inputs, select the gene set and write the gene table.
+    """Read the annotation (and the published list) and write the positions of every gene that
+    may be counted, as a gene table. Expression plays no part, so editing the expression input
+    leaves the positions, and the counts made from them, as they are.
 
-    ``expression_paths``: the expression matrix (its ``gene_column``; None: the first), or every
-    sample's expression table; a gene must be in all of them. ``biotypes`` filters a GTF/GFF3
-    annotation (None: every gene); gene_info, whose REMC table lists protein-coding genes by
-    its RPKM table, is never filtered.
+    ``biotypes`` filters a GTF/GFF3 annotation (None: every gene); gene_info, whose REMC table
+    lists protein-coding genes by its RPKM table, is never filtered.
     """
     check_gene_set(gene_set)
     annotation = read_annotation(annotation_path, annotation_format)
     if annotation_format != "gene_info":
         annotation = filter_biotypes(annotation, biotypes, annotation_path)
-    expressed = expressed_gene_ids(expression_paths, gene_column)
     chrom_sizes = read_chrom_sizes(chrom_sizes_path)
     if gene_set == "published":
-        genes = published_gene_table(
+        positions = published_positions(
             read_published_genes(published_path),
             annotation,
-            expressed,
             chrom_sizes,
             published_coordinates=published_coordinates,
             source=str(published_path),
         )
     else:
-        genes = annotation_gene_table(annotation, expressed, chrom_sizes, tss_source)
-    if genes.empty:
+        positions = annotation_positions(
+            annotation,
+            chrom_sizes,
+            max_dropped_share=max_dropped_share,
+            chrom_sizes_source=str(chrom_sizes_path),
+            tss_source=tss_source,
+        )
+    write_gene_table(positions, out_path)
+    logger.info(f"gene set {gene_set}: positions of {len(positions)} rows")
+    return positions
+
+
+def build_gene_table(
+    positions_path: str | os.PathLike[str],
+    expression_paths: Sequence[str | os.PathLike[str]],
+    gene_set: str,
+    out_path: str | os.PathLike[str],
+    gene_column: str | None = None,
+) -> pd.DataFrame:
+    """Write the gene table: the positioned genes that the expression input has.
+
+    ``expression_paths``: the expression matrix (its ``gene_column``; None: the first), or every
+    sample's expression table; a gene must be in all of them.
+    """
+    positions = read_gene_table(positions_path)
+    expressed = expressed_gene_ids(expression_paths, gene_column)
+    if not positions["gene_id"].isin(set(expressed)).any():
         raise InputFormatError(
-            annotation_path,
+            positions_path,
             f"no gene is in both the annotation and the expression input "
             f"{preview([str(path) for path in expression_paths])}: annotation ids "
-            f"{preview(annotation['gene_id'].head(6))}, expression ids {preview(expressed[:6])}",
+            f"{preview(positions['gene_id'].head(6))}, expression ids {preview(expressed[:6])}",
         )
+    genes = expressed_gene_table(positions, expressed, gene_set, str(positions_path))
     write_gene_table(genes, out_path)
     logger.info(
         f"gene set {gene_set}: {len(genes)} rows, {genes['gene_id'].nunique()} distinct genes"

@@ -87,15 +87,29 @@ def _parse_strand(path, line_number, strand: str) -> str:
         raise InputFormatError(path, f"strand {strand!r} is not 1/-1/+/-", line_number) from None
 
 
-def _annotation_table(path, rows: list[tuple]) -> pd.DataFrame:
+def _annotation_table(
+    path, rows: list[tuple], line_numbers: list[int] | None = None
+) -> pd.DataFrame:
+    """The annotation table of ``rows``; ``line_numbers`` (one per row, where the reader keeps
+    them) let a duplicated id name its line and its first."""
     table = pd.DataFrame(rows, columns=ANNOTATION_COLUMNS)
     for column in ("canonical_start", "canonical_end"):
         table[column] = table[column].astype("Int64")
-    duplicated = table["gene_id"][table["gene_id"].duplicated()]
-    if len(duplicated):
+    duplicated = table["gene_id"].duplicated()
+    if duplicated.any():
+        row = int(duplicated.to_numpy().argmax())
+        gene_id = table["gene_id"].iat[row]
+        if line_numbers is None:
+            raise InputFormatError(
+                path,
+                f"gene id {gene_id} appears more than once ({int(duplicated.sum())} duplicates)",
+            )
+        first = line_numbers[int((table["gene_id"] == gene_id).to_numpy().argmax())]
         raise InputFormatError(
             path,
-            f"gene id {duplicated.iloc[0]} appears more than once ({len(duplicated)} duplicates)",
+            f"gene id {gene_id} appears more than once (first on line {first}; "
+            f"{int(duplicated.sum())} duplicates)",
+            line_numbers[row],
         )
     return table
 
@@ -106,7 +120,7 @@ def read_gene_info(path: str | os.PathLike[str]) -> pd.DataFrame:
     Fields: ENSG id, chrom without ``chr``, start, end, strand ``1``/``-1``, biotype, symbol,
     description. Some rows carry extra or repeated tabs, so only the first 7 fields are read.
     """
-    rows = []
+    rows, line_numbers = [], []
     for line_number, line in _lines(path):
         fields = line.split("\t")
         if len(fields) < 7:
@@ -115,6 +129,7 @@ def read_gene_info(path: str | os.PathLike[str]) -> pd.DataFrame:
             )
         gene_id, chrom, start, end, strand, biotype, symbol = fields[:7]
         start_value, end_value = _parse_coordinates(path, line_number, start, end)
+        line_numbers.append(line_number)
         rows.append(
             (
                 gene_id.strip(),
@@ -131,7 +146,7 @@ def read_gene_info(path: str | os.PathLike[str]) -> pd.DataFrame:
         )
     if not rows:
         raise InputFormatError(path, "no genes found")
-    return _annotation_table(path, rows)
+    return _annotation_table(path, rows, line_numbers)
 
 
 _GTF_ATTRIBUTE = re.compile(r'(\S+)\s+"([^"]*)"')

@@ -32,16 +32,26 @@ def split_csv_path(root: str | os.PathLike[str], cell: str, split: str) -> Path:
 
 
 def export_processed(dataset: CellDataset, root: str | os.PathLike[str]) -> list[Path]:
-    """Write the three CSVs of ``dataset.cell`` under ``root``; marks in the published order."""
+    """Write the three CSVs of ``dataset.cell`` under ``root``; marks in the published order.
+
+    Counts must be whole numbers: the published loaders read them with ``int()``, so a
+    float-valued dataset (``input: bigwig``) is refused rather than written in a form they reject.
+    """
     missing = [mark for mark in PUBLISHED_MARK_ORDER if mark not in dataset.marks]
     if missing:
         raise InputFormatError(dataset.cell, f"the published layout needs marks {missing}")
+    if not np.all(np.mod(dataset.counts, 1) == 0):
+        raise InputFormatError(
+            dataset.cell,
+            "counts are not whole numbers (a bigWig signal dataset?); the published loaders "
+            "read integers, so the processed layout cannot hold them (set export_processed: false)",
+        )
     mark_columns = [list(dataset.marks).index(mark) for mark in PUBLISHED_MARK_ORDER]
     n_bins = len(dataset.bin_offsets)
     written = []
     for split in SPLITS:
         mask = dataset.mask(split)
-        counts = dataset.counts[mask][:, mark_columns, :]  # [genes, marks, bins]
+        counts = dataset.counts[mask][:, mark_columns, :].astype(np.int64)  # [genes, marks, bins]
         n_genes = counts.shape[0]
         table = pd.DataFrame(counts.transpose(0, 2, 1).reshape(n_genes * n_bins, len(mark_columns)))
         table.insert(0, "bin", np.tile(np.arange(1, n_bins + 1), n_genes))
@@ -54,6 +64,73 @@ def export_processed(dataset: CellDataset, root: str | os.PathLike[str]) -> list
     return written
 
 
+def read_split_csv(path: Path, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gene ids [genes], counts [genes, marks, bins] and labels [genes] of one split's CSV.
+
+    Every line of a gene's block must carry the gene's id and label, with bins 1..n_bins in
+    order; gene ids are digits, with or without the ``ENSG`` prefix; labels are 0 or 1.
+    """
+    if not path.is_file():
+        raise InputFormatError(
+            path, "missing (source: processed expects train, valid and test CSVs)"
+        )
+    table = pd.read_csv(path, header=None, dtype={0: str, 7: str})
+    if table.shape[1] != 3 + len(PUBLISHED_MARK_ORDER):
+        raise InputFormatError(
+            path, f"expected 8 comma-separated columns, found {table.shape[1]}", 1
+        )
+    if len(table) % n_bins:
+        raise InputFormatError(path, f"{len(table)} lines is not a multiple of {n_bins} bins")
+    ids = table[0].str.strip().str.removeprefix("ENSG")
+    bad_id = ~ids.str.fullmatch(r"[0-9]+").fillna(False).to_numpy(bool)
+    if bad_id.any():
+        row = int(np.flatnonzero(bad_id)[0])
+        raise InputFormatError(
+            path,
+            f"gene id {table.iat[row, 0]!r} is not an Ensembl gene id (ENSG00000000003 or 3)",
+            row + 1,
+        )
+    labels = table[7].str.strip()
+    bad_label = ~labels.isin(["0", "1"]).to_numpy()
+    if bad_label.any():
+        row = int(np.flatnonzero(bad_label)[0])
+        raise InputFormatError(
+            path,
+            f"label {table.iat[row, 7]!r}; the classification layout's labels are 0 or 1",
+            row + 1,
+        )
+    expected_bins = np.tile(np.arange(1, n_bins + 1), len(table) // n_bins)
+    bins = pd.to_numeric(table[1], errors="coerce").to_numpy()
+    wrong = np.flatnonzero(bins != expected_bins)
+    if len(wrong):
+        raise InputFormatError(
+            path,
+            f"bin {table.iat[wrong[0], 1]}, expected {expected_bins[wrong[0]]}",
+            int(wrong[0]) + 1,
+        )
+    numbers = ids.astype(np.int64).to_numpy().reshape(-1, n_bins)
+    labels = labels.astype(np.int8).to_numpy().reshape(-1, n_bins)
+    for name, column in (("gene id", numbers), ("label", labels)):
+        disagree = np.flatnonzero((column != column[:, :1]).ravel())
+        if len(disagree):
+            row = int(disagree[0])
+            raise InputFormatError(
+                path,
+                f"{name} {table.iat[row, 0 if name == 'gene id' else 7]!r} differs from the "
+                f"first line of its gene's block (line {row - row % n_bins + 1})",
+                row + 1,
+            )
+    values = table.iloc[:, 2:7].apply(pd.to_numeric, errors="coerce").to_numpy()
+    if np.isnan(values).any():
+        row, column = (int(i[0]) for i in np.nonzero(np.isnan(values)))
+        raise InputFormatError(
+            path, f"{PUBLISHED_MARK_ORDER[column]} count {table.iat[row, column + 2]!r}", row + 1
+        )
+    counts = values.reshape(-1, n_bins, len(PUBLISHED_MARK_ORDER)).transpose(0, 2, 1)
+    gene_ids = np.array([f"ENSG{number:011d}" for number in numbers[:, 0]])
+    return gene_ids, counts, labels[:, 0]
+
+
 def import_processed(
     root: str | os.PathLike[str], cell: str, bin_offsets: np.ndarray
 ) -> CellDataset:
@@ -61,37 +138,8 @@ def import_processed(
     n_bins = len(bin_offsets)
     parts = []
     for split in SPLITS:
-        path = split_csv_path(root, cell, split)
-        if not path.is_file():
-            raise InputFormatError(
-                path, "missing (source: processed expects train, valid and test CSVs)"
-            )
-        table = pd.read_csv(path, header=None)
-        if table.shape[1] != 3 + len(PUBLISHED_MARK_ORDER):
-            raise InputFormatError(
-                path, f"expected 8 comma-separated columns, found {table.shape[1]}", 1
-            )
-        if len(table) % n_bins:
-            raise InputFormatError(path, f"{len(table)} lines is not a multiple of {n_bins} bins")
-        expected_bins = np.tile(np.arange(1, n_bins + 1), len(table) // n_bins)
-        wrong = np.flatnonzero(table[1].to_numpy() != expected_bins)
-        if len(wrong):
-            raise InputFormatError(
-                path,
-                f"bin {table.iat[wrong[0], 1]}, expected {expected_bins[wrong[0]]}",
-                int(wrong[0]) + 1,
-            )
-        genes = table.iloc[::n_bins]
-        values = table.iloc[:, 2:7].to_numpy()
-        counts = values.reshape(-1, n_bins, len(PUBLISHED_MARK_ORDER)).transpose(0, 2, 1)
-        parts.append(
-            (
-                np.array([f"ENSG{int(g):011d}" for g in genes[0]]),
-                counts,
-                genes[7].to_numpy(np.int8),
-                np.full(len(genes), split),
-            )
-        )
+        gene_ids, counts, labels = read_split_csv(split_csv_path(root, cell, split), n_bins)
+        parts.append((gene_ids, counts, labels, np.full(len(gene_ids), split)))
     gene_ids, counts, labels, split_names = (
         np.concatenate(column) for column in zip(*parts, strict=True)
     )

@@ -18,17 +18,17 @@ LSTM + 32 context = 10,528; classifier 33; total 55,681 (the published "about 55
 parameter starts uniform in +-0.1 (``init_range``), as the published training script
 re-initialises them, drawn from torch's global generator (seeded by the harness).
 
+``forward`` returns the logit, as the current upstream ``models.py`` does (its 2019 versions
+returned ``sigmoid(logit)`` into ``binary_cross_entropy_with_logits``, a sigmoid applied twice;
+fixed upstream in commit fca2617, 2020-09-22). Recipe (``PUBLISHED_RECIPE``): the upstream
+``train.py`` defaults, Adam lr 2e-4, batch 16, 30 epochs, gradient-norm clip 1, with the best
+validation AUC epoch kept.
+
 Deviations from the published code:
 
-- ``forward`` returns the logit. The published ``forward`` returns ``sigmoid(logit)`` and its
-  training loss is ``binary_cross_entropy_with_logits`` of that output, a sigmoid applied twice;
-  the loss here applies the sigmoid once.
 - Their LSTMs are built with ``dropout=0.5``, which PyTorch applies only between stacked layers;
   with one layer it does nothing, so there is no dropout here either (and no PyTorch warning).
 - Input [batch, marks, bins] (theirs [batch, bins, marks]); the same numbers reach each LSTM.
-- Recipe (``PUBLISHED_RECIPE``): Adam lr 2e-4, batch 16, 30 epochs, gradient-norm clip 1, seed 1,
-  best validation AUC epoch kept, as the paper reports; the stored ``train.py`` defaults differ
-  (lr 1e-4, batch 10, 90 epochs).
 """
 
 from __future__ import annotations
