@@ -147,6 +147,13 @@ def test_marks_need_at_least_one_mark_and_no_repeats(marks):
             "models: [deepchrome, simplechrome]\ninterpret: {enabled: true, models: [simplechrome]}",
             "config key 'interpret.models'",
         ),
+        ("split: {method: blocks, folds: 2}", "config key 'split.folds'"),
+        ("split: {method: published, folds: 3}", "config key 'split.folds'"),
+        (
+            "split: {method: chromosomes, valid_chromosomes: [chr21]}",
+            "config key 'split.test_chromosomes'",
+        ),
+        ("training: {seeds: [2, 3]}", "config key 'training.seed'"),
         (
             "models: [deepchrome, gbdt]\ninterpret: {enabled: true, models: [gbdt]}",
             "config key 'interpret.models': ['gbdt'] have no gradient",

@@ -98,3 +98,13 @@ def test_figures_of_simulated_data_say_so(tmp_path, simulated):
     assert (SIMULATED_NOTE in note) is simulated
     if simulated:
         assert inside_figure(figure, figure._supxlabel)
+
+
+def test_model_comparison_draws_the_mean_of_a_cells_runs_with_its_spread(tmp_path):
+    runs = pd.concat([auc_table().assign(seed=seed) for seed in (1, 2)], ignore_index=True)
+    runs.loc[runs["seed"] == 2, "test_auc"] += 0.02
+    figure = plot_model_comparison(runs, tmp_path / "m.png", tmp_path / "m.svg")
+    axes = figure.axes[0]
+    points = np.concatenate([line.get_ydata() for line in axes.lines if line.get_marker() == "o"])
+    assert sorted(points) == pytest.approx(sorted(auc_table()["test_auc"] + 0.01))
+    assert "sd over folds and seeds" in axes.get_title().replace("\n", " ")

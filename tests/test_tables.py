@@ -20,12 +20,14 @@ RUNS = [
 ]
 
 
-def write_metrics(directory, cell, model, test_auc):
-    path = directory / cell / model / "metrics.json"
+def write_metrics(directory, cell, model, test_auc, fold=0, seed=1):
+    path = directory / cell / model / f"fold-{fold}" / f"seed-{seed}" / "metrics.json"
     path.parent.mkdir(parents=True)
     metrics = {
         "cell": cell,
         "model": model,
+        "fold": fold,
+        "seed": seed,
         "recipe": "fast",
         "train_auc": test_auc + 0.05,
         "valid_auc": test_auc + 0.01,
@@ -72,7 +74,7 @@ def read_tsv(path):
 def test_long_table_has_one_row_per_cell_and_model(tables):
     long = read_tsv(tables / "auc.tsv")
     assert list(zip(long["cell"], long["model"], long["test_auc"], strict=True)) == RUNS
-    assert list(long.columns[:3]) == ["cell", "model", "test_auc"]
+    assert list(long.columns[:5]) == ["cell", "model", "fold", "seed", "test_auc"]
     assert {
         "valid_auc",
         "train_auc",
@@ -87,7 +89,7 @@ def test_long_table_has_one_row_per_cell_and_model(tables):
 
 def test_long_table_gives_each_test_auc_its_delong_interval(tables):
     long = read_tsv(tables / "auc.tsv")
-    assert list(long.columns[2:6]) == [
+    assert list(long.columns[4:8]) == [
         "test_auc",
         "test_auc_se",
         "test_auc_ci_low",
@@ -205,12 +207,14 @@ def test_model_comparison_plot_is_identical_on_every_run(tables, tmp_path):
     assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
 
 
-def write_regression_metrics(directory, cell, model, pearson):
-    path = directory / cell / model / "metrics.json"
+def write_regression_metrics(directory, cell, model, pearson, fold=0, seed=1):
+    path = directory / cell / model / f"fold-{fold}" / f"seed-{seed}" / "metrics.json"
     path.parent.mkdir(parents=True)
     metrics = {
         "cell": cell,
         "model": model,
+        "fold": fold,
+        "seed": seed,
         "recipe": "fast",
         "task": "regression",
         "train_pearson": pearson + 0.1,
@@ -236,7 +240,7 @@ def test_regression_tables_hold_correlations_per_cell_and_model(tmp_path):
     ]
     build_regression_tables(paths, tmp_path / "tables")
     long = read_tsv(tmp_path / "tables" / "regression.tsv")
-    assert list(long.columns[:4]) == ["cell", "model", "test_pearson", "test_spearman"]
+    assert list(long.columns[2:6]) == ["fold", "seed", "test_pearson", "test_spearman"]
     assert long["test_spearman"].tolist() == pytest.approx([0.58, 0.68])
     wide = read_tsv(tmp_path / "tables" / "regression_wide.tsv").set_index("cell")
     assert wide.loc["mean", "linear"] == pytest.approx(0.65)
@@ -247,3 +251,83 @@ def test_classification_metrics_in_a_regression_table_are_an_error_naming_the_fi
     path = write_metrics(tmp_path / "runs", "E003", "deepchrome", 0.8)
     with pytest.raises(InputFormatError, match="test_pearson"):
         build_regression_tables([path], tmp_path / "tables")
+
+
+REPEATS = [  # (fold, seed, test AUC) of deepchrome on E003
+    (0, 1, 0.8),
+    (0, 2, 0.9),
+    (1, 1, 0.6),
+    (1, 2, 0.7),
+]
+
+
+@pytest.fixture
+def repeated(tmp_path):
+    """Tables of two folds x two seeds of one (cell, model); returns their directory."""
+    paths = [
+        write_metrics(tmp_path / "runs", "E003", "deepchrome", auc, fold, seed)
+        for fold, seed, auc in REPEATS
+    ]
+    published = tmp_path / "published.tsv"
+    published.write_text("cell\tauc\nE003\t0.77\n")
+    build_auc_tables(paths, published, tmp_path / "tables")
+    return tmp_path / "tables"
+
+
+def test_long_table_has_one_row_per_fold_and_seed(repeated):
+    long = read_tsv(repeated / "auc.tsv")
+    assert list(zip(long["fold"], long["seed"], long["test_auc"], strict=True)) == REPEATS
+
+
+def test_fold_table_gives_mean_and_sd_over_seeds(repeated):
+    folds = read_tsv(repeated / "auc_folds.tsv")
+    assert folds["seeds"].tolist() == [2, 2]
+    assert folds["mean_test_auc"].tolist() == pytest.approx([0.85, 0.65])
+    assert folds["sd_test_auc"].tolist() == pytest.approx([0.1 / 2**0.5] * 2)
+
+
+def test_pooled_table_gives_mean_and_sd_over_folds_and_seeds(repeated):
+    (row,) = read_tsv(repeated / "auc_pooled.tsv").to_dict("records")
+    assert (row["folds"], row["seeds"], row["runs"]) == (2, 2, 4)
+    assert row["mean_test_auc"] == pytest.approx(0.75)
+    assert row["sd_test_auc"] == pytest.approx(pd.Series([0.8, 0.9, 0.6, 0.7]).std())
+    assert row["sd_over_folds_test_auc"] == pytest.approx(pd.Series([0.85, 0.65]).std())
+    assert row["mean_sd_over_seeds_test_auc"] == pytest.approx(0.1 / 2**0.5)
+
+
+def test_wide_table_and_comparison_give_the_mean_over_runs(repeated):
+    wide = read_tsv(repeated / "auc_wide.tsv").set_index("cell")
+    assert wide.loc["E003", "deepchrome"] == pytest.approx(0.75)
+    (row,) = read_tsv(repeated / "published_comparison.tsv").to_dict("records")
+    assert row["difference"] == pytest.approx(0.75 - 0.77)
+    # Several runs: the interval is the t interval of their mean, not one run's DeLong interval.
+    half_width = 3.182446 * pd.Series([0.8, 0.9, 0.6, 0.7]).std() / 2
+    assert row["test_auc_ci_high"] - row["test_auc"] == pytest.approx(half_width, abs=1e-5)
+    assert row["runs"] == 4
+
+
+def test_one_run_has_an_empty_standard_deviation(tables):
+    pooled = read_tsv(tables / "auc_pooled.tsv")
+    assert pooled["sd_test_auc"].isna().all()
+    assert (pooled["runs"] == 1).all()
+
+
+def test_the_same_fold_and_seed_twice_is_an_input_format_error_naming_both(tmp_path):
+    paths = [
+        write_metrics(tmp_path / "a", "E003", "deepchrome", 0.8, fold=1, seed=2),
+        write_metrics(tmp_path / "b", "E003", "deepchrome", 0.7, fold=1, seed=2),
+    ]
+    published = tmp_path / "published.tsv"
+    published.write_text("cell\tauc\nE003\t0.77\n")
+    with pytest.raises(InputFormatError, match="fold 1, seed 2 also in"):
+        build_auc_tables(paths, published, tmp_path / "tables")
+
+
+def test_plot_draws_the_mean_of_repeated_runs(repeated, tmp_path):
+    plot_auc(
+        repeated / "auc.tsv",
+        repeated.parent / "published.tsv",
+        tmp_path / "a.png",
+        tmp_path / "a.svg",
+    )
+    assert (tmp_path / "a.png").stat().st_size > 0

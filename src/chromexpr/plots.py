@@ -77,7 +77,8 @@ def plot_auc(
 ) -> Figure:
     """Test AUC of every (cell, model) in ``auc_table`` (auc.tsv or its frame) as points, one
     colour per model, side by side within a cell, with its 95% DeLong interval where the table
-    has one; the published DeepChrome AUC as a black bar.
+    has one; the published DeepChrome AUC as a black bar. Where a (cell, model) has several runs
+    (folds, seeds) the point is their mean, with a bar of plus and minus one standard deviation.
 
     Built on a bare Figure with the Agg canvas (no pyplot state); both files are byte-identical
     for the same inputs. Returns the figure.
@@ -93,22 +94,22 @@ def plot_auc(
     # Models side by side inside each cell's slot, so that equal AUCs do not hide each other.
     spread = 0.6 / max(len(models), 1)
     for index, model in enumerate(models):
-        rows = table[table["model"] == model].set_index("cell").reindex(cells)
+        rows = table[table["model"] == model]
         offset = (index - (len(models) - 1) / 2) * spread
         errors = None
-        if {"test_auc_ci_low", "test_auc_ci_high"} <= set(rows.columns):
-            errors = [
-                rows["test_auc"] - rows["test_auc_ci_low"],
-                rows["test_auc_ci_high"] - rows["test_auc"],
-            ]
+        if rows["cell"].duplicated().any():
+            runs = rows.groupby("cell")["test_auc"]
+            aucs, errors = runs.mean().reindex(cells), runs.std().reindex(cells)
+        else:
+            rows = rows.set_index("cell").reindex(cells)
+            aucs = rows["test_auc"]
+            if {"test_auc_ci_low", "test_auc_ci_high"} <= set(rows.columns):
+                errors = [
+                    rows["test_auc"] - rows["test_auc_ci_low"],
+                    rows["test_auc_ci_high"] - rows["test_auc"],
+                ]
         axes.errorbar(
-            positions + offset,
-            rows["test_auc"],
-            yerr=errors,
-            fmt="o",
-            markersize=5,
-            elinewidth=1,
-            label=model,
+            positions + offset, aucs, yerr=errors, fmt="o", markersize=5, elinewidth=1, label=model
         )
     published_values = published.reindex(cells)
     axes.plot(
@@ -150,15 +151,24 @@ def plot_model_comparison(
 ) -> Figure:
     """``score`` of every model across cell types: one point per cell type (with its 95%
     interval where the table has ``{score}_ci_low`` / ``{score}_ci_high``), the mean over cell
-    types as a bar, models sorted by that mean. The axis runs from chance (AUC 0.5, r 0) or the
-    lowest value to 1, so that differences are seen at their true scale. Byte-identical files for
-    the same inputs (a fixed spread of the points instead of random jitter). Returns the figure.
+    types as a bar, models sorted by that mean. Where a (cell, model) has several runs (folds,
+    seeds) its point is their mean, with a bar of plus and minus one standard deviation. The axis
+    runs from chance (AUC 0.5, r 0) or the lowest value to 1, so that differences are seen at
+    their true scale. Byte-identical files for the same inputs (a fixed spread of the points
+    instead of random jitter). Returns the figure.
     """
     table = table if isinstance(table, pd.DataFrame) else read_auc_table(table)
     table = table.dropna(subset=[score])
+    low, high = f"{score}_ci_low", f"{score}_ci_high"
+    interval = ", bars 95% CI"
+    runs = table.groupby(["model", "cell"])[score]
+    if (runs.size() > 1).any():
+        table = runs.agg(["mean", "std"]).reset_index().rename(columns={"mean": score})
+        spread = table.pop("std").fillna(0.0)
+        table[low], table[high] = table[score] - spread, table[score] + spread
+        interval = ", bars +-1 sd over folds and seeds"
     means = table.groupby("model")[score].mean().sort_values(ascending=False)
     models = list(means.index)
-    low, high = f"{score}_ci_low", f"{score}_ci_high"
     has_intervals = low in table.columns and high in table.columns
 
     figure = new_figure(max(5.0, 1.8 + 0.9 * len(models)), 4.5)
@@ -188,7 +198,7 @@ def plot_model_comparison(
     label = score_label(score)
     axes.set_ylabel(label)
     n_cells = table["cell"].nunique()
-    interval = ", bars 95% CI" if has_intervals else ""
+    interval = interval if has_intervals else ""
     set_title(
         axes,
         f"{label} of each model on {n_cells} cell types "

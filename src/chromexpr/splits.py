@@ -1,7 +1,20 @@
-"""The gene split: the Ensembl-ordered gene table cut into contiguous train / valid / test parts.
+"""The gene split: which genes train, which select the epoch (valid) and which test, per fold.
 
-For the published 19,802-row list and equal weights this gives 6601 / 6601 / 6600. The same genes
-are in the same part in every cell type, so cross-cell experiments never test on a training gene.
+Three methods (config ``split.method``):
+
+- ``published``: the Ensembl-ordered gene table cut into contiguous train / valid / test parts
+  (DeepChrome's split); for the published 19,802-row list and equal weights 6601 / 6601 / 6600.
+  One fold.
+- ``chromosomes``: named test and validation chromosomes, every other chromosome trains
+  (Chromoformer's kind of split). One fold.
+- ``blocks``: genes sorted by position and cut into blocks of at least ``block_size`` bp; a block
+  never ends between two genes whose TSS windows overlap, so no test gene shares reads with a
+  training gene. The blocks are dealt to ``folds`` folds (shuffled with ``split.seed``, each to the
+  fold with fewest genes so far); fold f tests on its own blocks, validates on fold f + 1's and
+  trains on the rest.
+
+The same genes are in the same part in every cell type, so cross-cell experiments never test on a
+training gene.
 """
 
 from __future__ import annotations
@@ -9,15 +22,17 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from chromexpr.atomic import write_tsv
-from chromexpr.dataset import SPLITS
-from chromexpr.errors import ConfigError, InputFormatError
+from chromexpr.dataset import SPLITS, CellDataset
+from chromexpr.errors import ConfigError, DatasetMismatchError, InputFormatError
 from chromexpr.genome.tss import read_gene_table
 
 logger = logging.getLogger(__name__)
@@ -49,6 +64,129 @@ def contiguous_split(n_genes: int, weights: Mapping[str, float | int | str]) -> 
     return np.repeat(np.array(SPLITS), [sizes[name] for name in SPLITS])
 
 
+SPLIT_METHODS = ("published", "chromosomes", "blocks")
+
+
+def chromosome_split(
+    chrom: np.ndarray, test_chromosomes: Sequence[str], valid_chromosomes: Sequence[str]
+) -> np.ndarray:
+    """Split name per gene [genes]: genes on ``test_chromosomes`` test, on ``valid_chromosomes``
+    validate, on every other chromosome train. A named chromosome without genes is an error."""
+    overlap = sorted(set(test_chromosomes) & set(valid_chromosomes))
+    if overlap:
+        raise ConfigError(
+            "split.valid_chromosomes", f"{overlap} also named in split.test_chromosomes"
+        )
+    present = set(np.unique(chrom).tolist())
+    for key, named in (
+        ("split.test_chromosomes", test_chromosomes),
+        ("split.valid_chromosomes", valid_chromosomes),
+    ):
+        if not named:
+            raise ConfigError(key, "the chromosomes split needs at least one chromosome")
+        absent = [name for name in named if name not in present]
+        if absent:
+            raise ConfigError(
+                key, f"{absent} have no genes; chromosomes with genes: {sorted(present)}"
+            )
+    split = np.full(len(chrom), "train", dtype=object)
+    split[np.isin(chrom, list(valid_chromosomes))] = "valid"
+    split[np.isin(chrom, list(test_chromosomes))] = "test"
+    if not (split == "train").any():
+        raise ConfigError(
+            "split.test_chromosomes", "test and validation chromosomes leave no gene to train on"
+        )
+    return split.astype(str)
+
+
+def position_blocks(chrom: np.ndarray, tss: np.ndarray, block_size: int, window: int) -> np.ndarray:
+    """Block number per gene [genes], numbered along the genome (chromosomes in name order).
+
+    A block starts at a gene and takes every following gene of its chromosome until one lies at
+    least ``block_size`` bp past the block's first TSS and has a window (TSS +- ``window``) that
+    does not overlap the previous gene's; that gene starts the next block.
+    """
+    if block_size < 1:
+        raise ConfigError("split.block_size", f"must be at least 1 bp, got {block_size}")
+    order = np.lexsort((tss, chrom))
+    blocks = np.empty(len(chrom), dtype=np.int64)
+    block, block_chrom, block_start, previous = -1, None, 0, 0
+    for gene in order:
+        position = int(tss[gene])
+        new_chrom = chrom[gene] != block_chrom
+        if new_chrom or (
+            position - block_start >= block_size and position - previous >= 2 * window
+        ):
+            block, block_chrom, block_start = block + 1, chrom[gene], position
+        blocks[gene] = block
+        previous = position
+    return blocks
+
+
+def assign_blocks(blocks: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Fold per gene [genes] from its block [genes]: the blocks in an order shuffled with
+    ``seed``, each given to the fold with the fewest genes so far (the lowest fold on a tie), so
+    fold sizes differ by at most the largest block."""
+    if folds < 1:
+        raise ConfigError("split.folds", f"must be at least 1, got {folds}")
+    numbers, sizes = np.unique(blocks, return_counts=True)
+    if len(numbers) < folds:
+        raise ConfigError(
+            "split.block_size",
+            f"{len(numbers)} blocks cannot fill {folds} folds; use smaller blocks",
+        )
+    genes_per_fold = np.zeros(folds, dtype=np.int64)
+    fold_of_block = {}
+    for index in np.random.default_rng(seed).permutation(len(numbers)):
+        fold = int(np.argmin(genes_per_fold))
+        fold_of_block[numbers[index]] = fold
+        genes_per_fold[fold] += sizes[index]
+    return np.array([fold_of_block[block] for block in blocks], dtype=np.int64)
+
+
+def fold_split(gene_folds: np.ndarray, fold: int, folds: int) -> np.ndarray:
+    """Split name per gene [genes] of ``fold``: its genes test, fold + 1's (cyclically)
+    validate, the others train."""
+    split = np.full(len(gene_folds), "train", dtype=object)
+    split[gene_folds == (fold + 1) % folds] = "valid"
+    split[gene_folds == fold] = "test"
+    return split.astype(str)
+
+
+def method_splits(genes: pd.DataFrame, config: Mapping[str, Any], window: int) -> list[np.ndarray]:
+    """The split of every fold, in fold order, as ``config`` (the ``split`` config key) asks;
+    ``window`` is the bins' half-width (``bins.window``). ``genes`` is the gene table."""
+    method = config.get("method", "published")
+    folds = config.get("folds", 1)
+    if method in ("published", "chromosomes") and folds != 1:
+        raise ConfigError("split.folds", f"the {method} split has one fold, got {folds}")
+    if method == "published":
+        return [contiguous_split(len(genes), config)]
+    if method == "chromosomes":
+        return [
+            chromosome_split(
+                genes["chrom"].to_numpy(str),
+                config.get("test_chromosomes", []),
+                config.get("valid_chromosomes", []),
+            )
+        ]
+    if method == "blocks":
+        if folds < 3:
+            raise ConfigError(
+                "split.folds",
+                f"the blocks split needs at least 3 folds (test, valid, train), got {folds}",
+            )
+        blocks = position_blocks(
+            genes["chrom"].to_numpy(str),
+            genes["tss"].to_numpy(np.int64),
+            config["block_size"],
+            window,
+        )
+        gene_folds = assign_blocks(blocks, folds, config.get("seed", 1))
+        return [fold_split(gene_folds, fold, folds) for fold in range(folds)]
+    raise ConfigError("split.method", f"unknown method {method!r}; expected one of {SPLIT_METHODS}")
+
+
 def write_split_table(gene_ids, split: np.ndarray, path: str | os.PathLike[str]) -> None:
     table = pd.DataFrame({"gene_id": list(gene_ids), "split": split})
     write_tsv(table, path)
@@ -64,14 +202,33 @@ def read_split_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     return table
 
 
-def write_gene_split(
+def dataset_with_split(dataset: CellDataset, split_path: str | os.PathLike[str]) -> CellDataset:
+    """``dataset`` with the split of the split table at ``split_path`` (one fold's), which must
+    list the dataset's genes in its order."""
+    table = read_split_table(split_path)
+    if not np.array_equal(table["gene_id"].to_numpy(str), dataset.gene_ids):
+        raise DatasetMismatchError(
+            f"{split_path}: genes differ from the dataset of cell {dataset.cell}; rerun the workflow"
+        )
+    return replace(dataset, split=table["split"].to_numpy(str))
+
+
+def write_gene_splits(
     genes_path: str | os.PathLike[str],
-    weights: Mapping[str, float | int | str],
-    out_path: str | os.PathLike[str],
-) -> np.ndarray:
+    config: Mapping[str, Any],
+    window: int,
+    out_paths: Sequence[str | os.PathLike[str]],
+) -> list[np.ndarray]:
+    """Write the split table of every fold (``out_paths``, in fold order) of the gene table."""
     genes = read_gene_table(genes_path)
-    split = contiguous_split(len(genes), weights)
-    write_split_table(genes["gene_id"], split, out_path)
-    sizes = split_sizes(len(genes), weights)
-    logger.info(f"{len(genes)} genes: " + ", ".join(f"{name} {sizes[name]}" for name in SPLITS))
-    return split
+    splits = method_splits(genes, config, window)
+    if len(splits) != len(out_paths):
+        raise ConfigError("split.folds", f"{len(splits)} folds, but {len(out_paths)} output tables")
+    for fold, (split, path) in enumerate(zip(splits, out_paths, strict=True)):
+        write_split_table(genes["gene_id"], split, path)
+        sizes = pd.Series(split).value_counts()
+        logger.info(
+            f"fold {fold}, {len(genes)} genes: "
+            + ", ".join(f"{name} {sizes.get(name, 0)}" for name in SPLITS)
+        )
+    return splits

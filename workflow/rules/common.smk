@@ -101,6 +101,8 @@ TASKS = (
 # Where each task's per-(model, cell) outputs live, under results/.
 TASK_FOLDERS = {"classification": "models", "regression": "regression"}
 INTERPRET = config["interpret"]
+SPLIT = config["split"]
+FOLDS = list(range(SPLIT["folds"]))
 PREDICT = config["predict"]
 # An exported models folder (path or URL) whose per-cell classifiers replace training; or None.
 PRETRAINED = config["pretrained"]
@@ -178,6 +180,14 @@ def genome_file():
     return genome
 
 
+def training_seeds():
+    """The seeds every (model, cell, fold) trains with: training.seeds, else the one seed of
+    training.seed; the first is the primary run's. None where neither is set (the recipe's seed).
+    """
+    training = config["training"]
+    return training.get("seeds") or [training.get("seed")]
+
+
 wildcard_constraints:
     cell="|".join(map(re.escape, SAMPLES)),
     sample="|".join(map(re.escape, PREDICT_SAMPLES)) or "(?!)",
@@ -189,6 +199,8 @@ wildcard_constraints:
     task_folder="|".join(TASK_FOLDERS.values()),
     task="|".join(TASK_FOLDERS),
     normalisation="|".join(CROSSCELL["normalisations"]),
+    fold="|".join(map(str, FOLDS)),
+    seed="|".join(map(str, training_seeds())),
 
 
 def check_model_names():
@@ -242,6 +254,46 @@ def check_config():
     check_expression_config()
     if CROSSCELL["enabled"]:
         check_crosscell_config()
+    check_split_config()
+
+
+def check_split_config():
+    """Split and seed keys the schema cannot relate; chromexpr.splits checks them against the
+    genes when the split is made."""
+    method, folds = SPLIT["method"], SPLIT["folds"]
+    if method != "blocks" and folds != 1:
+        raise ValueError(
+            f"config key 'split.folds': the {method} split has one fold, got {folds}"
+        )
+    if method == "blocks" and folds < 3:
+        raise ValueError(
+            f"config key 'split.folds': the blocks split needs at least 3 folds (test, valid, train), got {folds}"
+        )
+    if method != "published" and config["source"] != "raw":
+        raise ValueError(
+            f"config key 'split.method': {method} needs gene positions, which source "
+            f"{config['source']} does not give; use published"
+        )
+    if method == "chromosomes":
+        for key in ("test_chromosomes", "valid_chromosomes"):
+            if not SPLIT[key]:
+                raise ValueError(
+                    f"config key 'split.{key}': the chromosomes split needs at least one"
+                )
+    training = config["training"]
+    if (
+        "seeds" in training
+        and training.get("seed", training["seeds"][0]) not in training["seeds"]
+    ):
+        raise ValueError(
+            f"config key 'training.seed': {training['seed']} is not among training.seeds "
+            f"{training['seeds']}; seeds decides (seed names the one-seed case)"
+        )
+    if None in training_seeds() and len(FOLDS) > 1:
+        raise ValueError(
+            "config key 'training.seed': with more than one fold, set training.seed or "
+            "training.seeds (each run's folder is named after its seed)"
+        )
 
 
 def check_expression_config():
@@ -657,11 +709,56 @@ def task_of_folder(wildcards):
 
 
 def training_provenance(wildcards):
-    """What a model bundle records beside the dataset: how genes were split, bin orientation."""
+    """What a model bundle records beside the dataset: how genes were split (and the fold of a
+    run; 0 for the primary run), bin orientation."""
     return {
         "split": config["split"],
+        "fold": int(wildcards.get("fold", 0)),
         "reverse_minus_strand": config["bins"]["reverse_minus_strand"],
     }
+
+
+def seed_training(wildcards):
+    """The training config of a run: with training.seeds set, its seed in place of training.seed
+    (the primary run has the first)."""
+    training = config["training"]
+    if "seeds" not in training:
+        return training
+    return {**training, "seed": int(wildcards.get("seed", training["seeds"][0]))}
+
+
+def split_tables():
+    """The split table of every fold: fold 0's (the one the datasets carry) at
+    results/splits/split.tsv, each other fold's at results/splits/fold-{fold}.tsv."""
+    return ["results/splits/split.tsv"] + [
+        f"results/splits/fold-{fold}.tsv" for fold in FOLDS[1:]
+    ]
+
+
+def fold_split_table(wildcards):
+    return split_tables()[int(wildcards.fold)]
+
+
+def extra_runs():
+    """(fold, seed) of every run besides the primary one (fold 0, first seed)."""
+    return [
+        (fold, seed)
+        for fold in FOLDS
+        for seed in training_seeds()
+        if (fold, seed) != (0, training_seeds()[0])
+    ]
+
+
+def run_metrics(task="classification", name="metrics.json"):
+    """metrics.json (or ``name``) of every (model, cell, fold, seed): the primary runs' first,
+    then the others' under fold-{fold}/seed-{seed}/."""
+    folder = TASK_FOLDERS[task]
+    return trained_metrics(task, name) + [
+        f"results/{folder}/{model}/{cell}/fold-{fold}/seed-{seed}/{name}"
+        for model in MODELS
+        for cell in CELLS
+        for fold, seed in extra_runs()
+    ]
 
 
 def model_params(wildcards):
@@ -745,9 +842,10 @@ def trained_metrics(task="classification", name="metrics.json"):
     )
 
 
-def trained_predictions():
-    """The classifiers' per-gene test scores, beside their metrics.json (intervals, tests)."""
-    return trained_metrics("classification", "predictions.tsv")
+def run_predictions():
+    """The classifiers' per-gene test scores of every run (fold, seed), beside their
+    metrics.json (run_metrics): the AUC intervals and the claims' tests read them."""
+    return run_metrics("classification", "predictions.tsv")
 
 
 def claims_crosscell():
@@ -895,6 +993,7 @@ def report_targets():
         targets += [
             "results/figures/training_curves.png",
             "results/report/auc_wide.html",
+            "results/report/auc_pooled.html",
             "results/report/claims.html",
         ]
     return targets

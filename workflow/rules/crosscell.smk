@@ -17,7 +17,7 @@ rule train_normalised_model:
         mem_mb=per_attempt(8000),
         runtime=per_attempt(240),
     params:
-        training=config["training"],
+        training=seed_training,
         model_params=model_params,
         provenance=training_provenance,
     script:
@@ -43,7 +43,7 @@ rule crosscell_pairwise:
         runtime=per_attempt(60),
     params:
         cells=CELLS,
-        training=config["training"],
+        training=seed_training,
         model_params=model_params,
     script:
         "../scripts/crosscell_pairwise.py"
@@ -67,7 +67,7 @@ rule crosscell_leave_one_out:
         runtime=per_attempt(1440),
     params:
         cells=CELLS,
-        training=config["training"],
+        training=seed_training,
         model_params=model_params,
     script:
         "../scripts/crosscell_leave_one_out.py"
@@ -93,7 +93,7 @@ rule crosscell_pooled:
         runtime=per_attempt(1440),
     params:
         cells=CELLS,
-        training=config["training"],
+        training=seed_training,
         model_params=model_params,
     script:
         "../scripts/crosscell_pooled.py"

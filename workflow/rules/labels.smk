@@ -64,7 +64,7 @@ rule split:
     input:
         genes="results/genes/genes.tsv",
     output:
-        "results/splits/split.tsv",
+        split_tables(),
     log:
         "logs/splits/split.log",
     conda:
@@ -73,6 +73,7 @@ rule split:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
     params:
-        weights=config["split"],
+        split=config["split"],
+        window=config["bins"]["window"],
     script:
         "../scripts/split.py"

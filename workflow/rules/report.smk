@@ -60,10 +60,16 @@ rule training_curves:
 rule auc_table_html:
     input:
         "results/tables/auc_wide.tsv",
+        "results/tables/auc_pooled.tsv",
     output:
         report(
             "results/report/auc_wide.html",
             caption="../report/auc_wide.rst",
+            category="Per-cell AUC",
+        ),
+        report(
+            "results/report/auc_pooled.html",
+            caption="../report/auc_pooled.rst",
             category="Per-cell AUC",
         ),
     log:
@@ -74,7 +80,10 @@ rule auc_table_html:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
     params:
-        titles=["Test AUC per cell type and model"],
+        titles=[
+            "Test AUC per cell type and model",
+            "Test AUC per cell type and model over folds and seeds: mean and standard deviation",
+        ],
     script:
         "../scripts/table_html.py"
 

@@ -1,12 +1,22 @@
 rule auc_tables:
     input:
-        metrics=trained_metrics(),
-        predictions=trained_predictions(),
+        metrics=run_metrics(),
+        predictions=run_predictions(),
         published=configured_file("published_auc"),
     output:
         long=report(
             "results/tables/auc.tsv",
             caption="../report/auc_table.rst",
+            category="Per-cell AUC",
+        ),
+        folds=report(
+            "results/tables/auc_folds.tsv",
+            caption="../report/auc_folds.rst",
+            category="Per-cell AUC",
+        ),
+        pooled=report(
+            "results/tables/auc_pooled.tsv",
+            caption="../report/auc_pooled.rst",
             category="Per-cell AUC",
         ),
         wide="results/tables/auc_wide.tsv",
@@ -58,13 +68,15 @@ rule auc_plot:
 
 rule regression_tables:
     input:
-        metrics=trained_metrics("regression"),
+        metrics=run_metrics("regression"),
     output:
         long=report(
             "results/tables/regression.tsv",
             caption="../report/regression_table.rst",
             category="Models",
         ),
+        folds="results/tables/regression_folds.tsv",
+        pooled="results/tables/regression_pooled.tsv",
         wide="results/tables/regression_wide.tsv",
         markdown="results/tables/regression_wide.md",
     log:
@@ -104,8 +116,8 @@ rule model_plot:
 
 rule claims:
     input:
-        metrics=trained_metrics(),
-        predictions=trained_predictions(),
+        metrics=run_metrics(),
+        predictions=run_predictions(),
         crosscell=claims_crosscell(),
     output:
         claims=report(

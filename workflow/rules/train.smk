@@ -29,7 +29,37 @@ rule train_model:
         runtime=per_attempt(240),
     params:
         task=task_of_folder,
-        training=config["training"],
+        training=seed_training,
+        model_params=model_params,
+        provenance=training_provenance,
+    script:
+        "../scripts/train_model.py"
+
+
+# Every (fold, seed) besides the primary one (fold 0, first seed): one model on one cell per job,
+# also for models trained side by side, on the fold's split table.
+rule train_model_run:
+    input:
+        dataset="results/datasets/{cell}.npz",
+        split=fold_split_table,
+    output:
+        model="results/{task_folder}/{model}/{cell}/fold-{fold}/seed-{seed}/model.pt",
+        metrics="results/{task_folder}/{model}/{cell}/fold-{fold}/seed-{seed}/metrics.json",
+        history="results/{task_folder}/{model}/{cell}/fold-{fold}/seed-{seed}/history.tsv",
+        predictions="results/{task_folder}/{model}/{cell}/fold-{fold}/seed-{seed}/predictions.tsv",
+    log:
+        "logs/train/{task_folder}/{model}/{cell}/fold-{fold}-seed-{seed}.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: 1
+    resources:
+        # as train_model
+        gpu=training_gpus,
+        mem_mb=per_attempt(8000),
+        runtime=per_attempt(240),
+    params:
+        task=task_of_folder,
+        training=seed_training,
         model_params=model_params,
         provenance=training_provenance,
     script:
@@ -62,7 +92,7 @@ for group, group_cells in side_by_side_jobs():
             runtime=per_attempt(240 + 10 * len(group_cells)),
         params:
             task=task_of_folder,
-            training=config["training"],
+            training=seed_training,
             model_params=model_params,
             provenance=training_provenance,
         script:

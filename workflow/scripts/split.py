@@ -1,7 +1,9 @@
-"""Contiguous train/valid/test split of the Ensembl-ordered gene table."""
+"""The gene split of every fold (split.method): train / valid / test per gene."""
 
 from chromexpr.logs import step_log
-from chromexpr.splits import write_gene_split
+from chromexpr.splits import write_gene_splits
 
 with step_log(snakemake.log[0]):
-    write_gene_split(snakemake.input.genes, snakemake.params.weights, snakemake.output[0])
+    write_gene_splits(
+        snakemake.input.genes, snakemake.params.split, snakemake.params.window, snakemake.output
+    )

@@ -68,7 +68,7 @@ def save_checkpoint(
     """Write ``run``'s model (its current weights) and what it needs to be applied, atomically.
 
     ``provenance`` adds what the dataset does not record: ``samples`` (default: the dataset's
-    cell), ``split``, ``reverse_minus_strand``, ``normalisation`` (default ``none``).
+    cell), ``split``, ``fold`` (default 0), ``reverse_minus_strand``, ``normalisation`` (default ``none``).
     """
     provenance = dict(provenance or {})
     settings = run.settings
@@ -92,6 +92,7 @@ def save_checkpoint(
         "training": {
             "samples": list(provenance.get("samples", [dataset.cell])),
             "split": provenance.get("split"),
+            "fold": provenance.get("fold", 0),
             "selection_metric": run.task.selection_column,
             "best_epoch": run.best_epoch,
             "epochs_run": len(run.history),

@@ -50,6 +50,7 @@ def run_metrics(
         "model": settings.model,
         "recipe": settings.recipe,
         "task": task.name,
+        "seed": settings.seed,
     }
     for split in SPLITS:
         metrics.update(task.metrics(run.data.targets[split], scores[split], split))
@@ -81,8 +82,12 @@ def write_run_outputs(
     extra_metrics: Mapping[str, Any] | None = None,
     provenance: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Score ``run``'s model on every split, write its folder's files; return its metrics."""
-    metrics, test_scores = run_metrics(run, dataset, device, started, extra_metrics)
+    """Score ``run``'s model on every split, write its folder's files; return its metrics, which
+    name the run's fold (``provenance["fold"]``, 0 by default) and seed."""
+    fold = int((provenance or {}).get("fold", 0))
+    metrics, test_scores = run_metrics(
+        run, dataset, device, started, {"fold": fold, **(extra_metrics or {})}
+    )
     logger.info(
         "%s: best epoch %d; %s",
         run.name,

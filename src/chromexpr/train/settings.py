@@ -108,8 +108,8 @@ OVERRIDABLE = (
 )
 # Keys of the config's ``training:`` that choose how the workflow runs the training, not what is
 # trained: ``from_config`` accepts and ignores them (``side_by_side``: see
-# ``chromexpr.train.stacked``).
-WORKFLOW_KEYS = ("side_by_side", "side_by_side_group_size")
+# ``chromexpr.train.stacked``; ``seeds``: the workflow repeats each run, one ``seed`` each).
+WORKFLOW_KEYS = ("side_by_side", "side_by_side_group_size", "seeds")
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda")
 
