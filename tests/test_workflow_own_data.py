@@ -132,3 +132,29 @@ def test_a_bad_sample_sheet_stops_the_run_at_parse_time_naming_it(own_data, edit
     result = snakemake(own_data, "-n", *CONFIG, "bad.yaml", check=False)
     assert result.returncode != 0
     assert re.search(named, result.stdout + result.stderr), result.stderr[-2000:]
+
+
+PREDICT_ONLY = """
+cells: [K562, HepG2]
+predict: {enabled: true, samples: [GM12878_rep1], models: [deepchrome], source: [K562, HepG2]}
+"""
+
+
+def test_a_sheet_sample_named_only_for_prediction_is_counted_and_needs_no_expression(own_data):
+    (own_data / "predict-only.yaml").write_text(PREDICT_ONLY)
+    target = "results/predictions/deepchrome/GM12878_rep1.tsv"
+    plan = snakemake(own_data, target, *CONFIG, "predict-only.yaml", "--dry-run", "--forceall")
+    jobs = plan.stdout
+    assert "results/counts/GM12878_rep1-H3K4me3.npy" in jobs
+    assert "results/predictions/datasets/GM12878_rep1.npz" in jobs
+    assert "results/expression/GM12878_rep1.tsv" not in jobs
+    assert "results/expression/K562.tsv" in jobs
+
+
+def test_a_prediction_target_missing_from_the_sheet_is_a_config_error(own_data):
+    (own_data / "predict-missing.yaml").write_text(PREDICT_ONLY.replace("GM12878_rep1", "A549"))
+    result = snakemake(own_data, *CONFIG, "predict-missing.yaml", "--dry-run", check=False)
+    assert result.returncode != 0
+    assert re.search(
+        r"predict\.samples.*A549.*not samples of the sheet", result.stderr + result.stdout
+    )

@@ -62,36 +62,51 @@ def load_sample_sheet(path):
     return sheet
 
 
+def prediction_targets():
+    """The samples predict.samples names (with predict on): they need reads, not expression."""
+    predict = config["predict"]
+    return list(predict["samples"]) if predict["enabled"] else []
+
+
 def sample_table():
-    """(sample, mark, replicate, path, format) of every file counted: the sheet's rows for
-    the configured cells, or the rows the URL template describes."""
+    """(sample, mark, replicate, path, format) of every file counted, and the cells (samples
+    with expression, trained on): the sheet's rows for the cells and the prediction targets, or
+    the rows the URL template describes. Without `cells`, every sheet sample that predict.samples
+    does not name is a cell; a target that is not a cell needs no expression."""
+    targets = prediction_targets()
     if config["samples"]:
         sheet = load_sample_sheet(config["samples"])
-        if "cells" not in config:
-            return sheet
-        unknown = [cell for cell in config["cells"] if cell not in set(sheet["sample"])]
-        if unknown:
-            raise ConfigError(
-                "cells", f"{unknown} are not samples of the sheet {config['samples']}"
-            )
-        return sheet[sheet["sample"].isin(config["cells"])]
+        in_sheet = list(dict.fromkeys(sheet["sample"]))
+        cells = config.get("cells") or [
+            name for name in in_sheet if name not in targets
+        ]
+        for key, names in (("cells", cells), ("predict.samples", targets)):
+            unknown = [name for name in names if name not in in_sheet]
+            if unknown:
+                raise ConfigError(
+                    key, f"{unknown} are not samples of the sheet {config['samples']}"
+                )
+        return sheet[sheet["sample"].isin([*cells, *targets])], cells
     if "cells" not in config:
         raise ConfigError("cells", "required unless samples names a sample sheet")
+    cells = config["cells"]
+    samples = [*cells, *(name for name in targets if name not in cells)]
     if config["input"] == "bigwig":
         if "signal" not in config["urls"]:
             raise ConfigError("urls.signal", "required when input is bigwig")
-        return template_sample_table(
-            config["cells"], MARKS, config["urls"]["signal"], "bigwig"
+        return (
+            template_sample_table(samples, MARKS, config["urls"]["signal"], "bigwig"),
+            cells,
         )
     if "reads" not in config["urls"]:
         raise ConfigError("urls.reads", "required unless samples names a sample sheet")
-    return template_sample_table(
-        config["cells"], MARKS, config["urls"]["reads"], "tagalign"
+    return (
+        template_sample_table(samples, MARKS, config["urls"]["reads"], "tagalign"),
+        cells,
     )
 
 
-SAMPLE_TABLE = sample_table()
-CELLS = list(dict.fromkeys(SAMPLE_TABLE["sample"]))
+SAMPLE_TABLE, CELLS = sample_table()
 SPLIT_NAMES = ["train", "valid", "test"]
 MODELS = config["models"]
 CROSSCELL = config["crosscell"]
