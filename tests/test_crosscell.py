@@ -273,7 +273,11 @@ def crafted_long() -> pd.DataFrame:
         ("pooled", "all", "B", "deepchrome", "none", 0.82, 10),
     ]
     columns = ["experiment", "train_set", "test_cell", "model", "normalisation", "auc", "n_test"]
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=columns)
+    # A made-up interval of +- 0.05 around each AUC.
+    table.insert(6, "auc_ci_low", table["auc"] - 0.05)
+    table.insert(7, "auc_ci_high", table["auc"] + 0.05)
+    return table
 
 
 def test_summary_compares_transfer_and_leave_one_out_with_within_cell_auc():
@@ -285,6 +289,23 @@ def test_summary_compares_transfer_and_leave_one_out_with_within_cell_auc():
     assert summary.loc["B", "pooled_auc"] == pytest.approx(0.82)
     assert summary.loc["mean", "within_cell_auc"] == pytest.approx(0.85)
     assert summary.loc["mean", "transfer_auc_as_test"] == pytest.approx(0.65)
+
+
+def test_summary_gives_each_cells_interval_and_the_t_interval_of_the_mean():
+    summary = summarise_transfer(crafted_long()).set_index("cell")
+    assert summary.loc["A", ["within_cell_ci_low", "within_cell_ci_high"]].tolist() == (
+        pytest.approx([0.85, 0.95])
+    )
+    assert summary.loc["B", "pooled_ci_high"] == pytest.approx(0.87)
+    # Two cells, leave-one-out AUCs 0.75 and 0.85: mean 0.8, t(1) interval 0.8 +- 12.706 * 0.05.
+    low, high = summary.loc["mean", ["leave_one_out_ci_low", "leave_one_out_ci_high"]]
+    assert (low, high) == pytest.approx((0.8 - 12.7062 * 0.05, 0.8 + 12.7062 * 0.05), abs=1e-4)
+
+
+def test_every_transfer_row_carries_the_delong_interval_of_its_auc(pairwise_long):
+    assert (pairwise_long["auc_ci_low"] <= pairwise_long["auc"]).all()
+    assert (pairwise_long["auc"] <= pairwise_long["auc_ci_high"]).all()
+    assert (pairwise_long["auc_ci_high"] - pairwise_long["auc_ci_low"] > 0).all()
 
 
 def test_read_transfer_results_combines_tables_and_json_rows_and_rejects_repeats(tmp_path):

@@ -29,6 +29,7 @@ from chromexpr.errors import DatasetMismatchError
 from chromexpr.evaluation import auc
 from chromexpr.models import capabilities
 from chromexpr.normalisation import normalise
+from chromexpr.stats import auc_interval
 from chromexpr.train import Checkpoint, TrainingSettings, load_checkpoint, train_cell
 from chromexpr.train.runtime import deterministic_algorithms, resolve_device
 
@@ -133,9 +134,11 @@ def _score(
     train_set: str,
     normalisation: str,
 ) -> dict[str, Any]:
-    """One transfer-table row: the AUC of a model on one cell's test genes, one batched pass."""
+    """One transfer-table row: the AUC of a model on one cell's test genes (one batched pass),
+    with its DeLong 95% interval."""
     labels = test_set.labels[test_set.mask("test")].astype(np.int64)
     probabilities = checkpoint.scores(inputs, inputs.device)
+    interval = auc_interval(labels, probabilities)
     return {
         "experiment": experiment,
         "train_set": train_set,
@@ -143,6 +146,8 @@ def _score(
         "model": checkpoint.name,
         "normalisation": normalisation,
         "auc": auc(labels, probabilities),
+        "auc_ci_low": interval.low,
+        "auc_ci_high": interval.high,
         "n_test": len(labels),
     }
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from chromexpr.atomic import write_tsv
 from chromexpr.errors import InputFormatError
+from chromexpr.stats import mean_interval
 
 PAIRWISE, LEAVE_ONE_OUT, POOLED = "pairwise", "leave_one_out", "pooled"
 TRANSFER_COLUMNS = (
@@ -20,8 +21,12 @@ TRANSFER_COLUMNS = (
     "model",
     "normalisation",
     "auc",
+    "auc_ci_low",
+    "auc_ci_high",
     "n_test",
 )
+# Summary AUCs that carry a 95% interval (the transfer means are means over models: no interval).
+INTERVAL_COLUMNS = ("within_cell", "leave_one_out", "pooled")
 # A transfer table row is identified by these; a second row with the same key is an error.
 TRANSFER_KEY = ["experiment", "train_set", "test_cell", "model", "normalisation"]
 
@@ -89,9 +94,11 @@ def summarise_transfer(long: pd.DataFrame) -> pd.DataFrame:
     - ``transfer_auc_as_test``: mean AUC of the other cells' models on this cell's test genes;
     - ``transfer_auc_as_train``: mean AUC of this cell's model on the other cells' test genes;
     - ``leave_one_out_auc``, ``pooled_auc``: the models trained without this cell / on all cells;
-    - ``leave_one_out_minus_within``: what training on other cells costs (negative) or buys.
+    - ``leave_one_out_minus_within``: what training on other cells costs (negative) or buys;
+    - ``{within_cell,leave_one_out,pooled}_ci_low`` / ``_ci_high``: the 95% interval of that
+      AUC (DeLong's, per cell; on the ``mean`` row the t interval of the mean over cells).
 
-    An experiment not run leaves its column empty.
+    An experiment not run leaves its columns empty.
     """
     summaries = []
     for (model, normalisation), group in long.groupby(["model", "normalisation"], sort=True):
@@ -110,7 +117,20 @@ def summarise_transfer(long: pd.DataFrame) -> pd.DataFrame:
         per_cell["leave_one_out_minus_within"] = (
             per_cell["leave_one_out_auc"] - per_cell["within_cell_auc"]
         )
-        per_cell.loc["mean"] = per_cell.mean()
+        intervals = {
+            "within_cell": pairs[within].set_index("test_cell"),
+            "leave_one_out": _rows_by_test_cell(group, LEAVE_ONE_OUT),
+            "pooled": _rows_by_test_cell(group, POOLED),
+        }
+        for name, rows in intervals.items():
+            for end in ("low", "high"):
+                per_cell[f"{name}_ci_{end}"] = rows[f"auc_ci_{end}"]
+        mean = per_cell.mean()
+        for name in intervals:
+            aucs = per_cell[f"{name}_auc"].dropna().to_numpy()
+            if len(aucs):
+                _, mean[f"{name}_ci_low"], mean[f"{name}_ci_high"] = mean_interval(aucs)
+        per_cell.loc["mean"] = mean
         per_cell.insert(0, "normalisation", normalisation)
         per_cell.insert(0, "model", model)
         summaries.append(per_cell.rename_axis("cell").reset_index())
@@ -124,11 +144,16 @@ def summarise_transfer(long: pd.DataFrame) -> pd.DataFrame:
         "leave_one_out_auc",
         "pooled_auc",
         "leave_one_out_minus_within",
+        *(f"{name}_ci_{end}" for name in INTERVAL_COLUMNS for end in ("low", "high")),
     ]
     if not summaries:
         return pd.DataFrame(columns=columns)
     return pd.concat(summaries, ignore_index=True)[columns]
 
 
+def _rows_by_test_cell(group: pd.DataFrame, experiment: str) -> pd.DataFrame:
+    return group[group["experiment"] == experiment].set_index("test_cell")
+
+
 def _auc_by_test_cell(group: pd.DataFrame, experiment: str) -> pd.Series:
-    return group[group["experiment"] == experiment].set_index("test_cell")["auc"]
+    return _rows_by_test_cell(group, experiment)["auc"]
