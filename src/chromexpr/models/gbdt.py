@@ -1,10 +1,13 @@
 """A strong shallow baseline: gradient-boosted decision trees over the marks x bins (LightGBM).
 
-PatternChrome (Bioinformatics 2025) reports a mean test AUC of 0.903 over the 56 REMC cell types
-with gradient-boosted trees on the histone-mark bins, above every deep model. Its exact recipe is
-not among chromexpr's references (/work/shared/reference/published-models.md lists no
-PatternChrome entry), so this model uses LightGBM with common defaults, stated here as the
-published recipe until the paper's values are checked:
+PatternChrome (Paul, Wolber et al., Bioinformatics 2025) reports a mean test AUC of 0.903 over
+the 56 REMC cell types with gradient-boosted trees. Its code (github.com/Prgrmmrjns/PatternChrome,
+PatternChrome.R, read 2026-11-30) has no fixed recipe to copy: per cell type it extracts
+histone-mark pattern features by particle swarm optimisation on 50 bp bins, then tunes XGBoost's
+hyperparameters by the same optimiser on a validation half (rounds 300-700, learning rate
+0.005-0.2, depth 1-5, early stopping after 10 rounds), over a random (not positional) gene split
+re-drawn 10 times. chromexpr's baseline keeps what transfers to a fixed, leak-free comparison:
+trees on the binned marks, early-stopped on the validation split, with these stated values:
 
 - input: every mark's every bin as one feature (5 x 100 = 500), after the configured input
   transform (trees are invariant to a monotone transform of each feature, so raw and log1p give
