@@ -42,6 +42,8 @@ SUMMARIES = {
     "model_plot": 1,
     "training_curves": 1,
     "auc_table_html": 1,
+    "claims": 1,
+    "claims_html": 1,
     "all": 1,
 }
 QC = {"data_qc": 1, "qc_tables_html": 1}
