@@ -28,6 +28,8 @@ CLUSTER_RULES |= {"assemble_dataset", "train_model", "auc_tables", "auc_plot", "
 # The report's data QC, training curves and HTML tables, built on every run.
 CLUSTER_RULES |= {"data_qc", "qc_tables_html", "training_curves", "auc_table_html"}
 CLUSTER_RULES |= {"expression_qc"}
+# The claims table and its report page, built with the AUC tables.
+CLUSTER_RULES |= {"claims", "claims_html"}
 LOCAL_RULES = {"demo_mirror", "download_reads", "download_rpkm", "download_annotation"}
 # Comparable columns: everything but the wall time.
 AUC_COLUMNS = ["cell", "model", "test_auc", "valid_auc", "train_auc", "best_epoch", "epochs_run"]

@@ -242,7 +242,7 @@ def test_bigwig_input_gives_mean_signal_per_bin(prepared, tmp_path):
         ignore=shutil.ignore_patterns("reads"),
     )
     (workdir / "bigwig.yaml").write_text(
-        "cells: [E003]\ninput: bigwig\ndemo: {enabled: false}\nurls:\n"
+        "cells: [E003]\ninput: bigwig\nexport_processed: false\ndemo: {enabled: false}\nurls:\n"
         "  reads: file:unused/{cell}-{mark}.tagAlign.gz\n"
         "  rpkm: file:unused/rpkm.gz\n  annotation: file:unused/genes\n"
         f"  signal: file://{signal}/{{cell}}-{{mark}}.bigwig\n"
