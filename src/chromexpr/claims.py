@@ -31,7 +31,7 @@ from chromexpr.atomic import atomic_path, write_tsv
 from chromexpr.errors import InputFormatError
 from chromexpr.plots import plot_claims
 from chromexpr.stats import delong_test, equivalence_p, holm, mean_interval, wilcoxon_p
-from chromexpr.tables import predictions_path
+from chromexpr.tables import predictions_path, read_prediction_table
 
 SUPERIORITY, EQUIVALENCE = "superiority", "equivalence"
 MODELS, CROSSCELL = "models", "crosscell"
@@ -188,17 +188,6 @@ def read_runs(metrics_paths: Sequence[Path]) -> pd.DataFrame:
     return runs
 
 
-def _read_scores(path: Path) -> pd.DataFrame:
-    try:
-        table = pd.read_csv(path, sep="\t", dtype={"gene_id": str})
-    except (OSError, ValueError) as error:
-        raise InputFormatError(path, f"cannot read predictions: {error}") from error
-    missing = [column for column in ("gene_id", "label", "probability") if column not in table]
-    if missing:
-        raise InputFormatError(path, f"predictions without {missing}")
-    return table.set_index("gene_id")
-
-
 def model_differences(runs: pd.DataFrame, claim: Claim) -> pd.DataFrame:
     """``PAIR_COLUMNS`` rows: per (cell, fold, seed) both models ran, AUC(a) - AUC(b) on their
     common test genes with DeLong's p-value. InputFormatError when the two runs hold different
@@ -209,7 +198,10 @@ def model_differences(runs: pd.DataFrame, claim: Claim) -> pd.DataFrame:
     )
     rows = []
     for pair in pairs.sort_values(keys).itertuples(index=False):
-        scores_a, scores_b = _read_scores(pair.predictions_a), _read_scores(pair.predictions_b)
+        scores_a, scores_b = (
+            read_prediction_table(pair.predictions_a),
+            read_prediction_table(pair.predictions_b),
+        )
         if list(scores_a.index) != list(scores_b.index) or not np.array_equal(
             scores_a["label"], scores_b["label"]
         ):

@@ -108,8 +108,9 @@ def predictions_path(metrics_path: Path) -> Path:
     return Path(metrics_path).parent / "predictions.tsv"
 
 
-def read_predictions(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(labels [test genes] 0/1, p(high) [test genes]) from a classifier's predictions.tsv."""
+def read_prediction_table(path: Path) -> pd.DataFrame:
+    """A classifier's predictions.tsv (gene_id, label, probability, ...), indexed by gene id;
+    InputFormatError naming the file when it cannot be read or lacks those columns."""
     try:
         table = pd.read_csv(path, sep="\t", dtype={"gene_id": str})
     except (OSError, ValueError) as error:
@@ -117,6 +118,12 @@ def read_predictions(path: Path) -> tuple[np.ndarray, np.ndarray]:
     missing = [column for column in ("gene_id", "label", "probability") if column not in table]
     if missing:
         raise InputFormatError(path, f"predictions without {missing}")
+    return table.set_index("gene_id")
+
+
+def read_predictions(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(labels [test genes] 0/1, p(high) [test genes]) from a classifier's predictions.tsv."""
+    table = read_prediction_table(path)
     return table["label"].to_numpy(), table["probability"].to_numpy(dtype=np.float64)
 
 
