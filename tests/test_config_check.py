@@ -53,7 +53,7 @@ def test_the_encode_config_and_its_sheet_pass():
         ("training: {seeds: [2, 3]}", "config key 'training.seed'", "config/config.yaml"),
         ("counting: {count: fragments}", "config key 'counting.count'", "bad.yaml"),
         ("genome: hg99", "config key 'genome': 'hg99' is neither a bundled", "bad.yaml"),
-        ("models: [deepchrom]", "config key 'models': unknown model(s) ['deepchrom']", "bad.yaml"),
+        ("models: [deepchrom]", "config key 'models': unknown model 'deepchrom'", "bad.yaml"),
         ("pretrained: exported", "config key 'pretrained'", "bad.yaml"),
     ],
 )

@@ -25,7 +25,7 @@ from .config_helpers import configured, samples_of
 )
 def test_an_unknown_model_is_named_with_its_key_and_the_known_models(overlay, key):
     with pytest.raises(
-        ConfigError, match=rf"'{key}': unknown model\(s\) \['deepchrom'\]; known: \[.*'deepchrome'"
+        ConfigError, match=rf"'{key}': unknown model 'deepchrom'; known: \[.*'deepchrome'"
     ):
         check_model_names(configured(overlay))
 
@@ -46,7 +46,8 @@ def test_an_unknown_model_is_named_with_its_key_and_the_known_models(overlay, ke
             r"'split.test_chromosomes': the chromosomes split needs at least one",
         ),
         (
-            "source: processed\nprocessed_dir: p\nsplit: {method: chromosomes}",
+            "source: processed\nprocessed_dir: p\n"
+            "split: {method: chromosomes, test_chromosomes: [chr1], valid_chromosomes: [chr21]}",
             r"'split.method': chromosomes needs gene positions, which source processed does not give",
         ),
     ],

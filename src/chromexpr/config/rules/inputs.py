@@ -7,15 +7,13 @@ from typing import Any
 
 from chromexpr.config.sample_table import SampleTable
 from chromexpr.errors import ConfigError
+from chromexpr.genome.bins import bin_offsets
 
 
 def check_bins(config: Mapping[str, Any]) -> None:
-    """The bin size divides the window on both sides of the TSS."""
-    bins = config["bins"]
-    if (2 * bins["window"]) % bins["bin_size"]:
-        raise ConfigError(
-            "bins.bin_size", f"{bins['bin_size']} does not divide the window 2 x {bins['window']}"
-        )
+    """The bins lay out (chromexpr.genome.bins.bin_offsets): the bin size divides the window on
+    both sides of the TSS."""
+    bin_offsets(config["bins"]["window"], config["bins"]["bin_size"])
 
 
 def check_engine(config: Mapping[str, Any]) -> None:

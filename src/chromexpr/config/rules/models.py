@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chromexpr.errors import ConfigError
-from chromexpr.models import MODELS
+from chromexpr.models import check_model_name
 
 
 def check_model_names(config: Mapping[str, Any]) -> None:
-    """Every model a config key names is registered (chromexpr.models.MODELS)."""
+    """Every model a config key names is registered (chromexpr.models.check_model_name)."""
     named = [
         ("models", config["models"]),
         ("model_params", list(config["model_params"])),
@@ -20,6 +19,5 @@ def check_model_names(config: Mapping[str, Any]) -> None:
         ("predict.models", config["predict"]["models"]),
     ]
     for key, names in named:
-        unknown = [name for name in names if name not in MODELS]
-        if unknown:
-            raise ConfigError(key, f"unknown model(s) {unknown}; known: {sorted(MODELS)}")
+        for name in names:
+            check_model_name(name, key)

@@ -1,5 +1,5 @@
-"""Split and seed keys the schema cannot relate; chromexpr.splits checks them against the genes
-when the split is made."""
+"""Split and seed keys the schema cannot relate; chromexpr.splits checks the split against the
+genes when the split is made."""
 
 from __future__ import annotations
 
@@ -8,29 +8,20 @@ from typing import Any
 
 from chromexpr.config.derived import training_seeds
 from chromexpr.errors import ConfigError
+from chromexpr.splits import check_split_keys
 
 
 def check_split(config: Mapping[str, Any]) -> None:
-    """Folds suit the split method; a method other than published has gene positions."""
+    """The split keys hold together (chromexpr.splits.check_split_keys); a method other than
+    published has gene positions, which only source raw gives."""
     split = config["split"]
-    method, folds = split["method"], split["folds"]
-    if method != "blocks" and folds != 1:
-        raise ConfigError("split.folds", f"the {method} split has one fold, got {folds}")
-    if method == "blocks" and folds < 3:
-        raise ConfigError(
-            "split.folds",
-            f"the blocks split needs at least 3 folds (test, valid, train), got {folds}",
-        )
-    if method != "published" and config["source"] != "raw":
+    check_split_keys(split)
+    if split["method"] != "published" and config["source"] != "raw":
         raise ConfigError(
             "split.method",
-            f"{method} needs gene positions, which source {config['source']} does not give; "
-            "use published",
+            f"{split['method']} needs gene positions, which source {config['source']} does not "
+            "give; use published",
         )
-    if method == "chromosomes":
-        for key in ("test_chromosomes", "valid_chromosomes"):
-            if not split[key]:
-                raise ConfigError(f"split.{key}", "the chromosomes split needs at least one")
 
 
 def check_seeds(config: Mapping[str, Any]) -> None:
