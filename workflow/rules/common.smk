@@ -65,23 +65,6 @@ def configured_sample_table():
 
 
 SAMPLE_TABLE = configured_sample_table()
-CELLS = SAMPLE_TABLE.cells
-# Samples whose expression is predicted from their reads; they are counted like the cells.
-PREDICT_SAMPLES = SAMPLE_TABLE.targets
-SAMPLES = SAMPLE_TABLE.samples
-SPLIT_NAMES = derived.SPLIT_NAMES
-TASK_FOLDERS = derived.TASK_FOLDERS
-MODELS = config["models"]
-CROSSCELL = config["crosscell"]
-INTERPRET = config["interpret"]
-PREDICT = config["predict"]
-# An exported models folder (path or URL) whose per-cell classifiers replace training; or None.
-PRETRAINED = config["pretrained"]
-# Figures of a run on the embedded demo's generated data say so.
-SIMULATED = config["demo"]["enabled"]
-# The configured models with attention weights, in config order.
-ATTENTION_MODELS = models_with("has_attention", MODELS)
-SIDE_BY_SIDE_MODELS = derived.side_by_side_models(config)
 
 
 def local_workflow_root():
@@ -147,6 +130,24 @@ def genome_file():
 for note in deprecations(config):
     logger.warning(note)
 check_config(config, SAMPLE_TABLE, CONFIG_SOURCES, genome_file())
+
+CELLS = SAMPLE_TABLE.cells
+# Samples whose expression is predicted from their reads; they are counted like the cells.
+PREDICT_SAMPLES = SAMPLE_TABLE.targets
+SAMPLES = SAMPLE_TABLE.samples
+SPLIT_NAMES = derived.SPLIT_NAMES
+TASK_FOLDERS = derived.TASK_FOLDERS
+MODELS = config["models"]
+CROSSCELL = config["crosscell"]
+INTERPRET = config["interpret"]
+PREDICT = config["predict"]
+# An exported models folder (path or URL) whose per-cell classifiers replace training; or None.
+PRETRAINED = config["pretrained"]
+# Figures of a run on the embedded demo's generated data say so.
+SIMULATED = config["demo"]["enabled"]
+# The configured models with attention weights, in config order.
+ATTENTION_MODELS = models_with("has_attention", MODELS)
+SIDE_BY_SIDE_MODELS = derived.side_by_side_models(config)
 
 
 wildcard_constraints:
