@@ -388,15 +388,18 @@ def side_by_side_outputs(cells):
     }
 
 
-def task_table(wildcards):
-    return {
+# Each task's table of test scores, and the score it is ranked by.
+task_table = lookup(
+    dpath="{task}",
+    within={
         "classification": "results/tables/auc.tsv",
         "regression": "results/tables/regression.tsv",
-    }[wildcards.task]
-
-
-def task_score(wildcards):
-    return {"classification": "test_auc", "regression": "test_pearson"}[wildcards.task]
+    },
+)
+task_score = lookup(
+    dpath="{task}",
+    within={"classification": "test_auc", "regression": "test_pearson"},
+)
 
 
 def per_cell_checkpoints(wildcards):
