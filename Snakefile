@@ -29,4 +29,4 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
-        all_targets(),
+        targets.all_targets(config, SAMPLE_TABLE),

@@ -99,23 +99,6 @@ def test_wrong_type_is_rejected_naming_the_key():
         validate(config, SCHEMA)
 
 
-@pytest.mark.parametrize(
-    ("override", "key"),
-    [
-        ("models=['deepchrom']", "models"),
-        ("crosscell={'models': ['deepchrom']}", "crosscell.models"),
-    ],
-)
-def test_unknown_model_name_is_rejected_naming_the_key_and_the_known(tmp_path, override, key):
-    # Model names come from the registry (chromexpr.models), checked when the workflow parses.
-    result = snakemake(copy_workflow(tmp_path), "-n", "--config", override, check=False)
-    assert result.returncode != 0
-    assert (
-        f"config key '{key}': unknown model(s) ['deepchrom']; known: ["
-        in result.stdout + result.stderr
-    )
-
-
 def test_a_cell_listed_twice_is_rejected():
     config = demo_config()
     config["cells"] = ["E003", "E004", "E003"]
@@ -135,51 +118,21 @@ def test_marks_need_at_least_one_mark_and_no_repeats(marks):
 @pytest.mark.parametrize(
     ("override", "named"),
     [
-        ("bins: {window: 5000, bin_size: 300}", "config key 'bins.bin_size'"),
-        ("trainng: {epochs: 3}", "trainng"),
-        ("task: regression", "config key 'crosscell.enabled'"),
+        # The first rule check_config runs, and one of the last.
         (
-            "models: [deepchrome, simplechrome]\ncrosscell: {enabled: true, models: [simplechrome]}",
-            "config key 'crosscell.models'",
+            "bins: {window: 5000, bin_size: 300}",
+            "config key 'bins.bin_size': 300 does not divide the window 2 x 5000 (set in bad.yaml)",
         ),
-        ("crosscell: {enabled: true, models: [linear]}", "config key 'crosscell.models'"),
-        (
-            "models: [deepchrome, simplechrome]\ninterpret: {enabled: true, models: [simplechrome]}",
-            "config key 'interpret.models'",
-        ),
-        ("split: {method: blocks, folds: 2}", "config key 'split.folds'"),
-        ("split: {method: published, folds: 3}", "config key 'split.folds'"),
-        (
-            "split: {method: chromosomes, valid_chromosomes: [chr21]}",
-            "config key 'split.test_chromosomes'",
-        ),
-        ("training: {seeds: [2, 3]}", "config key 'training.seed'"),
         (
             "models: [deepchrome, gbdt]\ninterpret: {enabled: true, models: [gbdt]}",
             "config key 'interpret.models': ['gbdt'] have no gradient",
         ),
-        ("comparisons: {equivalence_margin: 0}", "equivalence_margin"),
-        ("counting: {count: fragments}", "config key 'counting.count'"),
-        ("counting: {engine: multicov, count: fragments}", "config key 'counting.count'"),
-        ("genome: hg99", "config key 'genome': 'hg99' is neither a bundled assembly"),
-        ("genome: hg38\nchrom_sizes: resources/hg19.chrom.sizes", "config key 'chrom_sizes'"),
-        ("expression: {format: rsem}", "config key 'expression.files'"),
-        (
-            "expression: {format: salmon, files: {E003: a.sf, E004: b.sf}}",
-            "config key 'expression.files': no file for ['E005']",
-        ),
-        (
-            "expression: {format: featurecounts, unit: tpm, files: 'counts/{sample}.txt'}",
-            "config key 'expression.unit'",
-        ),
-        ("expression: {files: 'quant/{sample}.sf'}", "config key 'expression.files'"),
-        (
-            "expression: {format: rsem, files: 'quant/E003.genes.results'}",
-            "config key 'expression.files'",
-        ),
     ],
 )
-def test_a_bad_config_stops_the_workflow_at_parse_time_naming_the_key(tmp_path, override, named):
+def test_a_bad_config_stops_the_workflow_at_parse_time_naming_key_and_file(
+    tmp_path, override, named
+):
+    # Each rule has its unit tests (tests/test_config_*.py); this shows the workflow runs them.
     workdir = copy_workflow(tmp_path)
     (workdir / "bad.yaml").write_text(override + "\n")
     result = snakemake(workdir, "-n", "--configfile", "config/config.yaml", "bad.yaml", check=False)
@@ -224,11 +177,6 @@ def test_a_fai_file_or_a_bundled_name_serves_as_the_genome(tmp_path):
     assert "resources/mm10.chrom.sizes" in mm10
 
 
-def test_gpus_per_training_job_overrides_the_device_default(tmp_path):
-    plan = planned(tmp_path, "resources: {gpus_per_training_job: 2}")
-    assert set(re.findall(r"gpu=(\d+)", plan)) == {"2"}
-
-
 def test_the_schemas_default_recipe_is_the_harness_default():
     from chromexpr.train.settings import DEFAULT_RECIPE
 
@@ -266,31 +214,3 @@ def test_a_nested_typo_from_the_command_line_names_its_parent_keys(tmp_path):
         "config key 'bins.windw': unknown key (set in --config); allowed keys of 'bins': "
         "bin_size, reverse_minus_strand, window" in result.stdout + result.stderr
     )
-
-
-def test_a_split_without_validation_genes_is_refused_at_parse_time(tmp_path):
-    result = snakemake(copy_workflow(tmp_path), "-n", "--config", "split={valid: 0}", check=False)
-    assert result.returncode != 0
-    assert (
-        "config key 'split.valid': 0 is less than or equal to the minimum of 0 (set in --config)"
-        in (result.stdout + result.stderr)
-    )
-
-
-def test_a_mark_the_demo_does_not_simulate_is_refused_at_parse_time(tmp_path):
-    result = snakemake(copy_workflow(tmp_path), "-n", "--config", "marks=[H3K27ac]", check=False)
-    assert result.returncode != 0
-    assert "config key 'marks': the demo (demo.enabled) has no model for ['H3K27ac']" in (
-        result.stdout + result.stderr
-    )
-
-
-def test_chrom_sizes_without_a_demo_chromosome_are_refused_at_parse_time(tmp_path):
-    workdir = copy_workflow(tmp_path)
-    sizes = (workdir / "resources/hg19.chrom.sizes").read_text().splitlines()
-    (workdir / "no21.sizes").write_text(
-        "\n".join(line for line in sizes if not line.startswith("chr21\t")) + "\n"
-    )
-    result = snakemake(workdir, "-n", "--config", "chrom_sizes=no21.sizes", check=False)
-    assert result.returncode != 0
-    assert "config key 'chrom_sizes': no21.sizes lacks ['chr21']" in result.stdout + result.stderr

@@ -149,12 +149,3 @@ def test_a_sheet_sample_named_only_for_prediction_is_counted_and_needs_no_expres
     assert "results/predictions/datasets/GM12878_rep1.npz" in jobs
     assert "results/expression/GM12878_rep1.tsv" not in jobs
     assert "results/expression/K562.tsv" in jobs
-
-
-def test_a_prediction_target_missing_from_the_sheet_is_a_config_error(own_data):
-    (own_data / "predict-missing.yaml").write_text(PREDICT_ONLY.replace("GM12878_rep1", "A549"))
-    result = snakemake(own_data, *CONFIG, "predict-missing.yaml", "--dry-run", check=False)
-    assert result.returncode != 0
-    assert re.search(
-        r"predict\.samples.*A549.*not samples of the sheet", result.stderr + result.stdout
-    )

@@ -88,22 +88,6 @@ def test_a_target_with_reads_only_is_counted_and_never_labelled(workdir):
     assert "E006-scores.tsv" not in planned
 
 
-@pytest.mark.parametrize(
-    ("overlay", "message"),
-    [
-        ("predict: {source: [E009]}", r"'predict.source': \['E009'\] not among"),
-        ("predict: {source: pooled}", r"'predict.source'.*pooled in crosscell.experiments"),
-        ("predict: {task: regression}", r"'predict.task': regression models are not trained"),
-        ("predict: {models: [linear]}", r"'predict.models': \['linear'\] not among"),
-    ],
-)
-def test_prediction_config_errors_name_the_key(workdir, overlay, message):
-    (workdir / "bad.yaml").write_text(overlay + "\n")
-    result = snakemake(workdir, "--dry-run", *CONFIGS, "bad.yaml", check=False)
-    assert result.returncode != 0
-    assert re.search(message, result.stdout + result.stderr)
-
-
 @pytest.fixture(scope="module")
 def pretrained(workdir, tmp_path_factory):
     """The run's per-cell models exported, then a copy of the run that uses them as pretrained."""

@@ -16,11 +16,16 @@ class InputFormatError(ChromexprError):
 
 
 class ConfigError(ChromexprError):
-    """A configuration value is invalid. The message names the key."""
+    """A configuration value is invalid. The message names the key and, where known, where it
+    was set (``origin``: "set in config/config.yaml", "set in --config", "not set in any config
+    file"); the checks of :mod:`chromexpr.config` add the origin to every error they raise."""
 
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(f"config key '{key}': {message}")
+    def __init__(self, key: str, message: str, origin: str | None = None) -> None:
+        where = f" ({origin})" if origin else ""
+        super().__init__(f"config key '{key}': {message}{where}")
         self.key = key
+        self.message = message
+        self.origin = origin
 
 
 class DownloadError(ChromexprError):

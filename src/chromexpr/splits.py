@@ -71,7 +71,8 @@ def chromosome_split(
     chrom: np.ndarray, test_chromosomes: Sequence[str], valid_chromosomes: Sequence[str]
 ) -> np.ndarray:
     """Split name per gene [genes]: genes on ``test_chromosomes`` test, on ``valid_chromosomes``
-    validate, on every other chromosome train. A named chromosome without genes is an error."""
+    validate, on every other chromosome train. A named chromosome without genes is an error;
+    that both name one is :func:`check_split_keys`'s rule."""
     overlap = sorted(set(test_chromosomes) & set(valid_chromosomes))
     if overlap:
         raise ConfigError(
@@ -82,8 +83,6 @@ def chromosome_split(
         ("split.test_chromosomes", test_chromosomes),
         ("split.valid_chromosomes", valid_chromosomes),
     ):
-        if not named:
-            raise ConfigError(key, "the chromosomes split needs at least one chromosome")
         absent = [name for name in named if name not in present]
         if absent:
             raise ConfigError(
@@ -153,13 +152,33 @@ def fold_split(gene_folds: np.ndarray, fold: int, folds: int) -> np.ndarray:
     return split.astype(str)
 
 
-def method_splits(genes: pd.DataFrame, config: Mapping[str, Any], window: int) -> list[np.ndarray]:
-    """The split of every fold, in fold order, as ``config`` (the ``split`` config key) asks;
-    ``window`` is the bins' half-width (``bins.window``). ``genes`` is the gene table."""
+def check_split_keys(config: Mapping[str, Any]) -> None:
+    """What the split keys (``config``: the ``split`` config key) must hold before any gene is
+    seen: one fold for the published and chromosomes splits, at least 3 for blocks, and test and
+    validation chromosomes named for the chromosomes split."""
     method = config.get("method", "published")
     folds = config.get("folds", 1)
     if method in ("published", "chromosomes") and folds != 1:
         raise ConfigError("split.folds", f"the {method} split has one fold, got {folds}")
+    if method == "blocks" and folds < 3:
+        raise ConfigError(
+            "split.folds",
+            f"the blocks split needs at least 3 folds (test, valid, train), got {folds}",
+        )
+    if method == "chromosomes":
+        for key in ("test_chromosomes", "valid_chromosomes"):
+            if not config.get(key):
+                raise ConfigError(
+                    f"split.{key}", "the chromosomes split needs at least one chromosome"
+                )
+
+
+def method_splits(genes: pd.DataFrame, config: Mapping[str, Any], window: int) -> list[np.ndarray]:
+    """The split of every fold, in fold order, as ``config`` (the ``split`` config key) asks;
+    ``window`` is the bins' half-width (``bins.window``). ``genes`` is the gene table."""
+    check_split_keys(config)
+    method = config.get("method", "published")
+    folds = config.get("folds", 1)
     if method == "published":
         return [contiguous_split(len(genes), config)]
     if method == "chromosomes":
@@ -171,11 +190,6 @@ def method_splits(genes: pd.DataFrame, config: Mapping[str, Any], window: int) -
             )
         ]
     if method == "blocks":
-        if folds < 3:
-            raise ConfigError(
-                "split.folds",
-                f"the blocks split needs at least 3 folds (test, valid, train), got {folds}",
-            )
         blocks = position_blocks(
             genes["chrom"].to_numpy(str),
             genes["tss"].to_numpy(np.int64),

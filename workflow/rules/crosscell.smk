@@ -125,7 +125,7 @@ rule crosscell_heatmap:
 
 rule crosscell_tables:
     input:
-        crosscell_results(),
+        runs.crosscell_results(config, CELLS),
     output:
         long="results/tables/crosscell.tsv",
         summary=report(

@@ -2,7 +2,7 @@ rule demo_mirror:
     input:
         chrom_sizes=genome_file(),
     output:
-        demo_mirror_files(),
+        targets.demo_mirror_files(config, SAMPLE_TABLE),
     log:
         "logs/demo_mirror.log",
     conda:

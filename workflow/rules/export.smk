@@ -12,7 +12,7 @@ localrules:
 
 rule export_models:
     input:
-        exported_bundles(),
+        targets.exported_bundles(config, CELLS),
     output:
         "results/exported/manifest.json",
     log:
@@ -23,7 +23,7 @@ rule export_models:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
     params:
-        names=exported_names(),
+        names=targets.exported_names(config, CELLS),
     script:
         "../scripts/export_models.py"
 

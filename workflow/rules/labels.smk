@@ -64,7 +64,7 @@ rule split:
     input:
         genes="results/genes/genes.tsv",
     output:
-        split_tables(),
+        runs.split_tables(config),
     log:
         "logs/splits/split.log",
     conda:

@@ -1,7 +1,7 @@
 rule data_qc:
     input:
         datasets=expand("results/datasets/{cell}.npz", cell=CELLS),
-        reports=read_filter_reports(),
+        reports=targets.read_filter_reports(config, CELLS),
     output:
         reads=report(
             "results/tables/qc_reads.tsv",

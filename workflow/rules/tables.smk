@@ -1,7 +1,7 @@
 rule auc_tables:
     input:
         metrics=run_metrics(),
-        predictions=run_predictions(),
+        predictions=run_metrics("classification", "predictions.tsv"),
         published=configured_file("published_auc"),
     output:
         long=report(
@@ -117,8 +117,8 @@ rule model_plot:
 rule claims:
     input:
         metrics=run_metrics(),
-        predictions=run_predictions(),
-        crosscell=claims_crosscell(),
+        predictions=run_metrics("classification", "predictions.tsv"),
+        crosscell=runs.claims_crosscell(config),
     output:
         claims=report(
             "results/tables/claims.tsv",

@@ -1,14 +1,16 @@
-"""Config checks the workflow runs when it is parsed, with short messages naming key and file.
+"""The schema check the workflow runs first, and where each config value was set.
 
 Snakemake's own ``validate`` reports an error with the whole schema (over a thousand lines for a
-typo); these checks find the same errors first and say in a few lines what is wrong, where it was
-set and what is allowed.
+typo); :func:`check_against_schema` finds the same errors first and says in a few lines what is
+wrong, where it was set and what is allowed. :func:`located` adds where a key was set to the
+ConfigErrors of the cross-key rules.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import yaml
@@ -53,11 +55,12 @@ def sets_key(config: Mapping[str, Any], path: Sequence[str]) -> bool:
     return True
 
 
-def where_set(path: Sequence[str], sources: Mapping[str, Mapping[str, Any]]) -> str:
+def where_set(path: Sequence[str], sources: Mapping[str, Mapping[str, Any]]) -> str | None:
     """The config source (file name, or --config) whose value of the key at ``path`` holds:
-    the last of ``sources`` (in the order Snakemake applies them) that sets it."""
+    the last of ``sources`` (in the order Snakemake applies them) that sets it; None where no
+    source sets it (the schema's default holds)."""
     setting = [name for name, values in sources.items() if sets_key(values, path)]
-    return setting[-1] if setting else "the config"
+    return setting[-1] if setting else None
 
 
 def schema_error(error: ValidationError, sources: Mapping[str, Mapping[str, Any]]) -> ConfigError:
@@ -69,12 +72,13 @@ def schema_error(error: ValidationError, sources: Mapping[str, Mapping[str, Any]
         parent = f"keys of {'.'.join(path)!r}" if path else "top-level keys"
         return ConfigError(
             ".".join([*path, unknown]),
-            f"unknown key (set in {where_set([*path, unknown], sources)}); "
+            f"unknown key (set in {where_set([*path, unknown], sources) or 'the config'}); "
             f"allowed {parent}: {', '.join(allowed)}",
         )
+    key_path = [part for part in path if not part.isdigit()]
     return ConfigError(
         ".".join(path) or "(top level)",
-        f"{error.message} (set in {where_set([p for p in path if not p.isdigit()], sources)})",
+        f"{error.message} (set in {where_set(key_path, sources) or 'the config'})",
     )
 
 
@@ -104,19 +108,15 @@ def config_sources(
     return sources
 
 
-def check_demo_config(marks: Sequence[str], chrom_sizes: Mapping[str, int], path: str) -> None:
-    """The demo simulates its own marks on chr1, chr21 and chrM: anything else would fail in a
-    job, after the mirror was (re)built."""
-    from chromexpr.demo.biology import DEMO_CHROMS, DEMO_MARKS
-
-    unknown = sorted(set(marks) - set(DEMO_MARKS))
-    if unknown:
-        raise ConfigError(
-            "marks",
-            f"the demo (demo.enabled) has no model for {unknown}; known: {list(DEMO_MARKS)}",
-        )
-    missing = [chrom for chrom in DEMO_CHROMS if chrom not in chrom_sizes]
-    if missing:
-        raise ConfigError(
-            "chrom_sizes", f"{path} lacks {missing}, which the demo (demo.enabled) simulates"
-        )
+@contextmanager
+def located(sources: Mapping[str, Mapping[str, Any]]) -> Iterator[None]:
+    """Re-raise a ConfigError raised inside without its origin with the config source that
+    set its key (or the note that none did)."""
+    try:
+        yield
+    except ConfigError as error:
+        if error.origin is not None:
+            raise
+        source = where_set(error.key.split("."), sources)
+        origin = f"set in {source}" if source else "not set in any config file"
+        raise ConfigError(error.key, error.message, origin) from None

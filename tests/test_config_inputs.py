@@ -1,0 +1,202 @@
+"""The config rules of what is read and counted (chromexpr.config.rules.inputs, .genome,
+.expression) and the sample table a config describes, without Snakemake."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from chromexpr.config import SampleTable, sample_table
+from chromexpr.config.rules.expression import check_expression
+from chromexpr.config.rules.genome import check_demo, check_genome, deprecations
+from chromexpr.config.rules.inputs import check_bins, check_counting, check_engine, check_processed
+from chromexpr.errors import ConfigError
+
+from .config_helpers import DEMO_CHROM_SIZES, configured, samples_of
+
+
+def sheet_samples(formats: list[str]) -> SampleTable:
+    """A sample table of one sample whose files have ``formats``."""
+    rows = [
+        {"sample": "K562", "mark": "H3K4me3", "replicate": str(i), "path": f"f{i}", "format": f}
+        for i, f in enumerate(formats)
+    ]
+    return SampleTable(pd.DataFrame(rows), ["K562"], [])
+
+
+def test_a_bin_size_that_does_not_divide_the_window_is_refused():
+    with pytest.raises(
+        ConfigError, match=r"'bins.bin_size': 300 does not divide the window 2 x 5000"
+    ):
+        check_bins(configured("bins: {window: 5000, bin_size: 300}"))
+
+
+def test_multicov_without_bams_is_refused():
+    with pytest.raises(
+        ConfigError, match=r"'counting.engine': multicov counts BAMs; with bam: false"
+    ):
+        check_engine(configured("bam: false\ncounting: {engine: multicov}"))
+
+
+@pytest.mark.parametrize(
+    ("overlay", "named"),
+    [
+        (
+            "genome: hg99",
+            r"'genome': 'hg99' is neither a bundled assembly \['hg19', 'hg38', 'mm10'\]",
+        ),
+        (
+            "genome: hg38\nchrom_sizes: resources/hg19.chrom.sizes",
+            r"'chrom_sizes': deprecated, and conflicts",
+        ),
+    ],
+)
+def test_a_genome_that_is_neither_bundled_nor_a_file_is_refused(overlay, named):
+    with pytest.raises(ConfigError, match=named):
+        check_genome(configured(overlay))
+
+
+def test_an_existing_chrom_sizes_file_serves_as_the_genome(tmp_path):
+    sizes = tmp_path / "genome.fa.fai"
+    sizes.write_text("chr1\t100\t0\t60\t61\n")
+    check_genome(configured(f"genome: {sizes}"))
+
+
+def test_the_deprecated_chrom_sizes_key_gives_a_warning_only_where_set():
+    assert deprecations(configured()) == []
+    assert deprecations(configured("chrom_sizes: resources/hg19.chrom.sizes")) == [
+        "config key 'chrom_sizes' is deprecated: set genome to the chrom sizes path"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overlay", "named"),
+    [
+        (
+            "counting: {count: fragments}",
+            r"'counting.count': fragments are counted in paired-end BAMs",
+        ),
+        ("counting: {engine: multicov, count: fragments}", r"'counting.count'"),
+    ],
+)
+def test_fragments_are_counted_only_in_bams_of_a_sheet(overlay, named):
+    config = configured(overlay)
+    with pytest.raises(ConfigError, match=named):
+        check_counting(config, samples_of(config))
+
+
+def test_fragments_need_the_fast_engine():
+    config = configured("samples: s.tsv\ncounting: {count: fragments, engine: multicov}")
+    with pytest.raises(ConfigError, match=r"'counting.engine': count fragments needs engine fast"):
+        check_counting(config, sheet_samples(["bam"]))
+    check_counting(
+        configured("samples: s.tsv\ncounting: {count: fragments}"), sheet_samples(["bam"])
+    )
+
+
+def test_multicov_refuses_a_sheet_with_tagalign_rows():
+    config = configured("samples: s.tsv\ncounting: {engine: multicov}")
+    with pytest.raises(
+        ConfigError, match=r"the sheet s.tsv has tagalign/bed rows: use engine fast"
+    ):
+        check_counting(config, sheet_samples(["bam", "tagalign"]))
+
+
+def test_bigwig_input_cannot_export_the_processed_layout():
+    with pytest.raises(ConfigError, match=r"'export_processed': .* set export_processed: false"):
+        check_processed(configured("input: bigwig\nexport_processed: true"))
+
+
+def test_the_processed_source_needs_its_folder():
+    with pytest.raises(ConfigError, match=r"'processed_dir': required when source is processed"):
+        check_processed(configured("source: processed\nsplit: {method: published}"))
+
+
+def test_a_mark_the_demo_does_not_simulate_is_refused():
+    with pytest.raises(
+        ConfigError, match=r"'marks': the demo \(demo.enabled\) has no model for \['H3K27ac'\]"
+    ):
+        check_demo(configured("marks: [H3K27ac]"), DEMO_CHROM_SIZES)
+
+
+def test_chrom_sizes_without_a_demo_chromosome_are_refused(tmp_path):
+    sizes = tmp_path / "no21.sizes"
+    lines = Path(DEMO_CHROM_SIZES).read_text().splitlines()
+    sizes.write_text("\n".join(line for line in lines if not line.startswith("chr21\t")) + "\n")
+    with pytest.raises(ConfigError, match=rf"'chrom_sizes': {sizes} lacks \['chr21'\]"):
+        check_demo(configured(), str(sizes))
+    check_demo(configured("demo: {enabled: false}"), str(sizes))
+
+
+@pytest.mark.parametrize(
+    ("overlay", "named"),
+    [
+        ("expression: {format: rsem}", r"'expression.files': required for format rsem"),
+        (
+            "expression: {format: salmon, files: {E003: a.sf, E004: b.sf}}",
+            r"'expression.files': no file for \['E005'\]",
+        ),
+        (
+            "expression: {format: featurecounts, unit: tpm, files: 'counts/{sample}.txt'}",
+            r"'expression.unit': featureCounts output holds counts; set unit: counts",
+        ),
+        ("expression: {files: 'quant/{sample}.sf'}", r"'expression.files': for per-sample formats"),
+    ],
+)
+def test_expression_files_must_suit_the_format(overlay, named):
+    config = configured(overlay)
+    with pytest.raises(ConfigError, match=named):
+        check_expression(config, samples_of(config))
+
+
+def test_a_matrix_needs_a_path_or_a_url():
+    config = configured("expression: {path: null}", unset=("urls.rpkm",))
+    with pytest.raises(
+        ConfigError, match=r"'urls.rpkm': required when expression.format is matrix"
+    ):
+        check_expression(config, samples_of(config))
+
+
+def test_a_per_sample_template_serves_every_cell():
+    config = configured("expression: {format: rsem, files: 'quant/{sample}.genes.results'}")
+    check_expression(config, samples_of(config))
+
+
+def test_the_url_template_describes_the_cells_then_the_other_targets():
+    config = configured("predict: {enabled: true, samples: [E005, E006], source: [E003, E004]}")
+    table = sample_table(config, None)
+    assert table.cells == ["E003", "E004", "E005"] and table.targets == ["E005", "E006"]
+    assert table.samples == ["E003", "E004", "E005", "E006"]
+    assert list(dict.fromkeys(table.table["sample"])) == table.samples
+    assert table.formats == {"tagalign"}
+
+
+def test_without_cells_every_sheet_sample_but_the_targets_is_a_cell():
+    sheet = sheet_samples(["bam"]).table.assign(sample=["K562"])
+    sheet = pd.concat([sheet, sheet.assign(sample="HepG2")], ignore_index=True)
+    config = configured("samples: s.tsv\npredict: {enabled: true, samples: [HepG2]}")
+    del config["cells"]
+    table = sample_table(config, sheet)
+    assert table.cells == ["K562"] and table.targets == ["HepG2"]
+
+
+def test_a_prediction_target_missing_from_the_sheet_is_named():
+    config = configured("samples: s.tsv\ncells: [K562]\npredict: {enabled: true, samples: [A549]}")
+    with pytest.raises(
+        ConfigError, match=r"'predict.samples': \['A549'\] are not samples of the sheet s.tsv"
+    ):
+        sample_table(config, sheet_samples(["bam"]).table)
+
+
+@pytest.mark.parametrize(
+    ("overlay", "unset", "named"),
+    [
+        ("", ("urls.reads",), r"'urls.reads': required unless samples names a sample sheet"),
+        ("input: bigwig\nexport_processed: false", (), r"'urls.signal': required when"),
+        ("", ("cells",), r"'cells': required unless samples names a sample sheet"),
+    ],
+)
+def test_without_a_sheet_the_cells_and_a_url_template_are_required(overlay, unset, named):
+    config = configured(overlay, unset=unset)
+    with pytest.raises(ConfigError, match=named):
+        sample_table(config, None)
