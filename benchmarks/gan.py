@@ -22,7 +22,9 @@ import torch
 import yaml
 
 from chromexpr.dataset import CellDataset
-from chromexpr.interpret.gan import GanSettings, summarise_metrics, train_and_measure
+from chromexpr.interpret.gan.metrics import summarise_metrics
+from chromexpr.interpret.gan.run import train_and_measure
+from chromexpr.interpret.gan.settings import GanSettings
 from chromexpr.train import load_checkpoint
 
 TARGETS = (

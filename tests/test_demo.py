@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +16,10 @@ from chromexpr.demo import (
     GENE_INFO_NAME,
     RPKM_NAME,
     DemoSummary,
-    main,
     tagalign_name,
     write_demo_mirror,
 )
+from chromexpr.demo.__main__ import main
 from chromexpr.errors import ConfigError
 from chromexpr.io.chrom_sizes import read_chrom_sizes
 
@@ -251,3 +253,19 @@ def test_command_line_writes_a_mirror(tmp_path, capsys):
         tagalign_name("E005", "H3K4me3"),
     }
     assert "E005-H3K4me3.tagAlign.gz" in capsys.readouterr().err  # progress on the terminal
+
+
+def test_module_runs_as_a_command_and_writes_the_own_data_style(tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "chromexpr.demo",
+        "--style",
+        "own-data",
+        "--out",
+        str(tmp_path),
+    ]
+    options = ["--cells", "A", "B", "C", "--marks", "H3K4me3", "H3K9me3", "--n-genes", "20"]
+    subprocess.run([*command, *options], check=True, capture_output=True)
+    assert (tmp_path / "samples.tsv").exists() and (tmp_path / "gencode.gtf.gz").exists()
+    assert (tmp_path / "A-H3K4me3-rep2.bam").exists() and (tmp_path / "C-H3K9me3.bigwig").exists()

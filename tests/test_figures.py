@@ -7,7 +7,8 @@ import pytest
 
 from chromexpr.crosscell import plot_transfer_heatmap
 from chromexpr.crosscell.heatmap import colour_range
-from chromexpr.plots import SIMULATED_NOTE, fitted, new_figure, plot_model_comparison, set_title
+from chromexpr.plots.figure import SIMULATED_NOTE, fitted, new_figure, set_title
+from chromexpr.plots.scores import plot_model_comparison
 
 LONG_TITLE = (
     "attentivechrome, normalisation cpm: test AUC, train cell (rows) x test cell (columns), "

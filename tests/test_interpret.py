@@ -22,16 +22,11 @@ from chromexpr.interpret.attribution import (
     knockout_table,
     run_attributions,
 )
-from chromexpr.interpret.gan import (
-    GanSettings,
-    flat_profile,
-    generate_counts,
-    mean_pairwise_distance,
-    run_gan,
-    summarise_metrics,
-    train_and_measure,
-    train_gan,
-)
+from chromexpr.interpret.gan.metrics import flat_profile, mean_pairwise_distance, summarise_metrics
+from chromexpr.interpret.gan.run import run_gan, train_and_measure
+from chromexpr.interpret.gan.sampling import generate_counts
+from chromexpr.interpret.gan.settings import GanSettings
+from chromexpr.interpret.gan.training import train_gan
 from chromexpr.interpret.optimisation import (
     OptimisationSettings,
     class_optimisation_maps,

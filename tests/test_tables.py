@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from chromexpr.errors import InputFormatError
-from chromexpr.plots import plot_auc, plot_model_comparison
+from chromexpr.plots.scores import plot_auc, plot_model_comparison
 from chromexpr.tables import build_auc_tables, build_regression_tables
 
 # (cell, model, test AUC); E900 is not in the published table, linear did not run on E004.

@@ -29,7 +29,7 @@ import pandas as pd
 
 from chromexpr.atomic import atomic_path, write_tsv
 from chromexpr.errors import InputFormatError
-from chromexpr.plots import plot_claims
+from chromexpr.plots.claims import plot_claims
 from chromexpr.stats import delong_test, equivalence_p, holm, mean_interval, wilcoxon_p
 from chromexpr.tables import predictions_path, read_prediction_table
 

@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("predict: --bigwig needs --chrom-sizes")
     try:
         if args.command == "demo":
-            from chromexpr.demo import main as demo_main
+            from chromexpr.demo.__main__ import main as demo_main
 
             demo_main(rest)
         else:

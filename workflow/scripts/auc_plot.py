@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from chromexpr.logs import step_log
-from chromexpr.plots import plot_auc
+from chromexpr.plots.scores import plot_auc
 
 with step_log(snakemake.log[0]):
     plot_auc(

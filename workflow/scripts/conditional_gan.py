@@ -3,7 +3,8 @@
 import torch
 
 from chromexpr.dataset import CellDataset
-from chromexpr.interpret.gan import GanSettings, run_gan
+from chromexpr.interpret.gan.run import run_gan
+from chromexpr.interpret.gan.settings import GanSettings
 from chromexpr.logs import step_log
 from chromexpr.train import load_checkpoint
 

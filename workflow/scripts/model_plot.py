@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from chromexpr.logs import step_log
-from chromexpr.plots import plot_model_comparison
+from chromexpr.plots.scores import plot_model_comparison
 
 with step_log(snakemake.log[0]):
     plot_model_comparison(

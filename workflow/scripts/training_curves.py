@@ -1,7 +1,7 @@
 """Validation AUC per epoch of every model and cell type, one panel per model."""
 
 from chromexpr.logs import step_log
-from chromexpr.plots import plot_training_curves
+from chromexpr.plots.scores import plot_training_curves
 
 with step_log(snakemake.log[0]):
     histories = {

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.spatial.distance import squareform
 
-from chromexpr.plots import new_figure, save_figure, set_title
+from chromexpr.plots.figure import new_figure, save_figure, set_title
 
 # Matrices up to this size get their AUCs written in the heatmap's cells.
 ANNOTATED_CELLS = 12

@@ -7,9 +7,10 @@ URLs. Same arguments, byte-identical files.
 Genes are real hg19 RefSeq genes (chr1 and chr21) from pybedtools' bundled ``hg19.gff``, with
 synthetic Ensembl ids drawn at random so that Ensembl-id order is not genomic order.
 
-Modules: ``biology`` (the model of expression and marks, documented there), ``mirror`` (the files
-and ``python -m chromexpr.demo``), ``truth`` (the expected class profiles that the model implies,
-the yardstick of interpretations).
+Modules: ``biology`` (the model of expression and marks, documented there), ``mirror`` (the
+files), ``own_data`` (the same biology as a study's own files), ``truth`` (the expected class
+profiles that the model implies, the yardstick of interpretations); ``__main__`` is
+``python -m chromexpr.demo``.
 """
 
 from chromexpr.demo.biology import DEMO_MARKS
@@ -17,7 +18,6 @@ from chromexpr.demo.mirror import (
     GENE_INFO_NAME,
     RPKM_NAME,
     DemoSummary,
-    main,
     tagalign_name,
     write_demo_mirror,
 )
@@ -27,7 +27,6 @@ __all__ = [
     "GENE_INFO_NAME",
     "RPKM_NAME",
     "DemoSummary",
-    "main",
     "tagalign_name",
     "write_demo_mirror",
 ]

@@ -1,4 +1,4 @@
-"""The demo mirror's files, in the exact REMC formats, and the command that writes them.
+"""The demo mirror's files, in the exact REMC formats (written by ``python -m chromexpr.demo``).
 
 File quirks copied from the real files: gene_info has no ``chr`` prefix, strands ``1``/``-1``,
 about 2 % rows with extra trailing tabs, and three genes on ``HSCHR6_MHC_COX`` (a contig that
@@ -7,7 +7,6 @@ hg19 lacks); the RPKM table holds two genes that gene_info lacks.
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import logging
 import zlib
@@ -31,7 +30,6 @@ from chromexpr.demo.biology import (
 )
 from chromexpr.errors import ConfigError
 from chromexpr.io.chrom_sizes import read_chrom_sizes
-from chromexpr.logs import step_log
 
 logger = logging.getLogger(__name__)
 
@@ -240,48 +238,3 @@ def _write_gzip(path: Path, data: bytes) -> None:
         gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=2) as compressed,
     ):
         compressed.write(data)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m chromexpr.demo --out DIR --cells ... --marks ...``: write a demo mirror, or
-    with ``--style own-data`` the own-data demo (BAMs, bigWigs, a sample sheet; hg38)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="directory to write the mirror to")
-    parser.add_argument("--cells", nargs="+", required=True, help="cell type ids, e.g. E003 E004")
-    parser.add_argument("--marks", nargs="+", default=list(DEMO_MARKS), help="histone marks")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--n-genes", type=int, default=None, help="gene subset size (default all)")
-    parser.add_argument(
-        "--background-reads-per-mb", type=float, default=DEFAULT_BACKGROUND_READS_PER_MB
-    )
-    parser.add_argument("--chrom-sizes", type=Path, default=None)
-    parser.add_argument(
-        "--style",
-        choices=["remc", "own-data"],
-        default="remc",
-        help="remc: the REMC-format mirror; own-data: chromexpr.demo.own_data",
-    )
-    args = parser.parse_args(argv)
-    with step_log(None):
-        if args.style == "own-data":
-            # Imported here: own_data builds on this module.
-            from chromexpr.demo.own_data import HG38_CHROM_SIZES, write_own_data_demo
-
-            write_own_data_demo(
-                args.out,
-                args.cells,
-                args.marks,
-                seed=args.seed,
-                n_genes=args.n_genes,
-                chrom_sizes=args.chrom_sizes or HG38_CHROM_SIZES,
-            )
-            return
-        write_demo_mirror(
-            args.out,
-            args.cells,
-            args.marks,
-            seed=args.seed,
-            n_genes=args.n_genes,
-            background_reads_per_mb=args.background_reads_per_mb,
-            chrom_sizes=args.chrom_sizes or DEFAULT_CHROM_SIZES,
-        )

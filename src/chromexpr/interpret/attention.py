@@ -19,7 +19,7 @@ import pandas as pd
 from chromexpr.atomic import write_tsv
 from chromexpr.errors import InputFormatError
 from chromexpr.interpret.outputs import FLOAT_FORMAT
-from chromexpr.plots import new_figure, save_png, set_suptitle
+from chromexpr.plots.figure import new_figure, save_png, set_suptitle
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from chromexpr.dataset import CellDataset
 from chromexpr.errors import ConfigError
 from chromexpr.interpret.outputs import FLOAT_FORMAT, bin_axis_kb
 from chromexpr.interpret.truth import dataset_truth, pearson, score_against_truth
-from chromexpr.plots import new_figure, save_png, set_suptitle
+from chromexpr.plots.figure import new_figure, save_png, set_suptitle
 
 CLASS_NAMES = ("low", "high")
 BASELINES = ("zero", "mean")

@@ -45,7 +45,7 @@ from torch import nn
 from chromexpr.atomic import atomic_path
 from chromexpr.errors import ConfigError
 from chromexpr.interpret.outputs import bin_axis_kb
-from chromexpr.plots import new_figure, save_png, set_suptitle
+from chromexpr.plots.figure import new_figure, save_png, set_suptitle
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,6 @@
 """Interpretation tables' number format, bin axes and signal profile panels (other figures:
-``chromexpr.plots.new_figure`` / ``save_png``; tables: ``chromexpr.atomic.write_tsv``)."""
+``chromexpr.plots.figure.new_figure`` / ``save_png``; tables:
+``chromexpr.atomic.write_tsv``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Iterator, Sequence
 
 from matplotlib.axes import Axes
 
-from chromexpr.plots import new_figure, save_png, set_suptitle
+from chromexpr.plots.figure import new_figure, save_png, set_suptitle
 
 # Interpretation tables are read by people: six significant digits.
 FLOAT_FORMAT = "%.6g"

@@ -20,7 +20,7 @@ import pandas as pd
 
 from chromexpr.dataset import SPLITS, CellDataset
 from chromexpr.errors import InputFormatError
-from chromexpr.plots import new_figure, save_png
+from chromexpr.plots.figure import new_figure, save_png
 
 
 def read_filter_report(path: str | os.PathLike[str]) -> dict:

@@ -1,71 +1,16 @@
-"""Figures of the report: test AUC per cell type and model, against the published DeepChrome AUCs."""
+"""Figures of the scores: test AUC per cell type and model against the published DeepChrome
+AUCs, each model's score across cell types, and validation AUC per training epoch."""
 
 from __future__ import annotations
 
-import os
-import textwrap
 from pathlib import Path
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from chromexpr.atomic import atomic_path
+from chromexpr.plots.figure import new_figure, save_figure, save_png, set_title
 from chromexpr.tables import read_auc_table, read_published_auc
-
-# A fixed salt makes the SVG's element ids, hence the file, identical from run to run.
-SVG_HASH_SALT = "chromexpr"
-
-# Written on every figure of a run on the embedded demo's generated data.
-SIMULATED_NOTE = "Simulated demo data (chromexpr's generator), not measurements"
-
-# Width of an average character as a share of the font size (DejaVu Sans, mixed text).
-CHARACTER_WIDTH = 0.6
-
-
-def new_figure(width: float, height: float) -> Figure:
-    """A Figure with its own Agg canvas (no pyplot state, safe in parallel jobs)."""
-    figure = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def fitted(text: str, width_inches: float, fontsize: float) -> str:
-    """``text`` wrapped onto lines that fit ``width_inches`` at ``fontsize`` points, so that a
-    title never runs past the figure's edge."""
-    characters = max(10, int(width_inches * 72 / (fontsize * CHARACTER_WIDTH)))
-    return textwrap.fill(text, width=characters, break_on_hyphens=False)
-
-
-def set_title(axes: Axes, text: str, fontsize: float = 12.0) -> None:
-    """``axes``' title, wrapped to the axes' width."""
-    width = axes.get_position().width * axes.figure.get_figwidth()
-    axes.set_title(fitted(text, width, fontsize), fontsize=fontsize)
-
-
-def set_suptitle(figure: Figure, text: str, fontsize: float = 12.0) -> None:
-    """``figure``'s title, wrapped to the figure's width."""
-    figure.suptitle(fitted(text, figure.get_figwidth(), fontsize), fontsize=fontsize)
-
-
-def mark_simulated(figure: Figure) -> None:
-    """Write ``SIMULATED_NOTE`` along the figure's bottom edge (under any figure-level x label),
-    where the constrained layout keeps room for it."""
-    note = fitted(SIMULATED_NOTE, figure.get_figwidth(), 10.0)
-    label = figure.get_supxlabel()
-    figure.supxlabel(f"{label}\n{note}" if label else note, fontsize=10.0, color="firebrick")
-
-
-def save_png(figure: Figure, path: str | os.PathLike[str], simulated: bool = False) -> None:
-    """Write ``figure`` as PNG without a timestamp, so the same inputs give the same bytes;
-    ``simulated`` adds ``SIMULATED_NOTE`` first."""
-    if simulated:
-        mark_simulated(figure)
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=130, metadata={"Software": None})
 
 
 def plot_auc(
@@ -210,18 +155,6 @@ def plot_model_comparison(
     return figure
 
 
-def save_figure(figure: Figure, out_png: Path, out_svg: Path, simulated: bool = False) -> None:
-    """Write ``figure`` as PNG and SVG, atomically, byte-identical for the same figure;
-    ``simulated`` adds ``SIMULATED_NOTE`` first."""
-    if simulated:
-        mark_simulated(figure)
-    with mpl.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
-        with atomic_path(out_png) as tmp:
-            figure.savefig(tmp, format="png", dpi=150, metadata={"Software": None})
-        with atomic_path(out_svg) as tmp:
-            figure.savefig(tmp, format="svg", metadata={"Date": None})
-
-
 def plot_training_curves(
     histories: dict[tuple[str, str], Path], out_png: Path, simulated: bool = False
 ) -> None:
@@ -245,59 +178,3 @@ def plot_training_curves(
         if len(axis.get_lines()) <= 24:
             axis.legend(fontsize="x-small", ncol=2)
     save_png(figure, out_png, simulated)
-
-
-def plot_claims(
-    claims: pd.DataFrame,
-    pairs: pd.DataFrame,
-    margin: float,
-    out_png: Path,
-    out_svg: Path,
-    simulated: bool,
-) -> None:
-    """Forest plot of the claims tested: per claim, each sample's AUC difference (model a - model
-    b, mean over folds and seeds) as small points, and the mean over samples with its 95% t
-    interval; 0 and the equivalence margin as reference lines. Claims not run are left out."""
-    tested = claims[claims["samples"] > 0].reset_index(drop=True)
-    figure = new_figure(11.0, 2.4 + 0.5 * max(len(tested), 1))
-    axes = figure.add_subplot()
-    axes.axvspan(-margin, margin, color="0.9", label=f"equivalence margin ±{margin:g}")
-    axes.axvline(0, color="black", linewidth=0.8)
-    for position, row in tested.iterrows():
-        per_sample = pairs[pairs["claim"] == row["key"]].groupby("cell")["difference"].mean()
-        # Samples just below their claim's interval, so that the interval does not hide them.
-        axes.plot(
-            per_sample,
-            np.full(len(per_sample), position + 0.2),
-            "|",
-            color="0.4",
-            markersize=8,
-            label="one sample (cell type)" if position == 0 else None,
-        )
-        low, high = row["ci_low"], row["ci_high"]
-        errors = (
-            None
-            if pd.isna(low)
-            else [[row["mean_difference"] - low], [high - row["mean_difference"]]]
-        )
-        axes.errorbar(
-            row["mean_difference"],
-            position,
-            xerr=errors,
-            fmt="o",
-            color="tab:blue",
-            capsize=3,
-            label="mean over samples, 95% interval" if position == 0 else None,
-        )
-    axes.set_yticks(range(len(tested)), tested["compared"])
-    axes.set_ylim(max(len(tested), 1) - 0.4, -0.6)
-    axes.set_xlabel("test AUC difference, model a - model b")
-    set_suptitle(figure, "Published claims: test AUC difference per pair of models compared")
-    if not len(tested):
-        axes.text(
-            0.5, 0.5, "no claim could be tested on this run", ha="center", transform=axes.transAxes
-        )
-    axes.grid(axis="x", alpha=0.3)
-    # On the right: the title takes the top edge, a demo run's simulated-data note the bottom.
-    figure.legend(loc="outside right upper", fontsize="small")
-    save_figure(figure, out_png, out_svg, simulated)
