@@ -280,9 +280,7 @@ def fit(
                 callback.on_validation_end(run, record)
             for callback in run.callbacks:
                 callback.on_epoch_end(run, record)
-        still_training = any(
-            not run.stopped and epoch < run.settings.epochs for run in runs
-        )
+        still_training = any(not run.stopped and epoch < run.settings.epochs for run in runs)
         if checkpoint is not None and epoch % checkpoint_every == 0 and still_training:
             checkpoint(epoch)
     for run in runs:
