@@ -2,9 +2,11 @@
 
 One small demo (one cell, 300 genes) runs uninterrupted as the reference. A second copy is
 killed (SIGKILL to Snakemake's whole process group) once a counting job has started, then again
-in the middle of training; each time, every output file present under its final name must equal
-the reference's (no truncated file looks complete), and ``snakemake --unlock`` followed by
-``--rerun-incomplete`` must finish the work with results identical to the reference.
+in the middle of training, after the training job saved its state (``last.pt``, every 10
+epochs); each time, every output file present under its final name must equal the reference's
+(no truncated file looks complete), and ``snakemake --unlock`` followed by
+``--rerun-incomplete`` must finish the work with results identical to the reference, the
+training resumed from ``last.pt``.
 """
 
 import os
@@ -35,6 +37,7 @@ training: {recipe: published, epochs: 25, seed: 1, device: cpu}
 """
 TARGET = "results/models/deepchrome/E003/metrics.json"
 CONFIG = ("--configfile", "config/config.yaml", "small.yaml")
+LAST = "results/models/deepchrome/E003/last.pt"
 PATIENCE_SECONDS = 300
 
 
@@ -93,7 +96,8 @@ def reference(tmp_path_factory):
 
 
 def assert_outputs_present_are_complete(workdir, reference):
-    present = result_files(workdir)
+    # last.pt is an unfinished job's state, not a result: the reference has none.
+    present = [name for name in result_files(workdir) if name != LAST]
     assert present, "nothing was written before the kill"
     assert differences(reference, workdir, present) == []
 
@@ -110,15 +114,18 @@ def test_kill_9_during_counting_then_training_reruns_to_identical_results(refere
     train_log = workdir / "logs/train/models/deepchrome/E003.log"
     run_until_then_kill(
         workdir,
-        lambda: train_log.exists() and "epoch 2/" in train_log.read_text(),
+        lambda: train_log.exists() and "epoch 12/" in train_log.read_text(),
         "--rerun-incomplete",
     )
     assert not (workdir / TARGET).exists(), "killed after training ended"
     assert not (workdir / "results/models/deepchrome/E003/model.pt").exists()
+    assert (workdir / LAST).exists()
     assert_outputs_present_are_complete(workdir, reference)
     snakemake(workdir, "--unlock", *CONFIG)
 
     snakemake(workdir, "--rerun-incomplete", TARGET, *CONFIG)
+    assert "resuming after epoch 10" in train_log.read_text()
+    # Every result equals the reference's, and last.pt is gone (the reference has none).
     assert differences(reference, workdir) == []
     leftovers = [p for p in workdir.rglob(".*.part*") if ".snakemake" not in p.parts]
     assert leftovers == []

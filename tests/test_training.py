@@ -264,12 +264,14 @@ def test_one_class_labels_in_a_split_are_a_training_error_naming_cell_and_split(
         train_cell(replace(dataset, labels=labels), quick_settings(), tmp_path)
 
 
-def test_nan_loss_is_a_training_error_naming_model_cell_and_epoch(tmp_path):
+# The published recipe has no patience: its early stopping only checks the values are finite.
+@pytest.mark.parametrize("recipe", ["fast", "published"])
+def test_nan_loss_is_a_training_error_naming_model_cell_and_epoch(tmp_path, recipe):
     dataset = learnable_cell()
     counts = dataset.counts.astype(np.float32)
     counts[0, 0, 0] = np.nan  # gene 0 is a training gene
     with pytest.raises(TrainingError, match="deepchrome on cell E999.*epoch 1"):
-        train_cell(replace(dataset, counts=counts), quick_settings(), tmp_path)
+        train_cell(replace(dataset, counts=counts), quick_settings(recipe=recipe), tmp_path)
     assert not (tmp_path / "metrics.json").exists()
 
 

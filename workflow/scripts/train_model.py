@@ -1,5 +1,5 @@
 """Train one model on one cell type's dataset (on one fold's split table where the rule gives
-one); best-validation checkpoint, metrics, predictions."""
+one); best-validation checkpoint, metrics, predictions. Resumes from the folder's last.pt."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ import torch
 from chromexpr.dataset import CellDataset
 from chromexpr.logs import step_log
 from chromexpr.splits import dataset_with_split
-from chromexpr.train import TrainingSettings, train_cell
+from chromexpr.train import TrainingSettings, checkpoint_every, train_cell
 from chromexpr.train.gpus import claim_gpu
 
 torch.set_num_threads(snakemake.threads)
@@ -27,4 +27,5 @@ with step_log(snakemake.log[0]), claim_gpu(snakemake.params.training.get("device
         ),
         Path(snakemake.output.metrics).parent,
         provenance=snakemake.params.provenance,
+        checkpoint_every=checkpoint_every(snakemake.params.training),
     )

@@ -1,4 +1,5 @@
-"""Train one model on a group of cell types in one job, the cells' models side by side."""
+"""Train one model on a group of cell types in one job, the cells' models side by side.
+Resumes from the first folder's last.pt."""
 
 from pathlib import Path
 
@@ -6,7 +7,7 @@ import torch
 
 from chromexpr.dataset import CellDataset
 from chromexpr.logs import step_log
-from chromexpr.train import TrainingSettings, train_side_by_side
+from chromexpr.train import TrainingSettings, checkpoint_every, train_side_by_side
 from chromexpr.train.gpus import claim_gpu
 
 torch.set_num_threads(snakemake.threads)
@@ -22,4 +23,5 @@ with step_log(snakemake.log[0]), claim_gpu(snakemake.params.training.get("device
         [settings] * len(snakemake.input),
         [Path(path).parent for path in snakemake.output.metrics],
         provenance=snakemake.params.provenance,
+        checkpoint_every=checkpoint_every(snakemake.params.training),
     )

@@ -12,6 +12,7 @@ module                   what it holds
 ``gpus``                 one free GPU per job on a machine with several (a lock per device)
 ``prepare``              a seeded, built, pretrained model ready to train (``Run``)
 ``fit``                  the one epoch loop and its callbacks (best state, progress, early stop)
+``resume``               ``last.pt``: an unfinished job's state, saved every N epochs, resumed
 ``single``               one model: ``torch.optim`` + ``LambdaLR``; ``train_cell``
 ``stacked``              K models side by side; ``train_side_by_side``
 ``stacked_optimizer``    SGD / Adam over K stacked models
@@ -22,7 +23,13 @@ module                   what it holds
 """
 
 from chromexpr.train.checkpoint import Checkpoint, load_checkpoint
-from chromexpr.train.settings import DEFAULT_RECIPE, OVERRIDABLE, RECIPES, TrainingSettings
+from chromexpr.train.settings import (
+    DEFAULT_RECIPE,
+    OVERRIDABLE,
+    RECIPES,
+    TrainingSettings,
+    checkpoint_every,
+)
 from chromexpr.train.single import train_cell
 from chromexpr.train.stacked import train_side_by_side
 from chromexpr.train.tasks import TASKS
@@ -34,6 +41,7 @@ __all__ = [
     "TASKS",
     "Checkpoint",
     "TrainingSettings",
+    "checkpoint_every",
     "load_checkpoint",
     "train_cell",
     "train_side_by_side",

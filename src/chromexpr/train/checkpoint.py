@@ -94,7 +94,7 @@ def save_checkpoint(
             "split": provenance.get("split"),
             "fold": provenance.get("fold", 0),
             "selection_metric": run.task.selection_column,
-            "best_epoch": run.best_epoch,
+            "best_epoch": run.best.epoch,
             "epochs_run": len(run.history),
             "settings": metrics["settings"],
         },

@@ -56,7 +56,7 @@ def run_metrics(
         metrics.update(task.metrics(run.data.targets[split], scores[split], split))
     metrics.update(
         {
-            "best_epoch": run.best_epoch,
+            "best_epoch": run.best.epoch,
             "epochs_run": len(history),
             "wall_seconds": round(time.perf_counter() - started, 3),
             "seconds_per_epoch": round(sum(row.seconds for row in history) / len(history), 4),
@@ -91,7 +91,7 @@ def write_run_outputs(
     logger.info(
         "%s: best epoch %d; %s",
         run.name,
-        run.best_epoch,
+        run.best.epoch,
         ", ".join(f"{key} {value:.4f}" for key, value in metrics.items() if key.startswith(SPLITS)),
     )
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -108,8 +108,11 @@ OVERRIDABLE = (
 )
 # Keys of the config's ``training:`` that choose how the workflow runs the training, not what is
 # trained: ``from_config`` accepts and ignores them (``side_by_side``: see
-# ``chromexpr.train.stacked``; ``seeds``: the workflow repeats each run, one ``seed`` each).
-WORKFLOW_KEYS = ("side_by_side", "side_by_side_group_size", "seeds")
+# ``chromexpr.train.stacked``; ``seeds``: the workflow repeats each run, one ``seed`` each;
+# ``checkpoint_every``: see ``checkpoint_every``), and they are not part of ``config_hash``.
+WORKFLOW_KEYS = ("side_by_side", "side_by_side_group_size", "seeds", "checkpoint_every")
+# Epochs between two saves of an unfinished job's state (``chromexpr.train.resume``).
+CHECKPOINT_EVERY = 10
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -201,6 +204,15 @@ class TrainingSettings:
         """First 12 hex digits of the SHA-256 of the settings as sorted JSON."""
         text = json.dumps(asdict(self), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def checkpoint_every(training: Mapping[str, Any]) -> int:
+    """Epochs between two saves of ``last.pt`` (``training.checkpoint_every``, default
+    ``CHECKPOINT_EVERY``), from which an interrupted job resumes. How a job runs, not what it
+    trains: the results do not depend on it, so it is not one of the ``TrainingSettings``."""
+    value = training.get("checkpoint_every", CHECKPOINT_EVERY)
+    _require("checkpoint_every", _is_int(value) and value >= 1, "an integer >= 1")
+    return value
 
 
 def _is_int(value: Any) -> bool:

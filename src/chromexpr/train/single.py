@@ -17,8 +17,9 @@ from chromexpr.models import capabilities, count_parameters
 from chromexpr.train.fit import Run, fit
 from chromexpr.train.outputs import write_run_outputs
 from chromexpr.train.prepare import prepare_run
+from chromexpr.train.resume import LAST_CHECKPOINT, LastCheckpoint
 from chromexpr.train.runtime import deterministic_algorithms, out_of_memory_advice, resolve_device
-from chromexpr.train.settings import TrainingSettings
+from chromexpr.train.settings import CHECKPOINT_EVERY, TrainingSettings
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class SingleEngine:
         # A generator of its own, on the CPU: the gene order does not depend on the device.
         self.shuffling = torch.Generator().manual_seed(run.settings.seed)
 
-    def train_epoch(self, runs: Sequence[Run]) -> list[float]:
+    def train_epoch(self, runs: Sequence[Run], training: Sequence[bool]) -> list[float]:
         (run,) = runs
         order = torch.randperm(len(run.data.train_targets), generator=self.shuffling)
         return [
@@ -72,6 +73,18 @@ class SingleEngine:
     def load_weights(self, index: int, run: Run) -> None:
         """The model trains in place: nothing to load."""
 
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "shuffling": self.shuffling.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.shuffling.set_state(state["shuffling"])
+
 
 class FittedOnceEngine:
     """A model fitted outside the gradient loop (``fits_without_gradients``: scikit-learn,
@@ -80,7 +93,7 @@ class FittedOnceEngine:
     def __init__(self, run: Run, device: torch.device) -> None:
         self.device = device
 
-    def train_epoch(self, runs: Sequence[Run]) -> list[float]:
+    def train_epoch(self, runs: Sequence[Run], training: Sequence[bool]) -> list[float]:
         (run,) = runs
         run.model.fit_without_gradients(
             run.data.features["train"],
@@ -95,6 +108,13 @@ class FittedOnceEngine:
 
     def load_weights(self, index: int, run: Run) -> None:
         """The model is fitted in place: nothing to load."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """The fitted model is the run's: nothing else to keep."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Nothing to take: see ``state_dict``."""
 
 
 def train_epoch(
@@ -134,6 +154,7 @@ def train_cell(
     out_dir: Path,
     extra_metrics: Mapping[str, Any] | None = None,
     provenance: Mapping[str, Any] | None = None,
+    checkpoint_every: int = CHECKPOINT_EVERY,
 ) -> dict[str, Any]:
     """Train ``settings.model`` on one cell type; keep the epoch with the best validation score.
 
@@ -141,7 +162,9 @@ def train_cell(
     ``chromexpr.train.checkpoint``), ``history.tsv``, ``predictions.tsv`` and ``metrics.json``
     (returned as a dict, with ``extra_metrics`` added). ``provenance`` tells the bundle what the
     dataset does not record (``chromexpr.train.checkpoint.save_checkpoint``).
-    Deterministic for the same settings on the same device.
+    Deterministic for the same settings on the same device. Every ``checkpoint_every`` epochs
+    the job's state goes to ``out_dir/last.pt``, from which the call resumes after an
+    interruption with the same results (``chromexpr.train.resume``); removed once complete.
     """
     started = time.perf_counter()
     device = resolve_device(settings.device)
@@ -160,7 +183,10 @@ def train_cell(
             device,
             ", ".join(f"{len(run.data.targets[split])} {split}" for split in SPLITS),
         )
-        fit(engine, [run], device)
-        return write_run_outputs(
+        last = LastCheckpoint(Path(out_dir) / LAST_CHECKPOINT, engine, [run])
+        fit(engine, [run], device, last.restore(), last.save, checkpoint_every)
+        metrics = write_run_outputs(
             run, dataset, device, Path(out_dir), started, extra_metrics, provenance
         )
+        last.remove()
+        return metrics

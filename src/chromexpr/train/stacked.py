@@ -55,8 +55,9 @@ from chromexpr.models import capabilities, count_parameters
 from chromexpr.train.fit import Run, fit
 from chromexpr.train.outputs import write_run_outputs
 from chromexpr.train.prepare import prepare_run
+from chromexpr.train.resume import LAST_CHECKPOINT, LastCheckpoint
 from chromexpr.train.runtime import deterministic_algorithms, resolve_device, seed_everything
-from chromexpr.train.settings import TrainingSettings
+from chromexpr.train.settings import CHECKPOINT_EVERY, TrainingSettings
 from chromexpr.train.stacked_forward import fusable_parameters, stacked_forward
 from chromexpr.train.stacked_optimizer import StackedOptimizer
 from chromexpr.train.tasks import Task
@@ -103,18 +104,20 @@ class StackedEngine:
         self.step_grads = vectorised_grad(template, runs[0].task)
         self.shuffling = [torch.Generator().manual_seed(s.seed) for s in settings]
 
-    def train_epoch(self, runs: Sequence[Run]) -> list[float]:
-        """One epoch of every model still training; each model's mean loss (NaN if idle)."""
+    def train_epoch(self, runs: Sequence[Run], training: Sequence[bool]) -> list[float]:
+        """One epoch of every model still ``training``; each model's mean loss (NaN if idle)."""
         device = self.device
         batch = max(run.settings.batch_size for run in runs)
-        n_steps = max(_steps_per_epoch(run) for run in runs if run.training)
+        n_steps = max(
+            _steps_per_epoch(run) for run, active in zip(runs, training, strict=True) if active
+        )
         inputs, targets, weights = [], [], []
-        for run, shuffling in zip(runs, self.shuffling, strict=True):
+        for run, active, shuffling in zip(runs, training, self.shuffling, strict=True):
             # Drawn only while the model trains, as train_cell draws one order per epoch it runs.
             n_train = len(run.data.train_targets)
             order = (
                 torch.randperm(n_train, generator=shuffling)
-                if run.training
+                if active
                 else torch.zeros(0, dtype=torch.int64)
             )
             index, weight = _step_layout(order, run.settings.batch_size, n_steps, batch)
@@ -149,6 +152,23 @@ class StackedEngine:
             for name, parameter in run.model.named_parameters():
                 parameter.copy_(self.params[name][index])
 
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "params": self.params,
+            "buffers": self.buffers,
+            "optimizer": self.optimizer.state_dict(),
+            "shuffling": [generator.get_state() for generator in self.shuffling],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        with torch.no_grad():
+            for held, saved in ((self.params, state["params"]), (self.buffers, state["buffers"])):
+                for name, value in held.items():
+                    value.copy_(saved[name])
+        self.optimizer.load_state_dict(state["optimizer"])
+        for generator, saved in zip(self.shuffling, state["shuffling"], strict=True):
+            generator.set_state(saved)
+
 
 def _steps_per_epoch(run: Run) -> int:
     return math.ceil(len(run.data.train_targets) / run.settings.batch_size)
@@ -159,11 +179,14 @@ def train_side_by_side(
     settings: Sequence[TrainingSettings],
     out_dirs: Sequence[Path],
     provenance: Mapping[str, Any] | None = None,
+    checkpoint_every: int = CHECKPOINT_EVERY,
 ) -> list[dict[str, Any]]:
     """Train ``settings[k].model`` on ``datasets[k]`` into ``out_dirs[k]`` for every k, side by side.
 
     Writes what ``train_cell`` writes into each folder and returns each model's metrics. The
     models must share the architecture (model name and ``model_params``), device and optimiser.
+    The group's state goes to ``out_dirs[0]/last.pt`` every ``checkpoint_every`` epochs, as
+    ``train_cell``'s (``chromexpr.train.resume``).
     """
     started = time.perf_counter()
     if not len(datasets) == len(settings) == len(out_dirs):
@@ -188,8 +211,9 @@ def train_side_by_side(
             engine.optimizer.kind,
             ", ".join(dataset.cell for dataset in datasets),
         )
-        fit(engine, runs, device)
-        return [
+        last = LastCheckpoint(Path(out_dirs[0]) / LAST_CHECKPOINT, engine, runs)
+        fit(engine, runs, device, last.restore(), last.save, checkpoint_every)
+        metrics = [
             write_run_outputs(
                 run,
                 dataset,
@@ -201,6 +225,8 @@ def train_side_by_side(
             )
             for run, dataset, out_dir in zip(runs, datasets, out_dirs, strict=True)
         ]
+        last.remove()
+        return metrics
 
 
 def vectorised_grad(template: nn.Module, task: Task, use_vmap: bool = False) -> StepGrads:

@@ -75,6 +75,23 @@ class StackedOptimizer:
         elif self.any_momentum:
             self.buffer = zeros
 
+    def state_dict(self) -> dict[str, torch.Tensor | dict[str, torch.Tensor]]:
+        """Each model's step count and moment or momentum buffers (the hyperparameters come
+        from the settings)."""
+        return {"steps": self.steps, **dict(zip(self._moments(), self._state()[1:], strict=True))}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor | dict[str, torch.Tensor]]) -> None:
+        """Take the state ``state_dict`` returned, in place."""
+        self.steps.copy_(state["steps"])
+        for name, part in zip(self._moments(), self._state()[1:], strict=True):
+            for key, value in part.items():
+                value.copy_(state[name][key])
+
+    def _moments(self) -> list[str]:
+        if self.kind == "adam":
+            return ["exp_avg", "exp_avg_sq"]
+        return ["buffer"] if self.any_momentum else []
+
     def rate(self, active: torch.Tensor) -> torch.Tensor:
         """This step's plain-SGD rate [K] float32: the decayed learning rate, 0 where idle."""
         lr = self.learning_rate / (1 + self.steps * self.lr_decay)
