@@ -5,7 +5,7 @@ CORES ?= 2
 # CPU build of PyTorch; on a GPU machine install the CUDA build of the same version instead.
 TORCH ?= torch==2.13.0
 
-.PHONY: setup tools demo test lint format clean check-determinism
+.PHONY: setup tools demo test docs lint format clean check-determinism
 
 $(PYTHON):
 	python3 -m venv $(VENV)
@@ -47,6 +47,10 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest -ra
+
+# The documentation site (docs/, mkdocs.yml) into site/; --strict fails on a broken link or anchor.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 # The demo twice from scratch on the CPU: every dataset array, checkpoint and metric must match.
 check-determinism: setup
