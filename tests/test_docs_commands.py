@@ -164,7 +164,9 @@ def string_arguments(function: ast.AST) -> list[str]:
         for node in ast.walk(function)
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
     ]
-    return [node.value for node in sorted(constants, key=lambda node: (node.lineno, node.col_offset))]
+    return [
+        node.value for node in sorted(constants, key=lambda node: (node.lineno, node.col_offset))
+    ]
 
 
 def contains_run(values: list[str], wanted: list[str]) -> bool:
@@ -206,7 +208,9 @@ def test_cheap_commands_run_as_written(page, tmp_path):
             ["bash", "-c", item.command], cwd=workdir, capture_output=True, text=True
         )
         output = result.stdout + result.stderr
-        assert result.returncode == 0, f"{page}:{item.line}: `{item.command}` failed:\n{output[-3000:]}"
+        assert result.returncode == 0, (
+            f"{page}:{item.line}: `{item.command}` failed:\n{output[-3000:]}"
+        )
         assert re.search(RUN[item.command], output), (
             f"{page}:{item.line}: `{item.command}` printed no /{RUN[item.command]}/:\n{output[-3000:]}"
         )
@@ -254,8 +258,7 @@ def test_readme_links_reach_a_file_and_its_heading():
         if re.match(r"\w+://", target):
             continue
         path, _, anchor = target.partition("#")
-        if not (REPO / path).exists():
-            broken.append(target)
-        elif anchor and anchor not in anchors((REPO / path).read_text()):
+        missing = not (REPO / path).exists()
+        if missing or (anchor and anchor not in anchors((REPO / path).read_text())):
             broken.append(target)
     assert not broken, f"README links that lead nowhere: {broken}"
