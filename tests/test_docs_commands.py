@@ -131,8 +131,11 @@ def shown_commands() -> list[Shown]:
     for page in PAGES:
         name = str(page.relative_to(REPO))
         for language, first_line, lines in blocks(page.read_text()):
-            if language in ("sh", "console", "shell"):
-                raise AssertionError(f"{name}:{first_line - 1}: use a ```bash block for commands")
+            if language in ("", "sh", "console", "shell"):
+                raise AssertionError(
+                    f"{name}:{first_line - 1}: a block says its language:"
+                    " ```bash for commands, ```text for output and layouts"
+                )
             if language == "bash":
                 for offset, command in commands_of_block(lines):
                     shown.append(Shown(name, first_line + offset, command))
