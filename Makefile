@@ -5,7 +5,7 @@ CORES ?= 2
 # CPU build of PyTorch; on a GPU machine install the CUDA build of the same version instead.
 TORCH ?= torch==2.13.0
 
-.PHONY: setup tools demo test docs lint format clean check-determinism
+.PHONY: setup tools demo test lint format clean check-determinism
 
 $(PYTHON):
 	python3 -m venv $(VENV)
@@ -49,6 +49,8 @@ test: setup
 	$(VENV)/bin/pytest -ra
 
 # The documentation site (docs/, mkdocs.yml) into site/; --strict fails on a broken link or anchor.
+# NO_MKDOCS_2_WARNING silences mkdocs-material's notice about its end of life (not a build warning).
+.PHONY: docs
 docs: setup
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
