@@ -48,6 +48,12 @@ demo: setup
 test: setup
 	$(VENV)/bin/pytest -ra
 
+# The documentation site (docs/, mkdocs.yml) into site/; --strict fails on a broken link or anchor.
+# NO_MKDOCS_2_WARNING silences mkdocs-material's notice about its end of life (not a build warning).
+.PHONY: docs
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
 # The demo twice from scratch on the CPU: every dataset array, checkpoint and metric must match.
 check-determinism: setup
 	$(PYTHON) -m tests.check_determinism
