@@ -84,7 +84,7 @@ def put_package_on_job_path():
     """The scripts import chromexpr from this workflow's own src/, wherever the workflow lives
     (run in its folder or used as a module from another): jobs inherit PYTHONPATH, which puts
     src/ ahead of any installed chromexpr. A workflow read from a remote (github(...)) has no
-    src/ on disk; its jobs need chromexpr installed (README, Use as a module)."""
+    src/ on disk; its jobs need chromexpr installed (docs/usage.md)."""
     if WORKFLOW_ROOT is None:
         return
     source = str(WORKFLOW_ROOT / "src")

@@ -85,7 +85,7 @@ for group, group_cells in side_by_side_jobs():
         resources:
             # One model on a group of cells in one process: each cell's dataset (~40 MB of counts
             # at REMC scale, more as floats) and model in memory. CPU, DeepChrome published recipe:
-            # 4.5 h for 56 cells, AttentiveChrome 6.8 h (README, Side-by-side training); on a GPU
+            # 4.5 h for 56 cells, AttentiveChrome 6.8 h (docs/scale-out.md); on a GPU
             # not measured, so the CPU figures bound it.
             gpu=training_gpus,
             mem_mb=per_attempt(8000 + 100 * len(group_cells)),
