@@ -6,15 +6,18 @@ numbers, lists and dicts only):
 =====================  ==========================================================================
 key                    what
 =====================  ==========================================================================
-``format``             ``"chromexpr-model"``; ``format_version`` (1)
+``format``             ``"chromexpr-model"``; ``format_version`` (2; format 1, without
+                       ``expression_unit`` and ``input.kind``, is still read)
 ``model``              registry name; ``hyperparameters``: the constructor's keyword arguments
                        (with the task's ``n_outputs``); ``n_outputs``: the output width
-``task``               ``classification`` or ``regression``
+``task``               ``classification`` or ``regression``; ``expression_unit``: the unit of the
+                       expression trained on (``rpkm``, ``fpkm``, ``tpm``, ``unknown``)
 ``marks``              mark names in input order; ``bin_offsets``: each bin's start relative to
                        the TSS; ``window`` (bases either side of the TSS) and ``bin_size``;
                        ``reverse_minus_strand``: the bins' orientation (None where unknown)
-``input``              ``transform`` (raw, log1p) and ``normalisation`` (none, cpm, quantile);
-                       fitted input statistics are buffers of ``state_dict``
+``input``              ``transform`` (raw, log1p), ``normalisation`` (none, cpm, quantile) and
+                       ``kind`` (``reads``: integer counts; ``signal``: a bigWig mark); fitted
+                       input statistics are buffers of ``state_dict``
 ``training``           ``samples`` (the cells trained on), ``split`` (how genes were split),
                        ``selection_metric`` and ``best_epoch``, ``epochs_run``, ``settings``
 ``metrics``            train / valid / test figures of the kept epoch
@@ -23,9 +26,11 @@ key                    what
 =====================  ==========================================================================
 
 ``load_checkpoint`` rebuilds the model without the config; cross-cell scoring, interpretation
-and prediction all load through it. A bare state dict (chromexpr before this format) is refused
-with a message saying how to retrain. Given the sha256 an export manifest records
-(``chromexpr.train.export``), it checks the file's bytes before reading them.
+and prediction all load through it, and ask ``Checkpoint.check_compatible`` whether the bundle
+may score their dataset as they ask (one ``_check_*`` function per rule). A bare state dict
+(chromexpr before this format) is refused with a message saying how to retrain. Given the
+sha256 an export manifest records (``chromexpr.train.export``), it checks the file's bytes
+before reading them.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from torch import nn
 
 import chromexpr
 from chromexpr.atomic import atomic_path
-from chromexpr.dataset import CellDataset
+from chromexpr.dataset import UNKNOWN_UNIT, CellDataset
 from chromexpr.errors import DatasetMismatchError, InputFormatError, preview
 from chromexpr.evaluation import predict_outputs
 from chromexpr.models import build_model
@@ -54,7 +59,7 @@ from chromexpr.train.inputs import model_inputs, transform_inputs
 from chromexpr.train.tasks import TASKS, Task
 
 FORMAT = "chromexpr-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SPLIT_PREFIXES = ("train_", "valid_", "test_")
 
 
@@ -68,7 +73,8 @@ def save_checkpoint(
     """Write ``run``'s model (its current weights) and what it needs to be applied, atomically.
 
     ``provenance`` adds what the dataset does not record: ``samples`` (default: the dataset's
-    cell), ``split``, ``fold`` (default 0), ``reverse_minus_strand``, ``normalisation`` (default ``none``).
+    cell), ``split``, ``fold`` (default 0), ``reverse_minus_strand``, ``normalisation`` (default
+    ``none``), ``input_kind`` (default: the dataset's; given where ``dataset`` is normalised).
     """
     provenance = dict(provenance or {})
     settings = run.settings
@@ -80,6 +86,7 @@ def save_checkpoint(
         "hyperparameters": run.task.n_outputs(settings.model_params),
         "n_outputs": _output_width(run),
         "task": run.task.name,
+        "expression_unit": dataset.expression_unit,
         "marks": [str(mark) for mark in dataset.marks],
         "bin_offsets": offsets,
         "window": -offsets[0],
@@ -88,6 +95,7 @@ def save_checkpoint(
         "input": {
             "transform": settings.input_transform,
             "normalisation": provenance.get("normalisation", "none"),
+            "kind": provenance.get("input_kind", dataset.input_kind),
         },
         "training": {
             "samples": list(provenance.get("samples", [dataset.cell])),
@@ -139,26 +147,52 @@ class Checkpoint:
     def normalisation(self) -> str:
         return self.bundle["input"]["normalisation"]
 
-    def check_dataset(self, dataset: CellDataset) -> None:
-        """DatasetMismatchError unless ``dataset`` has the marks (in order) and bins the model
-        was trained on."""
-        for key, ours, theirs in (
-            ("marks", self.bundle["marks"], [str(mark) for mark in dataset.marks]),
-            ("bin_offsets", self.bundle["bin_offsets"], [int(x) for x in dataset.bin_offsets]),
-        ):
-            if ours != theirs:
-                raise DatasetMismatchError(
-                    f"{self.path} was trained on {key} {preview(ours)}, but dataset of cell "
-                    f"{dataset.cell} has {preview(theirs)}"
-                )
+    @property
+    def input_kind(self) -> str | None:
+        """``reads`` or ``signal``; None for a format-1 bundle, which did not record it."""
+        return self.bundle["input"].get("kind")
+
+    @property
+    def expression_unit(self) -> str:
+        return self.bundle["expression_unit"]
+
+    def check_compatible(
+        self,
+        dataset: CellDataset | None = None,
+        *,
+        task: str | None = None,
+        reverse_minus_strand: bool | None = None,
+        normalisation: str | None = None,
+        input_transform: str | None = None,
+    ) -> None:
+        """May this bundle score ``dataset`` as the caller asks? DatasetMismatchError naming the
+        bundle and what differs unless so.
+
+        ``dataset``: its marks (in order), bins and input kind must be the bundle's. Each keyword
+        is what the caller will score with: the ``task``, the bins' orientation
+        ``reverse_minus_strand`` (unchecked where either side does not know it), the
+        ``normalisation`` and the ``input_transform``. None leaves that property unchecked.
+        """
+        if dataset is not None:
+            _check_marks_and_bins(self, dataset)
+            _check_input_kind(self, dataset)
+        if task is not None:
+            _check_task(self, task)
+        if reverse_minus_strand is not None:
+            _check_orientation(self, reverse_minus_strand)
+        if normalisation is not None:
+            _check_normalisation(self, normalisation)
+        if input_transform is not None:
+            _check_input_transform(self, input_transform)
 
     def inputs(self, dataset: CellDataset, split: str | None = None) -> np.ndarray:
         """The model's input for the genes of ``split`` (all when None) of ``dataset``:
         normalised, transformed and with neighbours gathered as in training.
 
         InputFormatError for counts that are not finite (NaN or infinite): a model would turn
-        them into NaN scores without a word."""
-        self.check_dataset(dataset)
+        them into NaN scores without a word; DatasetMismatchError where the bundle may not score
+        ``dataset`` (``check_compatible``)."""
+        self.check_compatible(dataset)
         check_finite_counts(dataset)
         return model_inputs(
             self.name,
@@ -171,7 +205,7 @@ class Checkpoint:
     def scores(
         self, inputs: np.ndarray | torch.Tensor, device: torch.device | str = "cpu"
     ) -> np.ndarray:
-        """The task's score per gene [genes]: p(high), or the predicted log(RPKM + 1)."""
+        """The task's score per gene [genes]: p(high), or the predicted log(expression + 1)."""
         return self.task.scores(predict_outputs(self.model, inputs, device))
 
     def transform_counts(self, counts: np.ndarray) -> torch.Tensor:
@@ -187,6 +221,70 @@ class Checkpoint:
             return torch.softmax(outputs, dim=1)
         high = torch.sigmoid(outputs[:, 0])
         return torch.stack([1 - high, high], dim=1)
+
+
+# --- compatibility rules: one function each, called by Checkpoint.check_compatible ------------
+
+
+def _check_marks_and_bins(checkpoint: Checkpoint, dataset: CellDataset) -> None:
+    """A model reads marks and bins by position: the same marks, in order, and bins."""
+    for key, ours, theirs in (
+        ("marks", checkpoint.bundle["marks"], [str(mark) for mark in dataset.marks]),
+        ("bin_offsets", checkpoint.bundle["bin_offsets"], [int(x) for x in dataset.bin_offsets]),
+    ):
+        if ours != theirs:
+            raise DatasetMismatchError(
+                f"{checkpoint.path} was trained on {key} {preview(ours)}, but dataset of cell "
+                f"{dataset.cell} has {preview(theirs)}"
+            )
+
+
+def _check_input_kind(checkpoint: Checkpoint, dataset: CellDataset) -> None:
+    """Read counts and a bigWig's mean signal differ in scale: a model reads the kind it was
+    trained on (unchecked for a format-1 bundle, which did not record it)."""
+    recorded = checkpoint.input_kind
+    if recorded is not None and recorded != dataset.input_kind:
+        raise DatasetMismatchError(
+            f"{checkpoint.path} was trained on input kind {recorded}, but dataset of cell "
+            f"{dataset.cell} has {dataset.input_kind} (counts {dataset.counts.dtype}); train "
+            "on inputs of the kind it will score"
+        )
+
+
+def _check_task(checkpoint: Checkpoint, task: str) -> None:
+    if checkpoint.task.name != task:
+        raise DatasetMismatchError(
+            f"{checkpoint.path} is a {checkpoint.task.name} model, but {task} was asked "
+            f"for ({TASKS[task].score_name}); use a {task} bundle"
+        )
+
+
+def _check_orientation(checkpoint: Checkpoint, reverse_minus_strand: bool) -> None:
+    """Bins of minus-strand genes read downstream first or upstream first; a bundle that does not
+    record its orientation (None) is taken at its word."""
+    recorded = checkpoint.bundle.get("reverse_minus_strand")
+    if recorded is not None and recorded != reverse_minus_strand:
+        raise DatasetMismatchError(
+            f"{checkpoint.path} was trained on bins with reverse_minus_strand {recorded}, "
+            f"but the sample's bins have reverse_minus_strand {reverse_minus_strand}"
+        )
+
+
+def _check_normalisation(checkpoint: Checkpoint, normalisation: str) -> None:
+    if checkpoint.normalisation != normalisation:
+        raise DatasetMismatchError(
+            f"{checkpoint.path} was trained on counts normalised by {checkpoint.normalisation}, "
+            f"not {normalisation}"
+        )
+
+
+def _check_input_transform(checkpoint: Checkpoint, input_transform: str) -> None:
+    if checkpoint.input_transform != input_transform:
+        raise DatasetMismatchError(
+            f"{checkpoint.path} reads input transform {checkpoint.input_transform}, not "
+            f"{input_transform}: bundles scored together read different input transforms; "
+            "retrain them with one training config"
+        )
 
 
 def check_finite_counts(dataset: CellDataset) -> None:
@@ -250,6 +348,9 @@ def load_checkpoint(
             f"model bundle format {bundle['format_version']} is newer than this chromexpr's "
             f"({FORMAT_VERSION}); update chromexpr",
         )
+    if bundle["format_version"] == 1:
+        # Format 1 recorded neither: taken as unknown (the expression unit) and unchecked (kind).
+        bundle["expression_unit"] = UNKNOWN_UNIT
     state = bundle.pop("state_dict")
     model = build_model(
         bundle["model"],
