@@ -39,7 +39,7 @@ from chromexpr.atomic import write_tsv
 from chromexpr.dataset import UNKNOWN_UNIT, CellDataset
 from chromexpr.errors import DatasetMismatchError, InputFormatError
 from chromexpr.interpret.tracks import write_bigwig
-from chromexpr.train.checkpoint import Checkpoint
+from chromexpr.train.checkpoint import Checkpoint, check_finite_counts
 from chromexpr.train.runtime import deterministic_algorithms, resolve_device
 from chromexpr.train.tasks import TASKS
 
@@ -80,11 +80,12 @@ def predict_expression(
 
     The dataset's expression is never read. DatasetMismatchError for a bundle that may not
     score ``dataset`` (``Checkpoint.check_compatible``: task, marks, bins, input kind,
-    orientation); InputFormatError for counts that are not finite. Every bundle is checked
-    before any scores.
+    orientation); InputFormatError for counts that are not finite. The counts and every
+    bundle are checked before any scores.
     """
     if not checkpoints:
         raise ValueError("predictions need at least one model bundle")
+    check_finite_counts(dataset)
     for checkpoint in checkpoints:
         checkpoint.check_compatible(dataset, task=task, reverse_minus_strand=reverse_minus_strand)
     labels = list(labels) if labels is not None else bundle_labels(checkpoints)

@@ -192,8 +192,8 @@ class Checkpoint:
         InputFormatError for counts that are not finite (NaN or infinite): a model would turn
         them into NaN scores without a word; DatasetMismatchError where the bundle may not score
         ``dataset`` (``check_compatible``)."""
-        self.check_compatible(dataset)
         check_finite_counts(dataset)
+        self.check_compatible(dataset)
         return model_inputs(
             self.name,
             self.model,
