@@ -25,7 +25,7 @@ from chromexpr.crosscell import (
 from chromexpr.dataset import CellDataset
 from chromexpr.errors import ConfigError, DatasetMismatchError, InputFormatError
 from chromexpr.normalisation import normalise
-from chromexpr.train import TrainingSettings, train_cell
+from chromexpr.train import TrainingSettings, load_checkpoint, train_cell
 
 N_MARKS, N_BINS = 5, 100
 N_TRAIN, N_VALID, N_TEST = 40, 20, 30
@@ -216,10 +216,31 @@ def test_pairwise_with_quantile_scores_models_trained_on_quantiles(tmp_path):
         "quantile"
     )
     checkpoints = {cell: tmp_path / cell / "model.pt" for cell in datasets}
+    # The bundle records the kind of the counts it was given, not of their quantiles.
+    assert load_checkpoint(checkpoints["E001"]).input_kind == "reads"
     long = pairwise_transfer("deepchrome", checkpoints, datasets, "quantile", "cpu")
     matrix = transfer_matrix(long, "deepchrome", "quantile")
     for cell in CELLS:
         assert matrix.loc[cell, cell] == metrics[cell]["test_auc"]
+
+
+def test_pairwise_refuses_models_trained_on_another_normalisation(per_cell_models):
+    datasets, checkpoints, _ = per_cell_models
+    with pytest.raises(
+        DatasetMismatchError,
+        match="E001/model.pt was trained on counts normalised by none, not cpm",
+    ):
+        pairwise_transfer("deepchrome", checkpoints, datasets, "cpm", "cpu")
+
+
+def test_pairwise_refuses_models_of_different_input_transforms(per_cell_models, tmp_path):
+    datasets, checkpoints, _ = per_cell_models
+    train_cell(datasets["E002"], quick_settings(epochs=1, input_transform="log1p"), tmp_path)
+    mixed = {**checkpoints, "E002": tmp_path / "model.pt"}
+    with pytest.raises(
+        DatasetMismatchError, match="model.pt reads input transform log1p, not raw: .*different"
+    ):
+        pairwise_transfer("deepchrome", mixed, datasets, "none", "cpu")
 
 
 # --- pooling, leave-one-out, pooled -----------------------------------------------------------
@@ -232,6 +253,7 @@ def test_pool_datasets_repeats_gene_ids_per_cell_and_keeps_each_genes_split():
     assert list(pool.gene_ids) == 2 * list(datasets["E001"].gene_ids)
     assert list(pool.split) == 2 * list(datasets["E001"].split)
     np.testing.assert_array_equal(pool.counts[90:], datasets["E002"].counts)
+    assert pool.expression_unit == "rpkm"
 
 
 def test_leave_one_out_trains_without_the_held_out_cell_and_writes_transfer_json(tmp_path):
