@@ -153,6 +153,7 @@ def test_compatible_bundle_and_dataset_pass_every_rule(trained):
         reverse_minus_strand=True,
         normalisation="none",
         input_transform="log1p",
+        split={"train": 2, "valid": 1, "test": 1},
     )
 
 
@@ -202,6 +203,25 @@ def test_compatibility_an_unrecorded_orientation_is_taken_at_its_word(trained):
     checkpoint = load_checkpoint(path)
     unrecorded = replace(checkpoint, bundle={**checkpoint.bundle, "reverse_minus_strand": None})
     unrecorded.check_compatible(reverse_minus_strand=False)
+
+
+def test_compatibility_another_split_is_a_mismatch(trained):
+    path, _, _ = trained
+    checkpoint = load_checkpoint(path)
+    checkpoint.check_compatible(split={"train": 2, "valid": 1, "test": 1})
+    with pytest.raises(
+        DatasetMismatchError,
+        match=r"model.pt was trained on genes split by \{'train': 2, .*test genes may be genes",
+    ):
+        checkpoint.check_compatible(split={"train": 1, "valid": 1, "test": 1})
+
+
+def test_compatibility_an_unrecorded_split_is_unchecked(trained):
+    path, _, _ = trained
+    checkpoint = load_checkpoint(path)
+    training = {**checkpoint.bundle["training"], "split": None}
+    unrecorded = replace(checkpoint, bundle={**checkpoint.bundle, "training": training})
+    unrecorded.check_compatible(split={"train": 1, "valid": 1, "test": 1})
 
 
 def test_compatibility_another_normalisation_is_a_mismatch(trained):

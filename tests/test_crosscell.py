@@ -243,6 +243,24 @@ def test_pairwise_refuses_models_of_different_input_transforms(per_cell_models, 
         pairwise_transfer("deepchrome", mixed, datasets, "none", "cpu")
 
 
+def test_pairwise_refuses_models_trained_on_another_split(tmp_path):
+    datasets = synthetic_cells()
+    recorded = {"train": 2, "valid": 1, "test": 1}
+    for cell in ("E001", "E002"):
+        train_cell(
+            datasets[cell],
+            quick_settings(epochs=1),
+            tmp_path / cell,
+            provenance={"split": recorded},
+        )
+    checkpoints = {cell: tmp_path / cell / "model.pt" for cell in ("E001", "E002")}
+    pairwise_transfer("deepchrome", checkpoints, datasets, "none", "cpu", split=recorded)
+    with pytest.raises(DatasetMismatchError, match="E001/model.pt was trained on genes split by"):
+        pairwise_transfer(
+            "deepchrome", checkpoints, datasets, "none", "cpu", split={**recorded, "train": 1}
+        )
+
+
 # --- pooling, leave-one-out, pooled -----------------------------------------------------------
 
 

@@ -177,12 +177,14 @@ def pairwise_transfer(
     datasets: Mapping[str, CellDataset],
     normalisation: str,
     device: str = "auto",
+    split: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Every per-cell model (``checkpoints``: train cell -> model.pt) scored on the test genes of
     every cell of ``datasets``: the long table, one ``pairwise`` row per (train cell, test cell).
 
     No retraining. Each bundle must be of ``model_name`` and record ``normalisation``
-    (``train_cell`` writes ``none``; ``train_normalised_cell`` the one it trained with).
+    (``train_cell`` writes ``none``; ``train_normalised_cell`` the one it trained with) and,
+    given ``split`` (the config's, which laid out ``datasets``), have been trained with it.
     Every model is loaded once and kept (a few MB each); the test cells are taken one at a time,
     normalised once and scored by every model in one batched pass each, so memory holds one
     cell's test inputs beside the models.
@@ -206,6 +208,7 @@ def pairwise_transfer(
             datasets[test_cells[0]],
             normalisation=normalisation,
             input_transform=models[train_cells[0]].input_transform,
+            split=split,
         )
     logger.info(
         "%s, normalisation %s: %d models x %d test cells on %s",

@@ -164,6 +164,7 @@ class Checkpoint:
         reverse_minus_strand: bool | None = None,
         normalisation: str | None = None,
         input_transform: str | None = None,
+        split: Mapping[str, Any] | None = None,
     ) -> None:
         """May this bundle score ``dataset`` as the caller asks? DatasetMismatchError naming the
         bundle and what differs unless so.
@@ -171,7 +172,9 @@ class Checkpoint:
         ``dataset``: its marks (in order), bins and input kind must be the bundle's. Each keyword
         is what the caller will score with: the ``task``, the bins' orientation
         ``reverse_minus_strand`` (unchecked where either side does not know it), the
-        ``normalisation`` and the ``input_transform``. None leaves that property unchecked.
+        ``normalisation``, the ``input_transform`` and the ``split`` (the config's ``split``
+        that laid out the genes about to be scored; unchecked where the bundle does not record
+        one). None leaves that property unchecked.
         """
         if dataset is not None:
             _check_marks_and_bins(self, dataset)
@@ -184,6 +187,8 @@ class Checkpoint:
             _check_normalisation(self, normalisation)
         if input_transform is not None:
             _check_input_transform(self, input_transform)
+        if split is not None:
+            _check_split(self, split)
 
     def inputs(self, dataset: CellDataset, split: str | None = None) -> np.ndarray:
         """The model's input for the genes of ``split`` (all when None) of ``dataset``:
@@ -284,6 +289,18 @@ def _check_input_transform(checkpoint: Checkpoint, input_transform: str) -> None
             f"{checkpoint.path} reads input transform {checkpoint.input_transform}, not "
             f"{input_transform}: bundles scored together read different input transforms; "
             "retrain them with one training config"
+        )
+
+
+def _check_split(checkpoint: Checkpoint, split: Mapping[str, Any]) -> None:
+    """Test genes are test genes only under the split the model was trained with: under another,
+    some were its training or validation genes."""
+    recorded = checkpoint.bundle["training"]["split"]
+    if recorded is not None and dict(recorded) != dict(split):
+        raise DatasetMismatchError(
+            f"{checkpoint.path} was trained on genes split by {recorded}, but the genes scored "
+            f"were split by {split}: their test genes may be genes it was trained on; score it "
+            "on datasets of its own split"
         )
 
 
