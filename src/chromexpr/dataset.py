@@ -2,25 +2,29 @@
 
 Layout of ``results/datasets/{cell}.npz`` (every array has one row per gene, in split order):
 
-==============  ==================  ==========================================================
-key             shape / dtype       meaning
-==============  ==================  ==========================================================
-``cell``        scalar str          cell type id, e.g. ``E003``
-``gene_ids``    [genes] str         Ensembl gene id (a published-set id may appear twice)
-``symbols``     [genes] str         gene symbol
-``chrom``       [genes] str         chromosome (UCSC naming, ``chr1``)
-``tss``         [genes] int64       0-based TSS position
-``strand``      [genes] str         ``+``, ``-`` or ``.`` (unknown)
-``counts``      [genes, marks, bins]  read counts (int32); float32 for signal input
-``labels``      [genes] int8        1 if expression >= the cell type's median, else 0
-``expression``  [genes] float64     the cell type's expression, in ``expression_unit``
-``expression_unit``  scalar str     ``rpkm``, ``fpkm``, ``tpm`` or ``unknown`` (not recorded)
-``split``       [genes] str         ``train``, ``valid`` or ``test``
-``marks``       [marks] str         mark names, in the order of the counts' second axis
-``bin_offsets`` [bins] int64        start of each bin relative to the TSS (genomic order)
-``format_version``  scalar int      2 (format 1, before ``expression`` and its unit, named the
-                                    expression ``rpkm`` whatever its unit; it is still read)
-==============  ==================  ==========================================================
+====================  ====================  ==================================================
+key                   shape / dtype         meaning
+====================  ====================  ==================================================
+``cell``              scalar str            cell type id, e.g. ``E003``
+``gene_ids``          [genes] str           Ensembl gene id (a published-set id may appear
+                                            twice)
+``symbols``           [genes] str           gene symbol
+``chrom``             [genes] str           chromosome (UCSC naming, ``chr1``)
+``tss``               [genes] int64         0-based TSS position
+``strand``            [genes] str           ``+``, ``-`` or ``.`` (unknown)
+``counts``            [genes, marks, bins]  read counts (int32); float32 for signal input
+``labels``            [genes] int8          1 if expression >= the cell type's median, else 0
+``expression``        [genes] float64       the cell type's expression, in ``expression_unit``
+``expression_unit``   scalar str            ``rpkm``, ``fpkm``, ``tpm`` or ``unknown``
+``split``             [genes] str           ``train``, ``valid`` or ``test``
+``marks``             [marks] str           mark names, in the order of the counts' second
+                                            axis
+``bin_offsets``       [bins] int64          start of each bin relative to the TSS (genomic
+                                            order)
+``format_version``    scalar int            2. Format 1 (no version) named the expression
+                                            ``rpkm`` whatever its unit and had no unit; it is
+                                            still read, its unit ``unknown``
+====================  ====================  ==================================================
 
 Loading takes milliseconds (``numpy.load``), so every training job reads the whole file.
 """
