@@ -27,7 +27,8 @@ key                    what
 
 ``load_checkpoint`` rebuilds the model without the config; cross-cell scoring, interpretation
 and prediction all load through it, and ask ``Checkpoint.check_compatible`` whether the bundle
-may score their dataset as they ask (one ``_check_*`` function per rule). A bare state dict
+may score their dataset as they ask (one function per rule, in
+``chromexpr.train.compatibility``). A bare state dict
 (chromexpr before this format) is refused with a message saying how to retrain. Given the
 sha256 an export manifest records (``chromexpr.train.export``), it checks the file's bytes
 before reading them.
@@ -50,10 +51,11 @@ from torch import nn
 import chromexpr
 from chromexpr.atomic import atomic_path
 from chromexpr.dataset import UNKNOWN_UNIT, CellDataset
-from chromexpr.errors import DatasetMismatchError, InputFormatError, preview
+from chromexpr.errors import InputFormatError
 from chromexpr.evaluation import predict_outputs
 from chromexpr.models import build_model
 from chromexpr.normalisation import normalise
+from chromexpr.train import compatibility
 from chromexpr.train.fit import Run, state_copy
 from chromexpr.train.inputs import model_inputs, transform_inputs
 from chromexpr.train.tasks import TASKS, Task
@@ -177,18 +179,18 @@ class Checkpoint:
         one). None leaves that property unchecked.
         """
         if dataset is not None:
-            _check_marks_and_bins(self, dataset)
-            _check_input_kind(self, dataset)
+            compatibility.check_marks_and_bins(self, dataset)
+            compatibility.check_input_kind(self, dataset)
         if task is not None:
-            _check_task(self, task)
+            compatibility.check_task(self, task)
         if reverse_minus_strand is not None:
-            _check_orientation(self, reverse_minus_strand)
+            compatibility.check_orientation(self, reverse_minus_strand)
         if normalisation is not None:
-            _check_normalisation(self, normalisation)
+            compatibility.check_normalisation(self, normalisation)
         if input_transform is not None:
-            _check_input_transform(self, input_transform)
+            compatibility.check_input_transform(self, input_transform)
         if split is not None:
-            _check_split(self, split)
+            compatibility.check_split(self, split)
 
     def inputs(self, dataset: CellDataset, split: str | None = None) -> np.ndarray:
         """The model's input for the genes of ``split`` (all when None) of ``dataset``:
@@ -226,82 +228,6 @@ class Checkpoint:
             return torch.softmax(outputs, dim=1)
         high = torch.sigmoid(outputs[:, 0])
         return torch.stack([1 - high, high], dim=1)
-
-
-# --- compatibility rules: one function each, called by Checkpoint.check_compatible ------------
-
-
-def _check_marks_and_bins(checkpoint: Checkpoint, dataset: CellDataset) -> None:
-    """A model reads marks and bins by position: the same marks, in order, and bins."""
-    for key, ours, theirs in (
-        ("marks", checkpoint.bundle["marks"], [str(mark) for mark in dataset.marks]),
-        ("bin_offsets", checkpoint.bundle["bin_offsets"], [int(x) for x in dataset.bin_offsets]),
-    ):
-        if ours != theirs:
-            raise DatasetMismatchError(
-                f"{checkpoint.path} was trained on {key} {preview(ours)}, but dataset of cell "
-                f"{dataset.cell} has {preview(theirs)}"
-            )
-
-
-def _check_input_kind(checkpoint: Checkpoint, dataset: CellDataset) -> None:
-    """Read counts and a bigWig's mean signal differ in scale: a model reads the kind it was
-    trained on (unchecked for a format-1 bundle, which did not record it)."""
-    recorded = checkpoint.input_kind
-    if recorded is not None and recorded != dataset.input_kind:
-        raise DatasetMismatchError(
-            f"{checkpoint.path} was trained on input kind {recorded}, but dataset of cell "
-            f"{dataset.cell} has {dataset.input_kind} (counts {dataset.counts.dtype}); train "
-            "on inputs of the kind it will score"
-        )
-
-
-def _check_task(checkpoint: Checkpoint, task: str) -> None:
-    if checkpoint.task.name != task:
-        raise DatasetMismatchError(
-            f"{checkpoint.path} is a {checkpoint.task.name} model, but {task} was asked "
-            f"for ({TASKS[task].score_name}); use a {task} bundle"
-        )
-
-
-def _check_orientation(checkpoint: Checkpoint, reverse_minus_strand: bool) -> None:
-    """Bins of minus-strand genes read downstream first or upstream first; a bundle that does not
-    record its orientation (None) is taken at its word."""
-    recorded = checkpoint.bundle.get("reverse_minus_strand")
-    if recorded is not None and recorded != reverse_minus_strand:
-        raise DatasetMismatchError(
-            f"{checkpoint.path} was trained on bins with reverse_minus_strand {recorded}, "
-            f"but the sample's bins have reverse_minus_strand {reverse_minus_strand}"
-        )
-
-
-def _check_normalisation(checkpoint: Checkpoint, normalisation: str) -> None:
-    if checkpoint.normalisation != normalisation:
-        raise DatasetMismatchError(
-            f"{checkpoint.path} was trained on counts normalised by {checkpoint.normalisation}, "
-            f"not {normalisation}"
-        )
-
-
-def _check_input_transform(checkpoint: Checkpoint, input_transform: str) -> None:
-    if checkpoint.input_transform != input_transform:
-        raise DatasetMismatchError(
-            f"{checkpoint.path} reads input transform {checkpoint.input_transform}, not "
-            f"{input_transform}: bundles scored together read different input transforms; "
-            "retrain them with one training config"
-        )
-
-
-def _check_split(checkpoint: Checkpoint, split: Mapping[str, Any]) -> None:
-    """Test genes are test genes only under the split the model was trained with: under another,
-    some were its training or validation genes."""
-    recorded = checkpoint.bundle["training"]["split"]
-    if recorded is not None and dict(recorded) != dict(split):
-        raise DatasetMismatchError(
-            f"{checkpoint.path} was trained on genes split by {recorded}, but the genes scored "
-            f"were split by {split}: their test genes may be genes it was trained on; score it "
-            "on datasets of its own split"
-        )
 
 
 def check_finite_counts(dataset: CellDataset) -> None:
