@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from chromexpr.dataset import CellDataset
+from chromexpr.dataset import UNKNOWN_UNIT, CellDataset
 from chromexpr.evaluation import predict_outputs, probabilities_from_outputs
 from chromexpr.models import build_model, capabilities, model_class
 from chromexpr.train import RECIPES, TrainingSettings, train_cell
@@ -98,7 +98,8 @@ def synthetic_cell(n_train: int, n_valid: int, n_test: int, seed: int = 0) -> Ce
         strand=np.full(n_genes, "+"),
         counts=counts,
         labels=labels,
-        rpkm=np.exp(expression),
+        expression=np.exp(expression),
+        expression_unit=UNKNOWN_UNIT,
         split=split,
         marks=np.array(MARKS),
         bin_offsets=(bins * 100 - 5000).astype(np.int64),

@@ -34,13 +34,14 @@ def trained(tmp_path_factory):
 def test_bundle_describes_the_model_its_inputs_and_its_training(trained):
     path, dataset, metrics = trained
     bundle = torch.load(path, weights_only=True)
-    assert (bundle["format"], bundle["format_version"]) == ("chromexpr-model", 1)
+    assert (bundle["format"], bundle["format_version"]) == ("chromexpr-model", 2)
     assert bundle["model"] == "deepchrome" and bundle["hyperparameters"] == {"dropout": 0.2}
     assert (bundle["task"], bundle["n_outputs"]) == ("classification", 2)
+    assert bundle["expression_unit"] == dataset.expression_unit == "tpm"
     assert bundle["marks"] == dataset.marks.tolist()
     assert bundle["bin_offsets"] == dataset.bin_offsets.tolist() and bundle["bin_size"] == 100
     assert bundle["reverse_minus_strand"] is True
-    assert bundle["input"] == {"transform": "log1p", "normalisation": "none"}
+    assert bundle["input"] == {"transform": "log1p", "normalisation": "none", "kind": "reads"}
     training = bundle["training"]
     assert training["samples"] == ["E999"] and training["split"] == {
         "train": 2,
@@ -110,3 +111,131 @@ def test_regression_bundles_rebuild_their_single_output(tmp_path):
     scores = checkpoint.scores(checkpoint.inputs(learnable_cell(), "test"))
     written = np.loadtxt(tmp_path / "predictions.tsv", skiprows=1, usecols=2)
     np.testing.assert_allclose(scores, written, rtol=1e-6)
+
+
+def format_1_bundle(path, folder):
+    """The bundle of ``path`` as chromexpr wrote it before format 2: no expression unit, no input
+    kind."""
+    bundle = torch.load(path, weights_only=True)
+    del bundle["expression_unit"], bundle["input"]["kind"]
+    bundle["format_version"] = 1
+    torch.save(bundle, folder / "model.pt")
+    return folder / "model.pt"
+
+
+def test_a_format_1_bundle_is_read_its_unit_unknown_and_its_input_kind_unchecked(trained, tmp_path):
+    path, dataset, _ = trained
+    old = load_checkpoint(format_1_bundle(path, tmp_path))
+    assert (old.expression_unit, old.input_kind) == ("unknown", None)
+    old.check_compatible(replace(dataset, counts=dataset.counts.astype(np.float32)))
+    np.testing.assert_array_equal(
+        old.scores(old.inputs(dataset, "test")),
+        load_checkpoint(path).scores(load_checkpoint(path).inputs(dataset, "test")),
+    )
+
+
+def test_a_bundle_of_a_newer_format_asks_to_update_chromexpr(trained, tmp_path):
+    path, _, _ = trained
+    bundle = torch.load(path, weights_only=True)
+    torch.save({**bundle, "format_version": 3}, tmp_path / "model.pt")
+    with pytest.raises(InputFormatError, match="format 3 is newer.*update chromexpr"):
+        load_checkpoint(tmp_path / "model.pt")
+
+
+# --- Checkpoint.check_compatible: one test per rule ------------------------------------------
+
+
+def test_compatible_bundle_and_dataset_pass_every_rule(trained):
+    path, dataset, _ = trained
+    load_checkpoint(path).check_compatible(
+        dataset,
+        task="classification",
+        reverse_minus_strand=True,
+        normalisation="none",
+        input_transform="log1p",
+        split={"train": 2, "valid": 1, "test": 1},
+    )
+
+
+def test_compatibility_other_marks_are_a_mismatch(trained):
+    path, dataset, _ = trained
+    renamed = replace(dataset, marks=np.array(["a", "b", "c", "d", "e"]))
+    with pytest.raises(DatasetMismatchError, match=r"trained on marks.*E999 has \['a'"):
+        load_checkpoint(path).check_compatible(renamed)
+
+
+def test_compatibility_other_bins_are_a_mismatch(trained):
+    path, dataset, _ = trained
+    fewer_bins = replace(
+        dataset, counts=dataset.counts[:, :, :50], bin_offsets=dataset.bin_offsets[:50]
+    )
+    with pytest.raises(DatasetMismatchError, match="trained on bin_offsets"):
+        load_checkpoint(path).check_compatible(fewer_bins)
+
+
+def test_compatibility_signal_for_a_bundle_trained_on_reads_is_a_mismatch(trained):
+    path, dataset, _ = trained
+    signal = replace(dataset, counts=dataset.counts.astype(np.float32))
+    with pytest.raises(
+        DatasetMismatchError, match=r"trained on input kind reads.*E999 has signal \(counts float32"
+    ):
+        load_checkpoint(path).check_compatible(signal)
+
+
+def test_compatibility_another_task_is_a_mismatch_naming_the_score(trained):
+    path, _, _ = trained
+    with pytest.raises(
+        DatasetMismatchError,
+        match=r"model.pt is a classification model, but regression was asked for "
+        r"\(log_expression\); use a regression bundle",
+    ):
+        load_checkpoint(path).check_compatible(task="regression")
+
+
+def test_compatibility_the_other_bin_orientation_is_a_mismatch(trained):
+    path, _, _ = trained
+    with pytest.raises(DatasetMismatchError, match="reverse_minus_strand True.*False"):
+        load_checkpoint(path).check_compatible(reverse_minus_strand=False)
+
+
+def test_compatibility_an_unrecorded_orientation_is_taken_at_its_word(trained):
+    path, _, _ = trained
+    checkpoint = load_checkpoint(path)
+    unrecorded = replace(checkpoint, bundle={**checkpoint.bundle, "reverse_minus_strand": None})
+    unrecorded.check_compatible(reverse_minus_strand=False)
+
+
+def test_compatibility_another_split_is_a_mismatch(trained):
+    path, _, _ = trained
+    checkpoint = load_checkpoint(path)
+    checkpoint.check_compatible(split={"train": 2, "valid": 1, "test": 1})
+    with pytest.raises(
+        DatasetMismatchError,
+        match=r"model.pt was trained on genes split by \{'train': 2, .*test genes may be genes",
+    ):
+        checkpoint.check_compatible(split={"train": 1, "valid": 1, "test": 1})
+
+
+def test_compatibility_an_unrecorded_split_is_unchecked(trained):
+    path, _, _ = trained
+    checkpoint = load_checkpoint(path)
+    training = {**checkpoint.bundle["training"], "split": None}
+    unrecorded = replace(checkpoint, bundle={**checkpoint.bundle, "training": training})
+    unrecorded.check_compatible(split={"train": 1, "valid": 1, "test": 1})
+
+
+def test_compatibility_another_normalisation_is_a_mismatch(trained):
+    path, _, _ = trained
+    with pytest.raises(
+        DatasetMismatchError, match="model.pt was trained on counts normalised by none, not cpm"
+    ):
+        load_checkpoint(path).check_compatible(normalisation="cpm")
+
+
+def test_compatibility_another_input_transform_is_a_mismatch(trained):
+    path, _, _ = trained
+    with pytest.raises(
+        DatasetMismatchError,
+        match="model.pt reads input transform log1p, not raw: .*read different input transforms",
+    ):
+        load_checkpoint(path).check_compatible(input_transform="raw")

@@ -25,7 +25,7 @@ from chromexpr.crosscell import (
 from chromexpr.dataset import CellDataset
 from chromexpr.errors import ConfigError, DatasetMismatchError, InputFormatError
 from chromexpr.normalisation import normalise
-from chromexpr.train import TrainingSettings, train_cell
+from chromexpr.train import TrainingSettings, load_checkpoint, train_cell
 
 N_MARKS, N_BINS = 5, 100
 N_TRAIN, N_VALID, N_TEST = 40, 20, 30
@@ -52,7 +52,8 @@ def synthetic_cell(cell: str, seed: int, depth: float = 1.0) -> CellDataset:
         strand=np.full(n_genes, "+"),
         counts=rng.poisson(rates * depth).astype(np.int32),
         labels=labels,
-        rpkm=labels + rng.random(n_genes),
+        expression=labels + rng.random(n_genes),
+        expression_unit="rpkm",
         split=split,
         marks=np.array([f"mark{i}" for i in range(N_MARKS)]),
         bin_offsets=np.arange(N_BINS, dtype=np.int64) * 100 - 5000,
@@ -215,10 +216,49 @@ def test_pairwise_with_quantile_scores_models_trained_on_quantiles(tmp_path):
         "quantile"
     )
     checkpoints = {cell: tmp_path / cell / "model.pt" for cell in datasets}
+    # The bundle records the kind of the counts it was given, not of their quantiles.
+    assert load_checkpoint(checkpoints["E001"]).input_kind == "reads"
     long = pairwise_transfer("deepchrome", checkpoints, datasets, "quantile", "cpu")
     matrix = transfer_matrix(long, "deepchrome", "quantile")
     for cell in CELLS:
         assert matrix.loc[cell, cell] == metrics[cell]["test_auc"]
+
+
+def test_pairwise_refuses_models_trained_on_another_normalisation(per_cell_models):
+    datasets, checkpoints, _ = per_cell_models
+    with pytest.raises(
+        DatasetMismatchError,
+        match="E001/model.pt was trained on counts normalised by none, not cpm",
+    ):
+        pairwise_transfer("deepchrome", checkpoints, datasets, "cpm", "cpu")
+
+
+def test_pairwise_refuses_models_of_different_input_transforms(per_cell_models, tmp_path):
+    datasets, checkpoints, _ = per_cell_models
+    train_cell(datasets["E002"], quick_settings(epochs=1, input_transform="log1p"), tmp_path)
+    mixed = {**checkpoints, "E002": tmp_path / "model.pt"}
+    with pytest.raises(
+        DatasetMismatchError, match="model.pt reads input transform log1p, not raw: .*different"
+    ):
+        pairwise_transfer("deepchrome", mixed, datasets, "none", "cpu")
+
+
+def test_pairwise_refuses_models_trained_on_another_split(tmp_path):
+    datasets = synthetic_cells()
+    recorded = {"train": 2, "valid": 1, "test": 1}
+    for cell in ("E001", "E002"):
+        train_cell(
+            datasets[cell],
+            quick_settings(epochs=1),
+            tmp_path / cell,
+            provenance={"split": recorded},
+        )
+    checkpoints = {cell: tmp_path / cell / "model.pt" for cell in ("E001", "E002")}
+    pairwise_transfer("deepchrome", checkpoints, datasets, "none", "cpu", split=recorded)
+    with pytest.raises(DatasetMismatchError, match="E001/model.pt was trained on genes split by"):
+        pairwise_transfer(
+            "deepchrome", checkpoints, datasets, "none", "cpu", split={**recorded, "train": 1}
+        )
 
 
 # --- pooling, leave-one-out, pooled -----------------------------------------------------------
@@ -231,6 +271,7 @@ def test_pool_datasets_repeats_gene_ids_per_cell_and_keeps_each_genes_split():
     assert list(pool.gene_ids) == 2 * list(datasets["E001"].gene_ids)
     assert list(pool.split) == 2 * list(datasets["E001"].split)
     np.testing.assert_array_equal(pool.counts[90:], datasets["E002"].counts)
+    assert pool.expression_unit == "rpkm"
 
 
 def test_leave_one_out_trains_without_the_held_out_cell_and_writes_transfer_json(tmp_path):

@@ -137,7 +137,7 @@ def test_published_gene_set_keeps_duplicate_rows_and_converts_the_tss():
     assert shifted["tss"].tolist() == [1000, 2000, 2000]
 
 
-def test_published_gene_set_requires_rpkm_for_every_gene():
+def test_published_gene_set_requires_expression_for_every_gene():
     published = pd.DataFrame(
         {"gene_id": ["ENSG1"], "symbol": ["a"], "chrom": ["chr1"], "tss_1based": [10]}
     )

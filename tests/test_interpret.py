@@ -1,6 +1,7 @@
 """Interpretation methods on small datasets and toy models built in the tests."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from torch import nn
 
 from chromexpr.dataset import CellDataset
 from chromexpr.demo.truth import expected_class_profiles
-from chromexpr.errors import InputFormatError
+from chromexpr.errors import DatasetMismatchError, InputFormatError
 from chromexpr.interpret.attention import load_attention, run_attention, summarise_attention
 from chromexpr.interpret.attribution import (
     AttributionSettings,
@@ -32,6 +33,7 @@ from chromexpr.interpret.optimisation import (
     class_optimisation_maps,
     class_score,
     restart_inputs,
+    run_optimisation,
 )
 from chromexpr.interpret.profiles import signal_profiles
 from chromexpr.interpret.qc import label_balance, reads_table
@@ -61,7 +63,8 @@ def small_dataset(n_genes=60, n_bins=20, bin_size=100, seed=0, chrom=None, tss=N
         strand=np.array(strand if strand is not None else ["+"] * n_genes),
         counts=counts,
         labels=labels,
-        rpkm=labels.astype(float) * 10,
+        expression=labels.astype(float) * 10,
+        expression_unit="rpkm",
         split=split,
         marks=np.array(MARKS),
         bin_offsets=np.arange(-n_bins // 2, n_bins // 2) * bin_size,
@@ -388,7 +391,8 @@ def truth_dataset(n_genes=600, seed=0):
         strand=np.array(["+"] * n_genes),
         counts=counts,
         labels=labels,
-        rpkm=labels.astype(float) * 10,
+        expression=labels.astype(float) * 10,
+        expression_unit="rpkm",
         split=split,
         marks=np.array(MARKS),
         bin_offsets=offsets,
@@ -421,6 +425,21 @@ def test_optimisation_maps_recover_the_truth_for_every_seed(trained_on_truth, se
     assert set(positional.index) == {"H3K4me3", "H3K4me1"}
     assert (positional["correlation"] >= 0.8).all(), positional["correlation"]
     assert scores["sign_agrees"].all(), scores[["sign", "truth_sign"]]
+
+
+def test_interpretation_refuses_a_regression_bundle_before_any_output(tmp_path):
+    dataset, _ = truth_dataset(n_genes=30)
+    settings = TrainingSettings.from_config(
+        "deepchrome", {"recipe": "fast", "epochs": 1, "device": "cpu"}
+    )
+    train_cell(dataset, replace(settings, task="regression"), tmp_path / "model")
+    regression = load_checkpoint(tmp_path / "model" / "model.pt")
+    paths = [tmp_path / name for name in ("ig.npz", "knockouts.tsv", "ig.png")]
+    with pytest.raises(DatasetMismatchError, match="is a regression model, but classification"):
+        run_attributions(dataset, regression, AttributionSettings(), *paths)
+    with pytest.raises(DatasetMismatchError, match="is a regression model, but classification"):
+        run_optimisation(dataset, regression, OptimisationSettings(), *paths[:1], paths[2])
+    assert not any(path.exists() for path in paths)
 
 
 # --- attributions -------------------------------------------------------------------------------

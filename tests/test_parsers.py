@@ -5,9 +5,9 @@ import pytest
 
 from chromexpr.errors import InputFormatError
 from chromexpr.io.chrom_sizes import read_chrom_sizes
+from chromexpr.io.expression import read_expression_table
 from chromexpr.io.gene_info import read_gene_info, read_gtf, ucsc_chrom
 from chromexpr.io.published_genes import read_published_genes
-from chromexpr.io.rpkm import read_rpkm_table
 from chromexpr.io.tagalign import ReadFilterReport, filter_known_contigs, read_tagalign_chunks
 
 
@@ -91,36 +91,45 @@ def test_ucsc_chrom_maps_mt_to_chrm():
     assert ucsc_chrom("MT") == "chrM" and ucsc_chrom("chr5") == "chr5"
 
 
-def test_rpkm_table_keeps_only_configured_cells(tmp_path):
+def test_expression_table_keeps_only_configured_cells(tmp_path):
     path = write_gz(tmp_path / "rpkm.gz", "gene_id\tE000\tE003\tE004\nG1\t1.000\t2.500\t0.000\n")
-    table = read_rpkm_table(path, ["E004", "E003"])
+    table = read_expression_table(path, ["E004", "E003"])
     assert list(table.columns) == ["E004", "E003"]
     assert table.loc["G1", "E003"] == 2.5
 
 
-def test_rpkm_table_missing_cell_is_named(tmp_path):
+def test_expression_table_is_read_gzip_or_not_whatever_its_name(tmp_path):
+    text = "gene_id\tE003\nG1\t2.5\n"
+    plain = tmp_path / "expression.gz"
+    plain.write_text(text)
+    gzipped = write_gz(tmp_path / "expression.tsv", text)
+    for path in (plain, gzipped):
+        assert read_expression_table(path, ["E003"]).loc["G1", "E003"] == 2.5
+
+
+def test_expression_table_missing_cell_is_named(tmp_path):
     path = write_gz(tmp_path / "rpkm.gz", "gene_id\tE000\tE003\nG1\t1\t2\n")
     with pytest.raises(InputFormatError, match=r"\['E099'\]"):
-        read_rpkm_table(path, ["E099"])
+        read_expression_table(path, ["E099"])
 
 
-def test_rpkm_table_negative_value_names_gene_cell_and_line(tmp_path):
+def test_expression_table_negative_value_names_gene_column_and_line(tmp_path):
     path = write_gz(tmp_path / "rpkm.gz", "gene_id\tE003\nG1\t1\nG2\t-3\n")
-    with pytest.raises(InputFormatError, match=r"rpkm.gz:3: gene G2 cell E003"):
-        read_rpkm_table(path, ["E003"])
+    with pytest.raises(InputFormatError, match=r"rpkm.gz:3: gene G2 column E003"):
+        read_expression_table(path, ["E003"])
 
 
-def test_rpkm_table_duplicate_gene_id_names_the_line(tmp_path):
+def test_expression_table_duplicate_gene_id_names_the_line(tmp_path):
     path = write_gz(tmp_path / "rpkm.gz", "gene_id\tE003\nG1\t1\nG2\t2\nG1\t3\n")
     with pytest.raises(InputFormatError, match=r"rpkm.gz:4: gene id G1 appears more than once"):
-        read_rpkm_table(path, ["E003"])
+        read_expression_table(path, ["E003"])
 
 
 @pytest.mark.parametrize("value", ["NaN", "", "NA", "n/a"])
-def test_rpkm_table_missing_value_names_gene_cell_and_line(tmp_path, value):
+def test_expression_table_missing_value_names_gene_column_and_line(tmp_path, value):
     path = write_gz(tmp_path / "rpkm.gz", f"gene_id\tE003\tE004\nG1\t1\t2\nG2\t3\t{value}\n")
-    with pytest.raises(InputFormatError, match=r"rpkm.gz:3: gene G2 cell E004"):
-        read_rpkm_table(path, ["E003", "E004"])
+    with pytest.raises(InputFormatError, match=r"rpkm.gz:3: gene G2 column E004"):
+        read_expression_table(path, ["E003", "E004"])
 
 
 def test_tagalign_reads_are_parsed(tmp_path):

@@ -80,7 +80,7 @@ def test_a_regression_bundle_where_classification_is_asked_is_an_error(tmp_path,
     with pytest.raises(DatasetMismatchError, match=r"model.pt is a regression model.*classif"):
         predict_expression([regression], datasets["E003"], "classification")
     table = predict_expression([regression], datasets["E003"], "regression")
-    assert {"log_rpkm", "log_rpkm_sd", "log_rpkm_E001"} <= set(table.columns)
+    assert {"log_expression", "log_expression_sd", "log_expression_E001"} <= set(table.columns)
 
 
 def test_a_sample_of_another_marks_order_or_bin_size_is_an_error_naming_both(models, checkpoints):

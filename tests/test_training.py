@@ -46,7 +46,8 @@ def learnable_cell(n_genes: int = 60, seed: int = 0) -> CellDataset:
         strand=np.full(n_genes, "+"),
         counts=rng.poisson(rates).astype(np.int32),
         labels=labels,
-        rpkm=labels + rng.random(n_genes),
+        expression=labels + rng.random(n_genes),
+        expression_unit="tpm",
         split=np.array(
             ["train"] * n_train + ["valid"] * n_valid + ["test"] * (n_genes - n_train - n_valid)
         ),
@@ -364,7 +365,7 @@ def test_one_logit_model_trains_with_binary_cross_entropy_and_saves_its_statisti
     assert not (tmp_path / "attention.npz").exists()
 
 
-def test_regression_predicts_log_rpkm_and_is_scored_by_correlation(tmp_path):
+def test_regression_predicts_log_expression_and_is_scored_by_correlation(tmp_path):
     dataset = learnable_cell()
     settings = TrainingSettings.from_config(
         "deepchrome",
@@ -380,13 +381,13 @@ def test_regression_predicts_log_rpkm_and_is_scored_by_correlation(tmp_path):
     metrics = train_cell(dataset, settings, tmp_path)
     assert metrics["task"] == "regression" and "test_auc" not in metrics
     assert -1 <= metrics["test_spearman"] <= 1
-    # The learnable cell's RPKM follows its labels, which the first mark reveals.
+    # The learnable cell's expression follows its labels, which the first mark reveals.
     assert metrics["valid_pearson"] > 0.5
     predictions = (tmp_path / "predictions.tsv").read_text().splitlines()
-    assert predictions[0] == "gene_id\tlog_rpkm\tprediction"
+    assert predictions[0] == "gene_id\tlog_expression\tprediction"
     first = predictions[1].split("\t")
-    test_rpkm = dataset.rpkm[dataset.mask("test")][0]
-    assert float(first[1]) == pytest.approx(np.log1p(test_rpkm), rel=1e-6)
+    test_expression = dataset.expression[dataset.mask("test")][0]
+    assert float(first[1]) == pytest.approx(np.log1p(test_expression), rel=1e-6)
     history = (tmp_path / "history.tsv").read_text().splitlines()
     assert history[0] == "epoch\tloss\tvalid_pearson\tseconds"
     checkpoint = load_checkpoint(tmp_path / "model.pt")
@@ -394,9 +395,9 @@ def test_regression_predicts_log_rpkm_and_is_scored_by_correlation(tmp_path):
     assert checkpoint.model.classifier[6].weight.shape == (1, 125)
 
 
-def test_regression_needs_rpkm_that_varies_in_every_split(tmp_path):
+def test_regression_needs_expression_that_varies_in_every_split(tmp_path):
     dataset = learnable_cell()
-    constant = replace(dataset, rpkm=np.ones(dataset.n_genes))
+    constant = replace(dataset, expression=np.ones(dataset.n_genes))
     settings = quick_settings()
     with pytest.raises(TrainingError, match="two values"):
         train_cell(constant, replace(settings, task="regression"), tmp_path)

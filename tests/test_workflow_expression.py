@@ -81,7 +81,7 @@ def test_gene_table_holds_the_protein_coding_genes_of_the_matrix(matrix_run):
 def test_labels_are_tpm_at_least_the_samples_median(matrix_run):
     labels = pd.read_csv(matrix_run / "results/labels/E004.tsv", sep="\t")
     # E004 over the five genes: 0, 8, 1, 9, 0.5 -> median 1
-    assert labels["median_rpkm"].iloc[0] == 1.0
+    assert labels["median_expression"].iloc[0] == 1.0
     assert labels["label"].tolist() == [0, 1, 1, 1, 0]
 
 

@@ -46,7 +46,7 @@ def test_held_back_cell_scores_equal_the_pairwise_transfer_aucs(workdir):
 
 def test_the_target_dataset_holds_no_expression_and_the_predictions_none_either(workdir):
     target = CellDataset.load(workdir / "results/predictions/datasets/E005.npz")
-    assert (target.labels == -1).all() and np.isnan(target.rpkm).all()
+    assert (target.labels == -1).all() and np.isnan(target.expression).all()
     np.testing.assert_array_equal(
         target.counts, CellDataset.load(workdir / "results/datasets/E005.npz").counts
     )

@@ -62,7 +62,7 @@ def test_labels_follow_the_median_rule_of_the_downloaded_rpkm_table(prepared):
     dataset = CellDataset.load(prepared / "results/datasets/E004.npz")
     rpkm = pd.read_csv(prepared / "resources/remc/57epigenomes.RPKM.pc.gz", sep="\t", index_col=0)
     values = rpkm.loc[dataset.gene_ids, "E004"].to_numpy()
-    np.testing.assert_allclose(dataset.rpkm, values)
+    np.testing.assert_allclose(dataset.expression, values)
     np.testing.assert_array_equal(dataset.labels, (values >= np.median(values)).astype(np.int8))
 
 
@@ -167,7 +167,7 @@ def test_source_processed_starts_from_the_published_csv_layout(prepared, tmp_pat
     original = CellDataset.load(prepared / "results/datasets/E003.npz")
     np.testing.assert_array_equal(imported.counts, original.counts)
     np.testing.assert_array_equal(imported.labels, original.labels)
-    assert np.isnan(imported.rpkm).all()  # the published layout carries no RPKM
+    assert np.isnan(imported.expression).all()  # the published layout carries no expression
 
 
 MARKS = ["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from chromexpr.dataset import CellDataset
+from chromexpr.dataset import UNKNOWN_UNIT, CellDataset
 from chromexpr.errors import InputFormatError
 from chromexpr.genome.bins import bin_offsets
 from chromexpr.genome.tss import position_rows, read_gene_table
@@ -30,13 +30,19 @@ def assemble_cell_dataset(
     """Join the gene table, the cell's labels, the split and per-mark counts [genes, bins].
 
     ``labels`` is the long label table (all cells), or None for a sample without expression
-    (a prediction target: labels -1, RPKM NaN); ``split`` the split table. The tables must list
+    (a prediction target: labels -1, expression NaN, its unit ``unknown``); ``split`` the split
+    table. The tables must list
     the same genes in the same order: a mismatch means they come from different runs.
     """
     gene_ids = genes["gene_id"].to_numpy(str)
     if labels is None:
         cell_labels = pd.DataFrame(
-            {"gene_id": gene_ids, "label": np.full(len(gene_ids), -1), "rpkm": np.nan}
+            {
+                "gene_id": gene_ids,
+                "label": np.full(len(gene_ids), -1),
+                "expression": np.nan,
+                "unit": UNKNOWN_UNIT,
+            }
         )
     else:
         cell_labels = labels[labels["cell"] == cell].reset_index(drop=True)
@@ -64,11 +70,20 @@ def assemble_cell_dataset(
         strand=genes["strand"].to_numpy(str),
         counts=counts,
         labels=cell_labels["label"].to_numpy(np.int8),
-        rpkm=cell_labels["rpkm"].to_numpy(np.float64),
+        expression=cell_labels["expression"].to_numpy(np.float64),
+        expression_unit=_one_unit(cell_labels, cell),
         split=split["split"].to_numpy(str),
         marks=np.array(marks),
         bin_offsets=np.asarray(offsets, dtype=np.int64),
     )
+
+
+def _one_unit(cell_labels: pd.DataFrame, cell: str) -> str:
+    """The one unit of a cell's label rows (rows of one table share it)."""
+    units = cell_labels["unit"].unique()
+    if len(units) != 1:
+        raise InputFormatError("label table", f"cell {cell} has values in units {list(units)}")
+    return str(units[0])
 
 
 def assemble_from_files(

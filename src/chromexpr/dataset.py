@@ -2,22 +2,29 @@
 
 Layout of ``results/datasets/{cell}.npz`` (every array has one row per gene, in split order):
 
-==============  ==================  ==========================================================
-key             shape / dtype       meaning
-==============  ==================  ==========================================================
-``cell``        scalar str          cell type id, e.g. ``E003``
-``gene_ids``    [genes] str         Ensembl gene id (a published-set id may appear twice)
-``symbols``     [genes] str         gene symbol
-``chrom``       [genes] str         chromosome (UCSC naming, ``chr1``)
-``tss``         [genes] int64       0-based TSS position
-``strand``      [genes] str         ``+``, ``-`` or ``.`` (unknown)
-``counts``      [genes, marks, bins]  read counts (int32); float32 for signal input
-``labels``      [genes] int8        1 if RPKM >= the cell type's median, else 0
-``rpkm``        [genes] float64     the cell type's RPKM
-``split``       [genes] str         ``train``, ``valid`` or ``test``
-``marks``       [marks] str         mark names, in the order of the counts' second axis
-``bin_offsets`` [bins] int64        start of each bin relative to the TSS (genomic order)
-==============  ==================  ==========================================================
+====================  ====================  ==================================================
+key                   shape / dtype         meaning
+====================  ====================  ==================================================
+``cell``              scalar str            cell type id, e.g. ``E003``
+``gene_ids``          [genes] str           Ensembl gene id (a published-set id may appear
+                                            twice)
+``symbols``           [genes] str           gene symbol
+``chrom``             [genes] str           chromosome (UCSC naming, ``chr1``)
+``tss``               [genes] int64         0-based TSS position
+``strand``            [genes] str           ``+``, ``-`` or ``.`` (unknown)
+``counts``            [genes, marks, bins]  read counts (int32); float32 for signal input
+``labels``            [genes] int8          1 if expression >= the cell type's median, else 0
+``expression``        [genes] float64       the cell type's expression, in ``expression_unit``
+``expression_unit``   scalar str            ``rpkm``, ``fpkm``, ``tpm`` or ``unknown``
+``split``             [genes] str           ``train``, ``valid`` or ``test``
+``marks``             [marks] str           mark names, in the order of the counts' second
+                                            axis
+``bin_offsets``       [bins] int64          start of each bin relative to the TSS (genomic
+                                            order)
+``format_version``    scalar int            2. Format 1 (no version) named the expression
+                                            ``rpkm`` whatever its unit and had no unit; it is
+                                            still read, its unit ``unknown``
+====================  ====================  ==================================================
 
 Loading takes milliseconds (``numpy.load``), so every training job reads the whole file.
 """
@@ -34,6 +41,10 @@ from chromexpr.atomic import atomic_path
 from chromexpr.errors import InputFormatError
 
 SPLITS = ("train", "valid", "test")
+FORMAT_VERSION = 2
+# The unit of expression nobody recorded: format-1 datasets, the published processed layout and
+# prediction targets (which have no expression).
+UNKNOWN_UNIT = "unknown"
 
 
 @dataclass(frozen=True)
@@ -48,14 +59,15 @@ class CellDataset:
     strand: np.ndarray
     counts: np.ndarray  # [genes, marks, bins]
     labels: np.ndarray  # [genes]
-    rpkm: np.ndarray  # [genes]
+    expression: np.ndarray  # [genes]
+    expression_unit: str
     split: np.ndarray  # [genes]
     marks: np.ndarray  # [marks]
     bin_offsets: np.ndarray  # [bins]
 
     def __post_init__(self) -> None:
         n_genes = len(self.gene_ids)
-        for name in ("symbols", "chrom", "tss", "strand", "labels", "rpkm", "split"):
+        for name in ("symbols", "chrom", "tss", "strand", "labels", "expression", "split"):
             if len(getattr(self, name)) != n_genes:
                 raise ValueError(f"{name} has {len(getattr(self, name))} rows, expected {n_genes}")
         expected = (n_genes, len(self.marks), len(self.bin_offsets))
@@ -68,6 +80,12 @@ class CellDataset:
     @property
     def n_genes(self) -> int:
         return len(self.gene_ids)
+
+    @property
+    def input_kind(self) -> str:
+        """``reads`` for integer counts; ``signal`` where any mark is a bigWig's mean signal (or
+        counts were imported with fractions)."""
+        return "reads" if np.issubdtype(self.counts.dtype, np.integer) else "signal"
 
     def mask(self, split: str) -> np.ndarray:
         """Boolean mask [genes] of the genes in ``split``."""
@@ -83,19 +101,31 @@ class CellDataset:
         """Write atomically: an interrupted save never leaves a file under ``path``."""
         arrays = {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)}
         with atomic_path(path, suffix=".npz") as tmp:
-            np.savez_compressed(tmp, **arrays)
+            np.savez_compressed(tmp, format_version=FORMAT_VERSION, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> CellDataset:
+        """The dataset of ``path``, of this format or of format 1 (expression named ``rpkm``,
+        its unit ``unknown``)."""
         try:
             with np.load(Path(path), allow_pickle=False) as archive:
-                missing = {f.name for f in fields(cls)} - set(archive.files)
-                if missing:
-                    raise InputFormatError(
-                        path, f"not a chromexpr dataset: missing {sorted(missing)}"
-                    )
-                values = {f.name: archive[f.name] for f in fields(cls)}
+                arrays = {name: archive[name] for name in archive.files}
         except (OSError, ValueError) as error:
             raise InputFormatError(path, f"cannot read dataset: {error}") from error
+        version = int(arrays.pop("format_version", 1))
+        if version > FORMAT_VERSION:
+            raise InputFormatError(
+                path,
+                f"dataset format {version} is newer than this chromexpr's ({FORMAT_VERSION}); "
+                "update chromexpr",
+            )
+        if version == 1 and "rpkm" in arrays:
+            arrays["expression"] = arrays.pop("rpkm")
+            arrays["expression_unit"] = np.asarray(UNKNOWN_UNIT)
+        missing = {f.name for f in fields(cls)} - set(arrays)
+        if missing:
+            raise InputFormatError(path, f"not a chromexpr dataset: missing {sorted(missing)}")
+        values = {f.name: arrays[f.name] for f in fields(cls)}
         values["cell"] = str(values["cell"])
+        values["expression_unit"] = str(values["expression_unit"])
         return cls(**values)

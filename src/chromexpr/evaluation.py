@@ -1,4 +1,4 @@
-"""Scoring a trained model: p(high expression) per gene and its AUC, or predicted log(RPKM + 1)
+"""Scoring a trained model: p(high expression) per gene and its AUC, or predicted log(expression + 1)
 and its correlations."""
 
 from __future__ import annotations

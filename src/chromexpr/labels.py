@@ -1,4 +1,10 @@
-"""Expression labels: 1 (high) if a gene's RPKM is at least its cell type's median, else 0."""
+"""Expression labels: 1 (high) if a gene's expression is at least its cell type's median, else 0.
+
+The label table (``LABEL_COLUMNS``), one row per gene and cell type, in gene-table order per
+cell: ``expression`` and the cell's ``median_expression`` in ``unit`` (``rpkm``, ``fpkm`` or
+``tpm``), and the ``label``. Tables written before the unit was recorded (columns ``rpkm`` and
+``median_rpkm``, whatever the unit) are still read, their unit ``unknown``.
+"""
 
 from __future__ import annotations
 
@@ -10,30 +16,38 @@ import numpy as np
 import pandas as pd
 
 from chromexpr.atomic import write_tsv
+from chromexpr.dataset import UNKNOWN_UNIT
 from chromexpr.errors import ConfigError, InputFormatError
 from chromexpr.genome.tss import read_gene_table
-from chromexpr.io.rpkm import read_rpkm_table
+from chromexpr.io.expression import read_expression_table, value_unit
 
 logger = logging.getLogger(__name__)
 
-LABEL_COLUMNS = ["gene_id", "cell", "rpkm", "median_rpkm", "label"]
+LABEL_COLUMNS = ["gene_id", "cell", "expression", "median_expression", "label", "unit"]
+# Columns of label tables written before the unit was recorded, and their names today.
+UNRECORDED_UNIT_COLUMNS = {"rpkm": "expression", "median_rpkm": "median_expression"}
 
 
-def median_rpkm_labels(rpkm: np.ndarray) -> np.ndarray:
-    """Labels [genes] (int8): ``rpkm >= median(rpkm)``; ties with the median are high."""
-    rpkm = np.asarray(rpkm, dtype=np.float64)
-    if rpkm.size == 0:
-        raise ValueError("no RPKM values")
-    return (rpkm >= np.median(rpkm)).astype(np.int8)
+def median_expression_labels(expression: np.ndarray) -> np.ndarray:
+    """Labels [genes] (int8): ``expression >= median(expression)``; ties with the median are
+    high."""
+    expression = np.asarray(expression, dtype=np.float64)
+    if expression.size == 0:
+        raise ValueError("no expression values")
+    return (expression >= np.median(expression)).astype(np.int8)
 
 
 MEDIAN_OVER = ("genes", "rows")
 
 
 def label_table(
-    gene_ids: Sequence[str], rpkm: pd.DataFrame, cells: Sequence[str], median_over: str = "genes"
+    gene_ids: Sequence[str],
+    expression: pd.DataFrame,
+    cells: Sequence[str],
+    unit: str,
+    median_over: str = "genes",
 ) -> pd.DataFrame:
-    """Long table (``gene_id, cell, rpkm, median_rpkm, label``) in gene-table order per cell.
+    """The label table (``LABEL_COLUMNS``) of ``expression`` [genes, cells], in ``unit``.
 
     ``median_over`` genes: the median is taken over the distinct genes of the gene table, so a
     gene listed twice (the published set has seven) counts once. rows: over the gene table's
@@ -43,24 +57,26 @@ def label_table(
     if median_over not in MEDIAN_OVER:
         raise ConfigError("labels.median_over", f"{median_over!r} is not one of {MEDIAN_OVER}")
     gene_ids = list(gene_ids)
-    missing = [gene for gene in dict.fromkeys(gene_ids) if gene not in rpkm.index]
+    missing = [gene for gene in dict.fromkeys(gene_ids) if gene not in expression.index]
     if missing:
         raise InputFormatError(
-            "RPKM table", f"{len(missing)} genes of the gene table missing, first {missing[0]}"
+            "expression table",
+            f"{len(missing)} genes of the gene table missing, first {missing[0]}",
         )
-    distinct = rpkm.loc[list(dict.fromkeys(gene_ids) if median_over == "genes" else gene_ids)]
+    distinct = expression.loc[list(dict.fromkeys(gene_ids) if median_over == "genes" else gene_ids)]
     frames = []
     for cell in cells:
         median = float(np.median(distinct[cell].to_numpy()))
-        values = rpkm.loc[gene_ids, cell].to_numpy()
+        values = expression.loc[gene_ids, cell].to_numpy()
         frames.append(
             pd.DataFrame(
                 {
                     "gene_id": gene_ids,
                     "cell": cell,
-                    "rpkm": values,
-                    "median_rpkm": median,
+                    "expression": values,
+                    "median_expression": median,
                     "label": (values >= median).astype(np.int8),
+                    "unit": unit,
                 }
             )
         )
@@ -72,7 +88,11 @@ def write_label_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> None
 
 
 def read_label_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    table = pd.read_csv(path, sep="\t", dtype={"gene_id": str, "cell": str})
+    """The label table of ``path`` with ``LABEL_COLUMNS``, of this layout or of the one before
+    the unit was recorded (unit ``unknown``)."""
+    table = pd.read_csv(path, sep="\t", dtype={"gene_id": str, "cell": str, "unit": str})
+    if "unit" not in table.columns and set(UNRECORDED_UNIT_COLUMNS) <= set(table.columns):
+        table = table.rename(columns=UNRECORDED_UNIT_COLUMNS).assign(unit=UNKNOWN_UNIT)
     missing = [column for column in LABEL_COLUMNS if column not in table.columns]
     if missing:
         raise InputFormatError(path, f"not a label table: missing columns {missing}", 1)
@@ -81,17 +101,26 @@ def read_label_table(path: str | os.PathLike[str]) -> pd.DataFrame:
 
 def write_cell_labels(
     genes_path: str | os.PathLike[str],
-    rpkm_path: str | os.PathLike[str],
+    expression_path: str | os.PathLike[str],
     cells: Sequence[str],
+    unit: str,
     out_path: str | os.PathLike[str],
     median_over: str = "genes",
 ) -> pd.DataFrame:
-    """Labels of every gene of the gene table in every configured cell type."""
+    """Labels of every gene of the gene table in every configured cell type; ``unit`` is the
+    config's ``expression.unit`` (the values of ``counts`` are TPM)."""
     genes = read_gene_table(genes_path)
-    table = label_table(genes["gene_id"], read_rpkm_table(rpkm_path, cells), cells, median_over)
+    table = label_table(
+        genes["gene_id"],
+        read_expression_table(expression_path, cells),
+        cells,
+        value_unit(unit),
+        median_over,
+    )
     for cell, rows in table.groupby("cell", sort=False):
         logger.info(
-            f"{cell}: median RPKM {rows['median_rpkm'].iloc[0]:.3f}, "
+            f"{cell}: median expression {rows['median_expression'].iloc[0]:.3f} "
+            f"{rows['unit'].iloc[0]}, "
             f"{int(rows['label'].sum())} high / {int((rows['label'] == 0).sum())} low"
         )
     write_label_table(table, out_path)

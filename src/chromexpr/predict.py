@@ -1,7 +1,7 @@
 """Expression predicted for a sample without RNA-seq: trained bundles applied to its counts.
 
 A sample's dataset needs counts, not expression (``unlabelled_dataset`` builds one, with labels
--1 and RPKM NaN). Each bundle (``chromexpr.train.checkpoint``) applies its own normalisation,
+-1 and expression NaN). Each bundle (``chromexpr.train.checkpoint``) applies its own normalisation,
 input transform and neighbour gathering, so bundles trained differently can be averaged.
 
 The predictions table (``predict_expression``; written with ``chromexpr.atomic.write_tsv``), one row per gene in the dataset's order:
@@ -13,7 +13,8 @@ column            meaning
 ``split``         the gene's split in the training layout (``test`` genes were seen by
                   no per-cell model of the same layout)
 ``{score}_{b}``   each bundle ``b``'s score: ``p_high`` (probability of "high",
-                  classification) or ``log_rpkm`` (predicted log(RPKM + 1), regression)
+                  classification) or ``log_expression`` (predicted log(expression + 1),
+                  regression, in the unit of the bundle's training data)
 ``{score}``       the mean over the bundles; ``{score}_sd`` their standard deviation
                   (population, 0 for one bundle)
 ================  ==================================================================
@@ -35,46 +36,27 @@ import pandas as pd
 import torch
 
 from chromexpr.atomic import write_tsv
-from chromexpr.dataset import CellDataset
+from chromexpr.dataset import UNKNOWN_UNIT, CellDataset
 from chromexpr.errors import DatasetMismatchError, InputFormatError
 from chromexpr.interpret.tracks import write_bigwig
-from chromexpr.train.checkpoint import Checkpoint
+from chromexpr.train.checkpoint import Checkpoint, check_finite_counts
 from chromexpr.train.runtime import deterministic_algorithms, resolve_device
 from chromexpr.train.tasks import TASKS
 
 logger = logging.getLogger(__name__)
 
-SCORE_NAMES = {"classification": "p_high", "regression": "log_rpkm"}
+SCORE_NAMES = {name: task.score_name for name, task in TASKS.items()}
 
 
 def unlabelled(dataset: CellDataset) -> CellDataset:
-    """``dataset`` with its expression held back: labels -1 and RPKM NaN for every gene."""
+    """``dataset`` with its expression held back: labels -1 and expression NaN for every gene,
+    its unit ``unknown``."""
     return replace(
         dataset,
         labels=np.full(dataset.n_genes, -1, dtype=np.int8),
-        rpkm=np.full(dataset.n_genes, np.nan),
+        expression=np.full(dataset.n_genes, np.nan),
+        expression_unit=UNKNOWN_UNIT,
     )
-
-
-def check_bundles(
-    checkpoints: Sequence[Checkpoint], task: str, reverse_minus_strand: bool | None = None
-) -> None:
-    """DatasetMismatchError unless every bundle predicts ``task``, and (where both are known)
-    was trained on bins of the orientation ``reverse_minus_strand``."""
-    if not checkpoints:
-        raise ValueError("predictions need at least one model bundle")
-    for checkpoint in checkpoints:
-        if checkpoint.task.name != task:
-            raise DatasetMismatchError(
-                f"{checkpoint.path} is a {checkpoint.task.name} model, but {task} was asked "
-                f"for ({SCORE_NAMES[task]}); use a {task} bundle"
-            )
-        recorded = checkpoint.bundle.get("reverse_minus_strand")
-        if None not in (recorded, reverse_minus_strand) and recorded != reverse_minus_strand:
-            raise DatasetMismatchError(
-                f"{checkpoint.path} was trained on bins with reverse_minus_strand {recorded}, "
-                f"but the sample's bins have reverse_minus_strand {reverse_minus_strand}"
-            )
 
 
 def bundle_labels(checkpoints: Sequence[Checkpoint]) -> list[str]:
@@ -96,10 +78,16 @@ def predict_expression(
 ) -> pd.DataFrame:
     """The predictions table (module docstring) of every gene of ``dataset`` by each bundle.
 
-    The dataset's expression is never read. DatasetMismatchError for a bundle of another task,
-    marks, bins or orientation; InputFormatError for counts that are not finite.
+    The dataset's expression is never read. DatasetMismatchError for a bundle that may not
+    score ``dataset`` (``Checkpoint.check_compatible``: task, marks, bins, input kind,
+    orientation); InputFormatError for counts that are not finite. The counts and every
+    bundle are checked before any scores.
     """
-    check_bundles(checkpoints, task, reverse_minus_strand)
+    if not checkpoints:
+        raise ValueError("predictions need at least one model bundle")
+    check_finite_counts(dataset)
+    for checkpoint in checkpoints:
+        checkpoint.check_compatible(dataset, task=task, reverse_minus_strand=reverse_minus_strand)
     labels = list(labels) if labels is not None else bundle_labels(checkpoints)
     if len(labels) != len(checkpoints):
         raise ValueError(f"{len(labels)} labels for {len(checkpoints)} bundles")

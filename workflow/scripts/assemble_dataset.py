@@ -1,4 +1,4 @@
-"""One cell type's dataset: counts [genes, marks, bins], labels, RPKM and split."""
+"""One cell type's dataset: counts [genes, marks, bins], labels, expression (and its unit) and split."""
 
 from chromexpr.assembly import assemble_from_files
 from chromexpr.logs import step_log

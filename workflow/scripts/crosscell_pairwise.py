@@ -22,5 +22,6 @@ with step_log(snakemake.log[0]), claim_gpu(device):
         },
         snakemake.wildcards.normalisation,
         device,
+        split=snakemake.params.split,
     )
     write_transfer_table(table, Path(snakemake.output[0]))

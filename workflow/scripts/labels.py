@@ -1,4 +1,5 @@
-"""Per-cell labels: expression >= the cell type's median (over distinct genes or gene-table rows)."""
+"""Per-cell labels: expression >= the cell type's median (over distinct genes or gene-table rows),
+with the expression and its unit."""
 
 from chromexpr.labels import write_cell_labels
 from chromexpr.logs import step_log
@@ -8,6 +9,7 @@ with step_log(snakemake.log[0]):
         snakemake.input.genes,
         snakemake.input.expression,
         snakemake.params.cells,
+        snakemake.params.unit,
         snakemake.output[0],
         median_over=snakemake.params.median_over,
     )

@@ -1,4 +1,4 @@
-"""A prediction target's dataset: counts, genes and split, no labels (RPKM is never read)."""
+"""A prediction target's dataset: counts, genes and split, no labels (expression is never read)."""
 
 from chromexpr.assembly import assemble_from_files
 from chromexpr.logs import step_log

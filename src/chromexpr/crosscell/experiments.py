@@ -25,7 +25,6 @@ from chromexpr.crosscell.tables import (
     write_transfer_table,
 )
 from chromexpr.dataset import CellDataset
-from chromexpr.errors import DatasetMismatchError
 from chromexpr.evaluation import auc
 from chromexpr.models import capabilities
 from chromexpr.normalisation import normalise
@@ -61,7 +60,8 @@ def pool_datasets(datasets: Sequence[CellDataset], name: str) -> CellDataset:
 
     Each gene keeps its id and split, so a gene id appears once per cell, and ``train_cell``
     trains on all training genes, selects on all validation genes and reports the AUC over all
-    test genes. The datasets must share marks and bins.
+    test genes. The datasets must share marks and bins; the pool takes the first one's
+    expression unit (the cells of one run share it).
     """
     if not datasets:
         raise ValueError("pool_datasets needs at least one dataset")
@@ -70,10 +70,14 @@ def pool_datasets(datasets: Sequence[CellDataset], name: str) -> CellDataset:
     per_gene = {
         field.name: np.concatenate([getattr(dataset, field.name) for dataset in datasets])
         for field in fields(CellDataset)
-        if field.name not in ("cell", "marks", "bin_offsets")
+        if field.name not in ("cell", "expression_unit", "marks", "bin_offsets")
     }
     return CellDataset(
-        cell=name, marks=datasets[0].marks, bin_offsets=datasets[0].bin_offsets, **per_gene
+        cell=name,
+        expression_unit=datasets[0].expression_unit,
+        marks=datasets[0].marks,
+        bin_offsets=datasets[0].bin_offsets,
+        **per_gene,
     )
 
 
@@ -88,7 +92,7 @@ def train_normalised_cell(
     ``pairwise_transfer`` scores with that normalisation.
 
     Writes the files ``train_cell`` writes; ``metrics.json`` and the bundle also record
-    ``normalisation``.
+    ``normalisation`` (and the input kind of the counts before normalisation).
     """
     check_no_test_leakage([dataset], dataset)
     return train_cell(
@@ -96,7 +100,11 @@ def train_normalised_cell(
         settings,
         out_dir,
         extra_metrics={"normalisation": normalisation},
-        provenance={**(provenance or {}), "normalisation": normalisation},
+        provenance={
+            **(provenance or {}),
+            "normalisation": normalisation,
+            "input_kind": dataset.input_kind,
+        },
     )
 
 
@@ -109,7 +117,8 @@ def _train_pooled(
     out_dir: Path,
 ) -> tuple[dict[str, Any], Checkpoint, torch.device]:
     """Train one model on the pooled genes of ``cells`` (named ``name``); its metrics, its
-    bundle loaded for scoring, and the device."""
+    bundle loaded for scoring, and the device. A mark is one input kind in every cell (the
+    sample sheet's rule), so the first cell's kind is the pool's."""
     # Each cell is normalised on its own (depth is per experiment), then pooled.
     pool = pool_datasets([normalise(datasets[cell], normalisation) for cell in cells], name)
     metrics = train_cell(
@@ -117,7 +126,11 @@ def _train_pooled(
         settings,
         out_dir,
         extra_metrics={"normalisation": normalisation},
-        provenance={"samples": list(cells), "normalisation": normalisation},
+        provenance={
+            "samples": list(cells),
+            "normalisation": normalisation,
+            "input_kind": datasets[cells[0]].input_kind,
+        },
     )
     device = resolve_device(settings.device)
     return metrics, load_checkpoint(Path(out_dir) / "model.pt", device), device
@@ -158,26 +171,20 @@ def _test_inputs(
     return torch.as_tensor(checkpoint.inputs(dataset, "test"), device=device)
 
 
-def _check_normalisation(checkpoint: Checkpoint, normalisation: str) -> None:
-    if checkpoint.normalisation != normalisation:
-        raise DatasetMismatchError(
-            f"{checkpoint.path} was trained on counts normalised by {checkpoint.normalisation}, "
-            f"not {normalisation}"
-        )
-
-
 def pairwise_transfer(
     model_name: str,
     checkpoints: Mapping[str, Path],
     datasets: Mapping[str, CellDataset],
     normalisation: str,
     device: str = "auto",
+    split: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Every per-cell model (``checkpoints``: train cell -> model.pt) scored on the test genes of
     every cell of ``datasets``: the long table, one ``pairwise`` row per (train cell, test cell).
 
     No retraining. Each bundle must be of ``model_name`` and record ``normalisation``
-    (``train_cell`` writes ``none``; ``train_normalised_cell`` the one it trained with).
+    (``train_cell`` writes ``none``; ``train_normalised_cell`` the one it trained with) and,
+    given ``split`` (the config's, which laid out ``datasets``), have been trained with it.
     Every model is loaded once and kept (a few MB each); the test cells are taken one at a time,
     normalised once and scored by every model in one batched pass each, so memory holds one
     cell's test inputs beside the models.
@@ -195,12 +202,14 @@ def pairwise_transfer(
     for checkpoint in models.values():
         if checkpoint.name != model_name:
             raise ValueError(f"{checkpoint.path} holds a {checkpoint.name}, not {model_name}")
-        _check_normalisation(checkpoint, normalisation)
-        if checkpoint.input_transform != models[train_cells[0]].input_transform:
-            raise DatasetMismatchError(
-                f"{checkpoint.path} and {models[train_cells[0]].path} read different input "
-                "transforms; retrain them with one training config"
-            )
+        # Every model reads the input built once per test cell (by the first model): one
+        # normalisation, one transform; the test cells share marks and bins (check_experiment).
+        checkpoint.check_compatible(
+            datasets[test_cells[0]],
+            normalisation=normalisation,
+            input_transform=models[train_cells[0]].input_transform,
+            split=split,
+        )
     logger.info(
         "%s, normalisation %s: %d models x %d test cells on %s",
         model_name,

@@ -5,7 +5,7 @@ columns ``gene_id, symbol, chrom, tss, strand``; ``tss`` is 0-based. Labels, spl
 follow its row order. Counts follow the rows of the gene positions
 (``results/genes/positions.tsv``, the same columns): every gene that may be counted, from the
 annotation (or the published list) and the chrom sizes alone; the gene table is the positioned
-genes with an RPKM row, so an edited RPKM table is never a reason to count again.
+genes with an expression row, so an edited expression table is never a reason to count again.
 """
 
 from __future__ import annotations
@@ -138,26 +138,26 @@ def expressed_gene_table(
     gene_set: str,
     source: str = "gene positions",
 ) -> pd.DataFrame:
-    """The gene table: the genes of ``positions`` that have an RPKM row, in its order.
+    """The gene table: the genes of ``positions`` that have an expression row, in its order.
 
     gene_set annotation keeps the genes in both; published needs every listed gene, since a
     dropped row would shift the published split.
     """
     check_gene_set(gene_set)
-    has_rpkm = positions["gene_id"].isin(set(expressed_gene_ids))
-    if gene_set == "published" and not has_rpkm.all():
-        missing = positions.loc[~has_rpkm, "gene_id"]
+    has_expression = positions["gene_id"].isin(set(expressed_gene_ids))
+    if gene_set == "published" and not has_expression.all():
+        missing = positions.loc[~has_expression, "gene_id"]
         raise InputFormatError(
             source,
             f"{len(missing)} genes have no expression row, first {missing.iloc[0]} (gene_set: published)",
         )
     logger.info(
         f"gene positions: {len(positions)} rows, expression input: {len(set(expressed_gene_ids))} "
-        f"genes, in both: {int(has_rpkm.sum())} rows"
+        f"genes, in both: {int(has_expression.sum())} rows"
     )
-    if not has_rpkm.any():
-        raise InputFormatError(source, "no gene has a row in the RPKM table")
-    return positions[has_rpkm].reset_index(drop=True)
+    if not has_expression.any():
+        raise InputFormatError(source, "no gene has a row in the expression table")
+    return positions[has_expression].reset_index(drop=True)
 
 
 def position_rows(positions: pd.DataFrame, genes: pd.DataFrame) -> np.ndarray:

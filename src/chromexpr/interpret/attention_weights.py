@@ -39,8 +39,10 @@ def write_attention(
     out_npz: str | os.PathLike[str],
 ) -> None:
     """``attention.npz`` of the test genes: ``gene_ids``, ``label``, ``probability`` (p(high)),
-    ``mark_names``, and the weights ``bins`` and ``marks``."""
+    ``mark_names``, and the weights ``bins`` and ``marks``. DatasetMismatchError unless the
+    bundle is a classifier that may score ``dataset`` (``Checkpoint.check_compatible``)."""
     checkpoint = load_checkpoint(model_path)
+    checkpoint.check_compatible(dataset, task="classification")
     inputs = torch.as_tensor(checkpoint.inputs(dataset, "test"))
     weights = attention_weights(checkpoint, inputs)
     probability = checkpoint.scores(inputs)

@@ -234,8 +234,10 @@ def run_attributions(
     Writes ``out_npz`` (``maps`` [classes, marks, bins], ``attributions`` [test genes, marks,
     bins], ``gene_ids``, ``labels``, ``classes``, ``marks``, ``bin_offsets``, ``baseline``), the
     knockout table and the heatmaps (``simulated``: the figure says the data are the demo's);
-    returns the maps and the table.
+    returns the maps and the table. DatasetMismatchError unless ``trained`` is a classifier that
+    may score ``dataset`` (``Checkpoint.check_compatible``).
     """
+    trained.check_compatible(dataset, task="classification")
     marks = [str(mark) for mark in dataset.marks]
     training_inputs = trained.inputs(dataset, "train")
     training_labels = dataset.labels[dataset.mask("train")]

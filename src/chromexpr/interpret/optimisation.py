@@ -237,7 +237,9 @@ def run_optimisation(
     simulated: bool = False,
 ) -> dict[str, np.ndarray]:
     """Maps of ``trained`` (a ``chromexpr.train.Checkpoint``) for ``dataset``: npz + heatmaps
-    (``simulated``: the figure says the data are the demo's)."""
+    (``simulated``: the figure says the data are the demo's). DatasetMismatchError unless
+    ``trained`` is a classifier that may score ``dataset`` (``Checkpoint.check_compatible``)."""
+    trained.check_compatible(dataset, task="classification")
     training_inputs = trained.inputs(dataset, "train")
     result = class_optimisation_maps(trained.model, training_inputs, settings)
     marks = [str(mark) for mark in dataset.marks]

@@ -12,15 +12,16 @@ format             layout                      gene id column        value colum
 =================  ==========================  ====================  =========================
 
 Any of them gz or not. Units (``expression.unit``): ``rpkm``, ``fpkm``, ``tpm`` are used as
-they are; ``counts`` become TPM with the annotation's gene lengths. Every sample's values are
-turned into one table per sample (``gene_id``, then the sample's column) with version-stripped
-ids and spike-ins (ERCC, ENCODE's gSpikein / tSpikein) left out; what was left out is counted
-in the sample's QC record (``QC_FIELDS``).
+they are; ``counts`` become TPM with the annotation's gene lengths (``value_unit``). Every
+sample's values are turned into one table per sample (``gene_id``, then the sample's column)
+with version-stripped ids and spike-ins (ERCC, ENCODE's gSpikein / tSpikein) left out; what was
+left out is counted in the sample's QC record (``QC_FIELDS``). ``read_expression_table`` reads
+such tables, and REMC's matrix ``57epigenomes.RPKM.pc`` (``gene_id``, then one column per
+epigenome), back for the labels.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import os
@@ -34,6 +35,7 @@ import pandas as pd
 from chromexpr.atomic import atomic_path, write_tsv
 from chromexpr.errors import ConfigError, InputFormatError, preview
 from chromexpr.io.gene_info import PAR_Y_SUFFIX, strip_version
+from chromexpr.io.sniff import open_text
 
 logger = logging.getLogger(__name__)
 
@@ -49,18 +51,11 @@ SPIKE_IN = re.compile(r"^(ERCC-|gSpikein|tSpikein)")
 QC_FIELDS = ("genes_in_file", "spike_ins", "par_y_copies", "not_in_annotation", "genes_kept")
 
 
-def _open_text(path: str | os.PathLike[str]):
-    """Text of a file, gunzipped where it starts with the gzip magic (whatever its name)."""
-    with open(path, "rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rt") if gzipped else open(path)
-
-
 def _read_tsv(path: str | os.PathLike[str], what: str) -> tuple[pd.DataFrame, int]:
     """The table as text, and the file line of its header (leading ``#`` lines skipped, as
     featureCounts writes its command line there)."""
     try:
-        with _open_text(path) as handle:
+        with open_text(path) as handle:
             header_line = 1
             position = handle.tell()
             while handle.readline().startswith("#"):
@@ -73,6 +68,17 @@ def _read_tsv(path: str | os.PathLike[str], what: str) -> tuple[pd.DataFrame, in
     if table.empty:
         raise InputFormatError(path, f"{what} has no rows", header_line)
     return table, header_line
+
+
+def _check_unit(unit: str) -> None:
+    if unit not in UNITS:
+        raise ConfigError("expression.unit", f"{unit!r} is not one of {UNITS}")
+
+
+def value_unit(unit: str) -> str:
+    """The unit of the values written for config unit ``unit``: TPM for counts, else itself."""
+    _check_unit(unit)
+    return "tpm" if unit == "counts" else unit
 
 
 def _numeric(path, values: pd.DataFrame, gene_ids: pd.Series, header_line: int) -> pd.DataFrame:
@@ -123,6 +129,33 @@ def read_expression_matrix(
     return values
 
 
+def read_expression_table(path: str | os.PathLike[str], cells: Sequence[str]) -> pd.DataFrame:
+    """Values [genes, cells] indexed by Ensembl id, with exactly the columns ``cells``, of a table
+    whose first column is ``gene_id`` (a sample's expression table, or REMC's matrix).
+
+    Columns not asked for (E000, the universal reference, and unconfigured cell types) are
+    ignored. Duplicate gene ids, missing cells and NaN, negative or non-numeric values are errors.
+    """
+    table, header_line = _read_tsv(path, "expression table")
+    if table.columns[0] != "gene_id":
+        raise InputFormatError(path, "header must start with 'gene_id'", header_line)
+    missing = [cell for cell in cells if cell not in table.columns]
+    if missing:
+        raise InputFormatError(
+            path,
+            f"cell types {missing} of config key 'cells' have no column "
+            f"(available: {list(table.columns[1:])})",
+            header_line,
+        )
+    duplicated = table["gene_id"][table["gene_id"].duplicated()]
+    if len(duplicated):
+        line = header_line + int(duplicated.index[0]) + 1
+        raise InputFormatError(path, f"gene id {duplicated.iloc[0]} appears more than once", line)
+    values = _numeric(path, table[list(cells)], table["gene_id"], header_line)
+    values.index = pd.Index(table["gene_id"], name="gene_id")
+    return values
+
+
 def read_quantifier_file(
     path: str | os.PathLike[str], file_format: str, value_column: str | None = None
 ) -> pd.Series:
@@ -169,8 +202,7 @@ def sample_expression(
     takes genes in both, leaves them out) and are left out for ``counts``, whose TPM needs each
     gene's annotated length. An id column that matches no annotation id is an error.
     """
-    if unit not in UNITS:
-        raise ConfigError("expression.unit", f"{unit!r} is not one of {UNITS}")
+    _check_unit(unit)
     ids = values.index.to_series().astype(str)
     spike_in = ids.str.match(SPIKE_IN.pattern).to_numpy()
     par_y = ids.str.endswith(PAR_Y_SUFFIX).to_numpy()

@@ -10,7 +10,6 @@ where the file tags none, and always in gene_info).
 
 from __future__ import annotations
 
-import gzip
 import logging
 import os
 import re
@@ -20,6 +19,7 @@ from urllib.parse import unquote
 import pandas as pd
 
 from chromexpr.errors import InputFormatError
+from chromexpr.io.sniff import open_text
 
 ANNOTATION_COLUMNS = [
     "gene_id",
@@ -48,16 +48,8 @@ def ucsc_chrom(name: str) -> str:
     return name  # patch and scaffold contigs (HSCHR6_MHC_COX, GL000192.1) have no UCSC twin
 
 
-def _open_text(path: str | os.PathLike[str]):
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt")
-    return open(path)
-
-
 def _lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         for line_number, line in enumerate(handle, start=1):
             line = line.rstrip("\r\n")
             if line and not line.startswith("#"):

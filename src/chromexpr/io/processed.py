@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from chromexpr.atomic import atomic_path
-from chromexpr.dataset import SPLITS, CellDataset
+from chromexpr.dataset import SPLITS, UNKNOWN_UNIT, CellDataset
 from chromexpr.errors import InputFormatError
 
 PUBLISHED_MARK_ORDER = ("H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3")
@@ -134,7 +134,8 @@ def read_split_csv(path: Path, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.
 def import_processed(
     root: str | os.PathLike[str], cell: str, bin_offsets: np.ndarray
 ) -> CellDataset:
-    """Read the three CSVs of ``cell``; RPKM, chromosome and TSS are unknown in this layout."""
+    """Read the three CSVs of ``cell``; expression, chromosome and TSS are unknown in this
+    layout."""
     n_bins = len(bin_offsets)
     parts = []
     for split in SPLITS:
@@ -154,7 +155,8 @@ def import_processed(
         strand=np.full(n_genes, "."),
         counts=counts.astype(np.int32 if integral else np.float32),
         labels=labels,
-        rpkm=np.full(n_genes, np.nan),
+        expression=np.full(n_genes, np.nan),
+        expression_unit=UNKNOWN_UNIT,
         split=split_names,
         marks=np.array(PUBLISHED_MARK_ORDER),
         bin_offsets=np.asarray(bin_offsets, dtype=np.int64),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
+from typing import TextIO
 
 from chromexpr.errors import InputFormatError
 
@@ -19,8 +20,14 @@ BIGWIG_MAGIC = (b"\x26\xfc\x8f\x88", b"\x88\x8f\xfc\x26")  # little- and big-end
 
 
 def is_gzip(path: str | os.PathLike[str]) -> bool:
+    """Whether the file starts with the gzip magic (whatever its name)."""
     with open(path, "rb") as handle:
         return handle.read(2) == GZIP_MAGIC
+
+
+def open_text(path: str | os.PathLike[str]) -> TextIO:
+    """The file as text, gunzipped where it starts with the gzip magic (whatever its name)."""
+    return gzip.open(path, "rt") if is_gzip(path) else open(path)
 
 
 def _describe(head: bytes, decompressed: bytes | None) -> str:

@@ -7,7 +7,7 @@ regression on a handful of features per mark is competitive with DeepChrome.
 Each mark's bins are summarised by their mean and their maximum (``summaries``), standardised
 with the training split's mean and standard deviation (buffers ``centre`` and ``spread``), and a
 ``Linear(n_marks x summaries, 1)`` gives the logit of high expression (or, for regression, the
-predicted log(RPKM + 1)); with ``n_outputs`` 2 it gives the logits (-z / 2, z / 2), whose
+predicted log(expression + 1)); with ``n_outputs`` 2 it gives the logits (-z / 2, z / 2), whose
 softmax is the same p(high). The weights come from scikit-learn, not from the gradient loop:
 ``LogisticRegression`` (L2, lbfgs, ``C = 1 / penalty``) for classification, ``Ridge`` (the same
 L2 penalty) for regression, fitted on the training genes only; the validation genes are
@@ -82,7 +82,7 @@ class LogisticBaseline(nn.Module):
         seed: int,
     ) -> None:
         """Fix the standardisation and the weights from the training genes [genes, marks,
-        bins] and their targets [genes] (0/1 labels, or log(RPKM + 1) for regression)."""
+        bins] and their targets [genes] (0/1 labels, or log(expression + 1) for regression)."""
         features = self.features(train_inputs.to(self.centre)).double()
         centre = features.mean(dim=0)
         spread = features.std(dim=0)

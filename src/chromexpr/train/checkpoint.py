@@ -6,15 +6,18 @@ numbers, lists and dicts only):
 =====================  ==========================================================================
 key                    what
 =====================  ==========================================================================
-``format``             ``"chromexpr-model"``; ``format_version`` (1)
+``format``             ``"chromexpr-model"``; ``format_version`` (2; format 1, without
+                       ``expression_unit`` and ``input.kind``, is still read)
 ``model``              registry name; ``hyperparameters``: the constructor's keyword arguments
                        (with the task's ``n_outputs``); ``n_outputs``: the output width
-``task``               ``classification`` or ``regression``
+``task``               ``classification`` or ``regression``; ``expression_unit``: the unit of the
+                       expression trained on (``rpkm``, ``fpkm``, ``tpm``, ``unknown``)
 ``marks``              mark names in input order; ``bin_offsets``: each bin's start relative to
                        the TSS; ``window`` (bases either side of the TSS) and ``bin_size``;
                        ``reverse_minus_strand``: the bins' orientation (None where unknown)
-``input``              ``transform`` (raw, log1p) and ``normalisation`` (none, cpm, quantile);
-                       fitted input statistics are buffers of ``state_dict``
+``input``              ``transform`` (raw, log1p), ``normalisation`` (none, cpm, quantile) and
+                       ``kind`` (``reads``: integer counts; ``signal``: a bigWig mark); fitted
+                       input statistics are buffers of ``state_dict``
 ``training``           ``samples`` (the cells trained on), ``split`` (how genes were split),
                        ``selection_metric`` and ``best_epoch``, ``epochs_run``, ``settings``
 ``metrics``            train / valid / test figures of the kept epoch
@@ -23,9 +26,12 @@ key                    what
 =====================  ==========================================================================
 
 ``load_checkpoint`` rebuilds the model without the config; cross-cell scoring, interpretation
-and prediction all load through it. A bare state dict (chromexpr before this format) is refused
-with a message saying how to retrain. Given the sha256 an export manifest records
-(``chromexpr.train.export``), it checks the file's bytes before reading them.
+and prediction all load through it, and ask ``Checkpoint.check_compatible`` whether the bundle
+may score their dataset as they ask (one function per rule, in
+``chromexpr.train.compatibility``). A bare state dict
+(chromexpr before this format) is refused with a message saying how to retrain. Given the
+sha256 an export manifest records (``chromexpr.train.export``), it checks the file's bytes
+before reading them.
 """
 
 from __future__ import annotations
@@ -44,17 +50,18 @@ from torch import nn
 
 import chromexpr
 from chromexpr.atomic import atomic_path
-from chromexpr.dataset import CellDataset
-from chromexpr.errors import DatasetMismatchError, InputFormatError, preview
+from chromexpr.dataset import UNKNOWN_UNIT, CellDataset
+from chromexpr.errors import InputFormatError
 from chromexpr.evaluation import predict_outputs
 from chromexpr.models import build_model
 from chromexpr.normalisation import normalise
+from chromexpr.train import compatibility
 from chromexpr.train.fit import Run, state_copy
 from chromexpr.train.inputs import model_inputs, transform_inputs
 from chromexpr.train.tasks import TASKS, Task
 
 FORMAT = "chromexpr-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SPLIT_PREFIXES = ("train_", "valid_", "test_")
 
 
@@ -68,7 +75,8 @@ def save_checkpoint(
     """Write ``run``'s model (its current weights) and what it needs to be applied, atomically.
 
     ``provenance`` adds what the dataset does not record: ``samples`` (default: the dataset's
-    cell), ``split``, ``fold`` (default 0), ``reverse_minus_strand``, ``normalisation`` (default ``none``).
+    cell), ``split``, ``fold`` (default 0), ``reverse_minus_strand``, ``normalisation`` (default
+    ``none``), ``input_kind`` (default: the dataset's; given where ``dataset`` is normalised).
     """
     provenance = dict(provenance or {})
     settings = run.settings
@@ -80,6 +88,7 @@ def save_checkpoint(
         "hyperparameters": run.task.n_outputs(settings.model_params),
         "n_outputs": _output_width(run),
         "task": run.task.name,
+        "expression_unit": dataset.expression_unit,
         "marks": [str(mark) for mark in dataset.marks],
         "bin_offsets": offsets,
         "window": -offsets[0],
@@ -88,6 +97,7 @@ def save_checkpoint(
         "input": {
             "transform": settings.input_transform,
             "normalisation": provenance.get("normalisation", "none"),
+            "kind": provenance.get("input_kind", dataset.input_kind),
         },
         "training": {
             "samples": list(provenance.get("samples", [dataset.cell])),
@@ -139,27 +149,58 @@ class Checkpoint:
     def normalisation(self) -> str:
         return self.bundle["input"]["normalisation"]
 
-    def check_dataset(self, dataset: CellDataset) -> None:
-        """DatasetMismatchError unless ``dataset`` has the marks (in order) and bins the model
-        was trained on."""
-        for key, ours, theirs in (
-            ("marks", self.bundle["marks"], [str(mark) for mark in dataset.marks]),
-            ("bin_offsets", self.bundle["bin_offsets"], [int(x) for x in dataset.bin_offsets]),
-        ):
-            if ours != theirs:
-                raise DatasetMismatchError(
-                    f"{self.path} was trained on {key} {preview(ours)}, but dataset of cell "
-                    f"{dataset.cell} has {preview(theirs)}"
-                )
+    @property
+    def input_kind(self) -> str | None:
+        """``reads`` or ``signal``; None for a format-1 bundle, which did not record it."""
+        return self.bundle["input"].get("kind")
+
+    @property
+    def expression_unit(self) -> str:
+        return self.bundle["expression_unit"]
+
+    def check_compatible(
+        self,
+        dataset: CellDataset | None = None,
+        *,
+        task: str | None = None,
+        reverse_minus_strand: bool | None = None,
+        normalisation: str | None = None,
+        input_transform: str | None = None,
+        split: Mapping[str, Any] | None = None,
+    ) -> None:
+        """May this bundle score ``dataset`` as the caller asks? DatasetMismatchError naming the
+        bundle and what differs unless so.
+
+        ``dataset``: its marks (in order), bins and input kind must be the bundle's. Each keyword
+        is what the caller will score with: the ``task``, the bins' orientation
+        ``reverse_minus_strand`` (unchecked where either side does not know it), the
+        ``normalisation``, the ``input_transform`` and the ``split`` (the config's ``split``
+        that laid out the genes about to be scored; unchecked where the bundle does not record
+        one). None leaves that property unchecked.
+        """
+        if dataset is not None:
+            compatibility.check_marks_and_bins(self, dataset)
+            compatibility.check_input_kind(self, dataset)
+        if task is not None:
+            compatibility.check_task(self, task)
+        if reverse_minus_strand is not None:
+            compatibility.check_orientation(self, reverse_minus_strand)
+        if normalisation is not None:
+            compatibility.check_normalisation(self, normalisation)
+        if input_transform is not None:
+            compatibility.check_input_transform(self, input_transform)
+        if split is not None:
+            compatibility.check_split(self, split)
 
     def inputs(self, dataset: CellDataset, split: str | None = None) -> np.ndarray:
         """The model's input for the genes of ``split`` (all when None) of ``dataset``:
         normalised, transformed and with neighbours gathered as in training.
 
         InputFormatError for counts that are not finite (NaN or infinite): a model would turn
-        them into NaN scores without a word."""
-        self.check_dataset(dataset)
+        them into NaN scores without a word; DatasetMismatchError where the bundle may not score
+        ``dataset`` (``check_compatible``)."""
         check_finite_counts(dataset)
+        self.check_compatible(dataset)
         return model_inputs(
             self.name,
             self.model,
@@ -171,7 +212,7 @@ class Checkpoint:
     def scores(
         self, inputs: np.ndarray | torch.Tensor, device: torch.device | str = "cpu"
     ) -> np.ndarray:
-        """The task's score per gene [genes]: p(high), or the predicted log(RPKM + 1)."""
+        """The task's score per gene [genes]: p(high), or the predicted log(expression + 1)."""
         return self.task.scores(predict_outputs(self.model, inputs, device))
 
     def transform_counts(self, counts: np.ndarray) -> torch.Tensor:
@@ -250,6 +291,9 @@ def load_checkpoint(
             f"model bundle format {bundle['format_version']} is newer than this chromexpr's "
             f"({FORMAT_VERSION}); update chromexpr",
         )
+    if bundle["format_version"] == 1:
+        # Format 1 recorded neither: taken as unknown (the expression unit) and unchecked (kind).
+        bundle["expression_unit"] = UNKNOWN_UNIT
     state = bundle.pop("state_dict")
     model = build_model(
         bundle["model"],

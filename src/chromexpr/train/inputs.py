@@ -51,7 +51,7 @@ class SplitData:
     """A model's input (on its device) and the task's targets, per split."""
 
     features: dict[str, torch.Tensor]  # split -> model input, one row per gene
-    targets: dict[str, np.ndarray]  # split -> [genes]: 0/1 labels or log(RPKM + 1)
+    targets: dict[str, np.ndarray]  # split -> [genes]: 0/1 labels or log(expression + 1)
     train_targets: torch.Tensor  # targets["train"] on the device
 
     @classmethod

@@ -1,7 +1,7 @@
 """What a trained run leaves behind: its scores on every split and the files of its folder.
 
 ``model.pt`` (the checkpoint bundle), ``history.tsv`` (one row per epoch), ``predictions.tsv``
-(the score of every test gene, in dataset order: p(high) or the predicted log(RPKM + 1)) and
+(the score of every test gene, in dataset order: p(high) or the predicted log(expression + 1)) and
 ``metrics.json``, each written atomically and ``metrics.json`` last, so a ``metrics.json`` on disk
 means the run's files are complete.
 """

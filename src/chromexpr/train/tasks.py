@@ -7,9 +7,9 @@ they run:
 ==================  ==============================  =================================  ===========
 task                target per gene                 loss                               selected by
 ==================  ==============================  =================================  ===========
-``classification``  1 if RPKM >= the cell's median  cross-entropy (two logits) or       valid AUC
-                                                    binary cross-entropy (one logit)
-``regression``      log(RPKM + 1)                   mean squared error (one output)     valid
+``classification``  1 if expression >= the cell's    cross-entropy (two logits) or       valid AUC
+                    median                          binary cross-entropy (one logit)
+``regression``      log(expression + 1)             mean squared error (one output)     valid
                                                                                        Pearson r
 ==================  ==============================  =================================  ===========
 
@@ -38,6 +38,8 @@ class Task:
     selection_column: ClassVar[str]
     # Columns of predictions.tsv after gene_id: the target, the model's score.
     prediction_columns: ClassVar[tuple[str, str]]
+    # The score's name in the predictions of a sample (``chromexpr.predict``).
+    score_name: ClassVar[str]
 
     def n_outputs(self, model_params: dict[str, Any]) -> dict[str, Any]:
         """The model's hyperparameters with the output count this task needs."""
@@ -84,6 +86,7 @@ class Classification(Task):
     selection_label = "AUC"
     selection_column = "valid_auc"
     prediction_columns = ("label", "probability")
+    score_name = "p_high"
 
     def targets(self, dataset: CellDataset, split: str) -> np.ndarray:
         return dataset.labels[dataset.mask(split)].astype(np.int64)
@@ -126,13 +129,14 @@ class Regression(Task):
     name = "regression"
     selection_label = "Pearson r"
     selection_column = "valid_pearson"
-    prediction_columns = ("log_rpkm", "prediction")
+    prediction_columns = ("log_expression", "prediction")
+    score_name = "log_expression"
 
     def n_outputs(self, model_params: dict[str, Any]) -> dict[str, Any]:
         return {**model_params, "n_outputs": 1}
 
     def targets(self, dataset: CellDataset, split: str) -> np.ndarray:
-        return np.log1p(dataset.rpkm[dataset.mask(split)]).astype(np.float32)
+        return np.log1p(dataset.expression[dataset.mask(split)]).astype(np.float32)
 
     def loss(
         self, outputs: torch.Tensor, targets: torch.Tensor, reduction: str = "mean"
@@ -149,12 +153,12 @@ class Regression(Task):
         return f"{value:.9g}"
 
     def check(self, dataset: CellDataset) -> None:
-        # Finite RPKM of at least two values in every split, else the correlation is undefined.
+        # Finite expression of at least two values in every split, else no correlation is defined.
         for split in SPLITS:
-            rpkm = dataset.rpkm[dataset.mask(split)]
-            if not np.all(np.isfinite(rpkm)) or len(np.unique(rpkm)) < 2:
+            expression = dataset.expression[dataset.mask(split)]
+            if not np.all(np.isfinite(expression)) or len(np.unique(expression)) < 2:
                 raise TrainingError(
-                    f"cell {dataset.cell}: the {split} split's RPKM ({len(rpkm)} genes) must be "
+                    f"cell {dataset.cell}: the {split} split's expression ({len(expression)} genes) must be "
                     "finite and take at least two values for a correlation"
                 )
 

@@ -1,0 +1,100 @@
+"""May a model bundle score a dataset? One function per rule, each raising DatasetMismatchError
+that names the bundle and what differs; ``Checkpoint.check_compatible`` asks them.
+
+=========================  =================================================================
+rule                       the bundle and what the caller scores must agree on
+=========================  =================================================================
+``check_marks_and_bins``   the marks, in order, and the bins (a model reads them by position)
+``check_input_kind``       read counts or a bigWig's mean signal (unchecked for format 1)
+``check_task``             classification or regression
+``check_orientation``      ``reverse_minus_strand`` (unchecked where the bundle lacks it)
+``check_normalisation``    none, cpm or quantile
+``check_input_transform``  raw or log1p
+``check_split``            the config's ``split`` (unchecked where the bundle lacks it)
+=========================  =================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from chromexpr.dataset import CellDataset
+from chromexpr.errors import DatasetMismatchError, preview
+from chromexpr.train.tasks import TASKS
+
+if TYPE_CHECKING:
+    from chromexpr.train.checkpoint import Checkpoint
+
+
+def check_marks_and_bins(checkpoint: Checkpoint, dataset: CellDataset) -> None:
+    """A model reads marks and bins by position: the same marks, in order, and bins."""
+    for key, ours, theirs in (
+        ("marks", checkpoint.bundle["marks"], [str(mark) for mark in dataset.marks]),
+        ("bin_offsets", checkpoint.bundle["bin_offsets"], [int(x) for x in dataset.bin_offsets]),
+    ):
+        if ours != theirs:
+            raise DatasetMismatchError(
+                f"{checkpoint.path} was trained on {key} {preview(ours)}, but dataset of cell "
+                f"{dataset.cell} has {preview(theirs)}"
+            )
+
+
+def check_input_kind(checkpoint: Checkpoint, dataset: CellDataset) -> None:
+    """Read counts and a bigWig's mean signal differ in scale: a model reads the kind it was
+    trained on (unchecked for a format-1 bundle, which did not record it)."""
+    recorded = checkpoint.input_kind
+    if recorded is not None and recorded != dataset.input_kind:
+        raise DatasetMismatchError(
+            f"{checkpoint.path} was trained on input kind {recorded}, but dataset of cell "
+            f"{dataset.cell} has {dataset.input_kind} (counts {dataset.counts.dtype}); train "
+            "on inputs of the kind it will score"
+        )
+
+
+def check_task(checkpoint: Checkpoint, task: str) -> None:
+    if checkpoint.task.name != task:
+        raise DatasetMismatchError(
+            f"{checkpoint.path} is a {checkpoint.task.name} model, but {task} was asked "
+            f"for ({TASKS[task].score_name}); use a {task} bundle"
+        )
+
+
+def check_orientation(checkpoint: Checkpoint, reverse_minus_strand: bool) -> None:
+    """Bins of minus-strand genes read downstream first or upstream first; a bundle that does not
+    record its orientation (None) is taken at its word."""
+    recorded = checkpoint.bundle.get("reverse_minus_strand")
+    if recorded is not None and recorded != reverse_minus_strand:
+        raise DatasetMismatchError(
+            f"{checkpoint.path} was trained on bins with reverse_minus_strand {recorded}, "
+            f"but the sample's bins have reverse_minus_strand {reverse_minus_strand}"
+        )
+
+
+def check_normalisation(checkpoint: Checkpoint, normalisation: str) -> None:
+    if checkpoint.normalisation != normalisation:
+        raise DatasetMismatchError(
+            f"{checkpoint.path} was trained on counts normalised by {checkpoint.normalisation}, "
+            f"not {normalisation}"
+        )
+
+
+def check_input_transform(checkpoint: Checkpoint, input_transform: str) -> None:
+    if checkpoint.input_transform != input_transform:
+        raise DatasetMismatchError(
+            f"{checkpoint.path} reads input transform {checkpoint.input_transform}, not "
+            f"{input_transform}: bundles scored together read different input transforms; "
+            "retrain them with one training config"
+        )
+
+
+def check_split(checkpoint: Checkpoint, split: Mapping[str, Any]) -> None:
+    """Test genes are test genes only under the split the model was trained with: under another,
+    some were its training or validation genes."""
+    recorded = checkpoint.bundle["training"]["split"]
+    if recorded is not None and dict(recorded) != dict(split):
+        raise DatasetMismatchError(
+            f"{checkpoint.path} was trained on genes split by {recorded}, but the genes scored "
+            f"were split by {split}: their test genes may be genes it was trained on; score it "
+            "on datasets of its own split"
+        )
