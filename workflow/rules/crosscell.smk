@@ -45,6 +45,7 @@ rule crosscell_pairwise:
         cells=CELLS,
         training=seed_training,
         model_params=model_params,
+        split=config["split"],
     script:
         "../scripts/crosscell_pairwise.py"
 

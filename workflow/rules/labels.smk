@@ -56,6 +56,7 @@ rule labels:
         # one file per cell type: adding a cell type leaves the others' labels untouched
         cells=lambda wildcards: [wildcards.cell],
         median_over=config["labels"]["median_over"],
+        unit=config["expression"]["unit"],
     script:
         "../scripts/labels.py"
 
