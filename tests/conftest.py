@@ -3,6 +3,15 @@ from pathlib import Path
 
 import pytest
 
+from .workflow_helpers import (
+    DEMO_CONFIGS,
+    DEMO_OVERLAY,
+    PREDICT_CONFIGS,
+    PREDICT_OVERLAY,
+    run_workflow,
+    workflow_copy,
+)
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -31,3 +40,24 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> Path:
+    """The two-cell demo run to its end (``DEMO_OVERLAY``) with its report as report.html and
+    report.zip, shared by test_workflow_train and test_workflow_interpret; read-only."""
+    workdir = workflow_copy(tmp_path_factory.mktemp("demo"), {"small.yaml": DEMO_OVERLAY})
+    run_workflow(workdir, configs=DEMO_CONFIGS)
+    run_workflow(workdir, "--report", "report.html", configs=DEMO_CONFIGS)
+    run_workflow(workdir, "--report", "report.zip", configs=DEMO_CONFIGS)
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def predict_run(tmp_path_factory) -> Path:
+    """The demo's prediction run to its end (``PREDICT_OVERLAY``), shared by
+    test_workflow_predict and test_workflow_prepare; tests may add outputs and overlays to it,
+    a test that changes an input or output works in a copy (``copy_run``)."""
+    workdir = workflow_copy(tmp_path_factory.mktemp("predict"), {"small.yaml": PREDICT_OVERLAY})
+    run_workflow(workdir, configs=PREDICT_CONFIGS)
+    return workdir

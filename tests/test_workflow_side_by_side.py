@@ -9,7 +9,7 @@ import torch
 from chromexpr.dataset import CellDataset
 from chromexpr.train import TrainingSettings, train_cell
 
-from .workflow_helpers import copy_workflow, snakemake
+from .workflow_helpers import run_workflow, workflow_copy
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
@@ -28,10 +28,9 @@ FILES = ("model.pt", "metrics.json", "history.tsv", "predictions.tsv")
 
 
 def test_side_by_side_job_writes_the_per_cell_outputs_of_one_cell_runs(tmp_path):
-    workdir = copy_workflow(tmp_path / "workflow")
-    (workdir / "small.yaml").write_text(SMALL_DEMO)
+    workdir = workflow_copy(tmp_path / "workflow", {"small.yaml": SMALL_DEMO})
     targets = [f"results/models/deepchrome/{cell}/metrics.json" for cell in CELLS]
-    result = snakemake(workdir, *targets, "--configfile", "config/config.yaml", "small.yaml")
+    result = run_workflow(workdir, *targets)
     output = result.stdout + result.stderr
     assert "train_side_by_side" in output and "train_model" not in output
 

@@ -8,7 +8,7 @@ import pytest
 
 from chromexpr.splits import read_split_table
 
-from .workflow_helpers import copy_workflow, snakemake
+from .workflow_helpers import run_workflow, workflow_copy
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
@@ -32,9 +32,8 @@ export_processed: false
 
 @pytest.fixture(scope="module")
 def repeated(tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("splits"))
-    (workdir / "small.yaml").write_text(SMALL)
-    snakemake(workdir, "--configfile", "config/config.yaml", "config/zoo.yaml", "small.yaml")
+    workdir = workflow_copy(tmp_path_factory.mktemp("splits"), {"small.yaml": SMALL})
+    run_workflow(workdir, configs=["config/zoo.yaml", "small.yaml"])
     return workdir
 
 
