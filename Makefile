@@ -48,6 +48,11 @@ demo: setup
 test: setup
 	$(VENV)/bin/pytest -ra
 
+# The inner loop: every test but the Snakemake runs (workflow) and the SLURM cluster (slurm).
+.PHONY: test-fast
+test-fast: setup
+	$(VENV)/bin/pytest -ra -m "not workflow and not slurm"
+
 # The demo twice from scratch on the CPU: every dataset array, checkpoint and metric must match.
 check-determinism: setup
 	$(PYTHON) -m tests.check_determinism
