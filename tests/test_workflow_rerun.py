@@ -10,14 +10,12 @@ import time
 import pandas as pd
 import pytest
 
-from .workflow_helpers import BASE_CONFIG, run_workflow, workflow_copy
+from chromexpr.demo import write_demo_mirror
+
+from .workflow_helpers import BASE_CONFIG, REPO, run_workflow, workflow_copy
 
 pytestmark = [pytest.mark.workflow]
 
-MIRROR = """
-cells: [E003, E004, E005]
-demo: {enabled: true, seed: 11, n_genes: 300}
-"""
 # The demo's files served from a fixed folder (as REMC serves its files): adding a cell type to
 # the config then adds downloads, not a regenerated mirror.
 SMALL = """
@@ -79,9 +77,13 @@ def make_workdir(tmp_path_factory, name, mirror):
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory):
-    workdir = workflow_copy(tmp_path_factory.mktemp("mirror"), {"mirror.yaml": MIRROR})
-    run_workflow(workdir, "resources/demo-mirror/57epigenomes.RPKM.pc.gz", configs=["mirror.yaml"])
-    return workdir / "resources/demo-mirror"
+    """The demo's files for E003, E004 and E005, as the workflow's demo_mirror rule writes them."""
+    folder = tmp_path_factory.mktemp("mirror")
+    marks = ["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]
+    cells = ["E003", "E004", "E005"]
+    chrom_sizes = REPO / "resources/hg19.chrom.sizes"
+    write_demo_mirror(folder, cells, marks, seed=11, n_genes=300, chrom_sizes=chrom_sizes)
+    return folder
 
 
 @pytest.fixture(scope="module")
