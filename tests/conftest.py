@@ -6,6 +6,7 @@ import pytest
 from .workflow_helpers import (
     DEMO_CONFIGS,
     DEMO_OVERLAY,
+    ONE_CELL_OVERLAY,
     PREDICT_CONFIGS,
     PREDICT_OVERLAY,
     run_workflow,
@@ -60,4 +61,13 @@ def predict_run(tmp_path_factory) -> Path:
     a test that changes an input or output works in a copy (``copy_run``)."""
     workdir = workflow_copy(tmp_path_factory.mktemp("predict"), {"small.yaml": PREDICT_OVERLAY})
     run_workflow(workdir, configs=PREDICT_CONFIGS)
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def one_cell_dataset(tmp_path_factory) -> Path:
+    """A run of ``ONE_CELL_OVERLAY`` up to results/datasets/E003.npz, for the zoo and the
+    splits tests to copy (``copy_run``) and train in."""
+    workdir = workflow_copy(tmp_path_factory.mktemp("one-cell"), {"small.yaml": ONE_CELL_OVERLAY})
+    run_workflow(workdir, "results/datasets/E003.npz")
     return workdir

@@ -8,7 +8,7 @@ import pytest
 
 from chromexpr.splits import read_split_table
 
-from .workflow_helpers import run_workflow, workflow_copy
+from .workflow_helpers import copy_run, run_workflow
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
@@ -31,9 +31,10 @@ export_processed: false
 
 
 @pytest.fixture(scope="module")
-def repeated(tmp_path_factory):
-    workdir = workflow_copy(tmp_path_factory.mktemp("splits"), {"small.yaml": SMALL})
-    run_workflow(workdir, configs=["config/zoo.yaml", "small.yaml"])
+def repeated(one_cell_dataset, tmp_path_factory):
+    workdir = copy_run(one_cell_dataset, tmp_path_factory.mktemp("splits") / "run")
+    (workdir / "splits.yaml").write_text(SMALL)
+    run_workflow(workdir, configs=["config/zoo.yaml", "splits.yaml"])
     return workdir
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from chromexpr.models import MODELS
 
-from .workflow_helpers import run_workflow, workflow_copy
+from .workflow_helpers import copy_run, run_workflow, workflow_copy
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
@@ -25,8 +25,9 @@ export_processed: false
 
 
 @pytest.fixture(scope="module")
-def zoo(tmp_path_factory):
-    workdir = workflow_copy(tmp_path_factory.mktemp("zoo"), {"zoo.yaml": SMALL_ZOO})
+def zoo(one_cell_dataset, tmp_path_factory):
+    workdir = copy_run(one_cell_dataset, tmp_path_factory.mktemp("zoo") / "run")
+    (workdir / "zoo.yaml").write_text(SMALL_ZOO)
     run_workflow(workdir, configs=["zoo.yaml"])
     return workdir
 

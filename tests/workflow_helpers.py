@@ -100,3 +100,11 @@ crosscell: {enabled: true, normalisations: [none], experiments: [pairwise]}
 interpret: {enabled: false}
 """
 PREDICT_CONFIGS = ("config/predict-demo.yaml", "small.yaml")
+
+# One cell's demo data counted into its dataset (not trained), which the zoo and the splits tests
+# each copy and train on: their overlays keep the cell, demo and counting settings of this one.
+ONE_CELL_OVERLAY = """
+cells: [E003]
+demo: {enabled: true, seed: 7, n_genes: 300}
+export_processed: false
+"""
