@@ -9,11 +9,10 @@ from .workflow_helpers import (
     ONE_CELL_OVERLAY,
     PREDICT_CONFIGS,
     PREDICT_OVERLAY,
+    REPO,
     run_workflow,
     workflow_copy,
 )
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def pytest_configure(config):
@@ -57,8 +56,9 @@ def demo_run(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def predict_run(tmp_path_factory) -> Path:
     """The demo's prediction run to its end (``PREDICT_OVERLAY``), shared by
-    test_workflow_predict and test_workflow_prepare; tests may add outputs and overlays to it,
-    a test that changes an input or output works in a copy (``copy_run``)."""
+    test_workflow_predict, test_workflow_prepare and test_workflow_side_by_side: tests may add
+    outputs and overlays to it; a test that changes an input or an output works in a copy
+    (``copy_run``)."""
     workdir = workflow_copy(tmp_path_factory.mktemp("predict"), {"small.yaml": PREDICT_OVERLAY})
     run_workflow(workdir, configs=PREDICT_CONFIGS)
     return workdir
