@@ -203,7 +203,15 @@ def test_bigwig_input_gives_mean_signal_per_bin(prepared, tmp_path):
             track.addHeader([(chrom, int(sizes[chrom])) for chrom in chroms])
             for chrom in chroms:
                 # A constant value per chromosome and mark: every full bin's mean is that value.
-                track.addEntries([chrom], [0], ends=[int(sizes[chrom])], values=[float(index + 1)])
+                # In 100 kb entries, as a real track has many: pyBigWig takes about half a
+                # second to read any part of one chromosome-long entry, and the bins take
+                # hundreds of reads.
+                starts = list(range(0, int(sizes[chrom]), 100_000))
+                ends = [*starts[1:], int(sizes[chrom])]
+                value = float(index + 1)
+                track.addEntries(
+                    [chrom] * len(starts), starts, ends=ends, values=[value] * len(starts)
+                )
     workdir = copy_workflow(tmp_path / "bigwig")
     shutil.copytree(
         prepared / "resources/remc",
