@@ -137,17 +137,13 @@ def test_a_killed_run_resumes_and_redoes_only_unfinished_jobs(tmp_path_factory, 
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    started = workdir / "logs/train/models/deepchrome"
-    datasets = [workdir / f"results/datasets/{cell}.npz" for cell in ("E003", "E004")]
+    training_logs = workdir / "logs/train/models"
     deadline = time.monotonic() + 300
     try:
-        # Kill once training has begun and every dataset is written: training jobs take one
-        # thread, so one cell's model may start while the other cell is still being counted.
-        while not (
-            started.is_dir()
-            and any(started.iterdir())
-            and all(dataset.exists() for dataset in datasets)
-        ):
+        # Kill once a training job has started on every cell: Snakemake starts one only after
+        # it has recorded the cell's dataset as complete (a dataset file that merely exists may
+        # belong to a job Snakemake has not yet closed, which the rerun would redo).
+        while not all(list(training_logs.glob(f"*/{cell}.log")) for cell in ("E003", "E004")):
             assert process.poll() is None, "the run finished before a training job started"
             assert time.monotonic() < deadline, "no training job started within 300 s"
             time.sleep(0.1)
