@@ -54,6 +54,11 @@ test: setup
 docs: setup
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
+# The inner loop: every test but the Snakemake runs (workflow) and the SLURM cluster (slurm).
+.PHONY: test-fast
+test-fast: setup
+	$(VENV)/bin/pytest -ra -m "not workflow and not slurm"
+
 # The demo twice from scratch on the CPU: every dataset array, checkpoint and metric must match.
 check-determinism: setup
 	$(PYTHON) -m tests.check_determinism

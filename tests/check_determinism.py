@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tests.workflow_helpers import copy_workflow, snakemake
+from tests.workflow_helpers import run_workflow, workflow_copy
 
 # keep_bams: the BAMs are compared too (byte for byte).
 SMALL_DEMO = """
@@ -130,10 +130,9 @@ def differences(reference: Path, other: Path, files: list[str] | None = None) ->
 
 def run_from_scratch(workdir: Path, override: str) -> float:
     """Copy the workflow into ``workdir`` and run it with ``override``; seconds taken."""
-    copy_workflow(workdir)
-    (workdir / "override.yaml").write_text(override)
+    workflow_copy(workdir, {"override.yaml": override})
     started = time.perf_counter()
-    snakemake(workdir, "--configfile", "config/config.yaml", "override.yaml")
+    run_workflow(workdir, configs=["override.yaml"])
     return time.perf_counter() - started
 
 

@@ -1,12 +1,12 @@
 """GENCODE / Ensembl GTF and GFF3 annotations: ids, biotypes, canonical TSS, gene lengths."""
 
-import gzip
-
 import pytest
 
 from chromexpr.errors import InputFormatError
 from chromexpr.genome.tss import annotation_tss
 from chromexpr.io.gene_info import filter_biotypes, read_annotation
+
+from .text_files import write
 
 # GENCODE style: versioned ids, gene_type, a canonical tag, a lncRNA, a chrY PAR copy.
 GENCODE_GTF = "\n".join(
@@ -50,15 +50,6 @@ ENSEMBL_GFF3 = "\n".join(
         "",
     ]
 )
-
-
-def write(path, text, gz=False):
-    if gz:
-        with gzip.open(path, "wt") as handle:
-            handle.write(text)
-    else:
-        path.write_text(text)
-    return path
 
 
 def test_gencode_gtf_ids_lose_their_version_and_par_y_copies_are_left_out(tmp_path):

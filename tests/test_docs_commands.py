@@ -70,7 +70,7 @@ COVERED = {
         "tests/test_encode_config.py",
         "test_the_dry_run_plans_every_download_and_count",
     ),
-    ".venv/bin/snakemake --report report.html": ("tests/test_workflow_interpret.py", "workdir"),
+    ".venv/bin/snakemake --report report.html": ("tests/conftest.py", "demo_run"),
 }
 
 # An inline code span that starts like this is a whole command, which belongs in a block.

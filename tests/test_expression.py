@@ -1,6 +1,5 @@
 """Expression inputs: matrix, RSEM, salmon and featureCounts files, TPM, spike-ins, bad values."""
 
-import gzip
 import json
 
 import pandas as pd
@@ -16,6 +15,8 @@ from chromexpr.io.expression import (
     sample_expression,
     write_sample_expression,
 )
+
+from .text_files import write
 
 ANNOTATION = pd.DataFrame(
     {
@@ -49,15 +50,6 @@ FEATURECOUNTS = (
     "ENSG00000000005\tchrX\t100\t900\t-\t801\t200\n"
     "ENSG00000000419\tchr20\t10\t509\t-\t500\t100\n"
 )
-
-
-def write(path, text, gz=False):
-    if gz:
-        with gzip.open(path, "wt") as handle:
-            handle.write(text)
-    else:
-        path.write_text(text)
-    return path
 
 
 def test_rsem_reads_the_tpm_column_by_default(tmp_path):

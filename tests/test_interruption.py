@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from .check_determinism import differences, result_files
-from .workflow_helpers import copy_workflow, snakemake
+from .workflow_helpers import BASE_CONFIG, run_workflow, workflow_copy
 
 pytestmark = [pytest.mark.workflow]
 
@@ -36,15 +36,9 @@ interpret: {enabled: false}
 training: {recipe: published, epochs: 25, seed: 1, device: cpu}
 """
 TARGET = "results/models/deepchrome/E003/metrics.json"
-CONFIG = ("--configfile", "config/config.yaml", "small.yaml")
+CONFIG = ("--configfile", BASE_CONFIG, "small.yaml")
 LAST = "results/models/deepchrome/E003/last.pt"
 PATIENCE_SECONDS = 300
-
-
-def workflow_copy(path):
-    workdir = copy_workflow(path)
-    (workdir / "small.yaml").write_text(SMALL_DEMO)
-    return workdir
 
 
 def run_until_then_kill(workdir, ready, *extra):
@@ -90,8 +84,8 @@ def counting_now(workdir):
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    workdir = workflow_copy(tmp_path_factory.mktemp("reference"))
-    snakemake(workdir, TARGET, *CONFIG)
+    workdir = workflow_copy(tmp_path_factory.mktemp("reference"), {"small.yaml": SMALL_DEMO})
+    run_workflow(workdir, TARGET)
     return workdir
 
 
@@ -103,13 +97,13 @@ def assert_outputs_present_are_complete(workdir, reference):
 
 
 def test_kill_9_during_counting_then_training_reruns_to_identical_results(reference, tmp_path):
-    workdir = workflow_copy(tmp_path)
+    workdir = workflow_copy(tmp_path, {"small.yaml": SMALL_DEMO})
 
     run_until_then_kill(workdir, lambda: counting_now(workdir))
     counting = started_jobs(workdir, "count_reads")
     assert not all((workdir / name).exists() for name in counting), "killed after counting ended"
     assert_outputs_present_are_complete(workdir, reference)
-    snakemake(workdir, "--unlock", *CONFIG)
+    run_workflow(workdir, "--unlock")
 
     train_log = workdir / "logs/train/models/deepchrome/E003.log"
     run_until_then_kill(
@@ -121,9 +115,9 @@ def test_kill_9_during_counting_then_training_reruns_to_identical_results(refere
     assert not (workdir / "results/models/deepchrome/E003/model.pt").exists()
     assert (workdir / LAST).exists()
     assert_outputs_present_are_complete(workdir, reference)
-    snakemake(workdir, "--unlock", *CONFIG)
+    run_workflow(workdir, "--unlock")
 
-    snakemake(workdir, "--rerun-incomplete", TARGET, *CONFIG)
+    run_workflow(workdir, "--rerun-incomplete", TARGET)
     assert "resuming after epoch 10" in train_log.read_text()
     # Every result equals the reference's, and last.pt is gone (the reference has none).
     assert differences(reference, workdir) == []

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from .slurm_cluster import SlurmCluster, why_unavailable
-from .workflow_helpers import copy_workflow, snakemake
+from .workflow_helpers import run_workflow, workflow_copy
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 
@@ -48,17 +48,11 @@ def cluster(tmp_path_factory):
         cluster.stop()
 
 
-def workflow_copy(tmp_path_factory, name):
-    workdir = copy_workflow(tmp_path_factory.mktemp(name))
-    (workdir / "small.yaml").write_text(SMALL_DEMO)
-    return workdir
-
-
 @pytest.fixture(scope="module")
 def slurm_run(cluster, tmp_path_factory):
-    workdir = workflow_copy(tmp_path_factory, "slurm-run")
+    workdir = workflow_copy(tmp_path_factory.mktemp("slurm-run"), {"small.yaml": SMALL_DEMO})
     started = time.monotonic()
-    result = snakemake(
+    result = run_workflow(
         workdir,
         "--profile",
         "profiles/slurm",
@@ -68,9 +62,6 @@ def slurm_run(cluster, tmp_path_factory):
         "--slurm-init-seconds-before-status-checks",
         "2",
         "--slurm-keep-successful-logs",
-        "--configfile",
-        "config/config.yaml",
-        "small.yaml",
         env=cluster.environ,
     )
     print(f"SLURM run: {time.monotonic() - started:.0f} s")
@@ -79,8 +70,8 @@ def slurm_run(cluster, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def local_run(tmp_path_factory):
-    workdir = workflow_copy(tmp_path_factory, "local-run")
-    snakemake(workdir, "--configfile", "config/config.yaml", "small.yaml")
+    workdir = workflow_copy(tmp_path_factory.mktemp("local-run"), {"small.yaml": SMALL_DEMO})
+    run_workflow(workdir)
     return workdir
 
 

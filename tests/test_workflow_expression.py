@@ -5,7 +5,7 @@ import gzip
 import pandas as pd
 import pytest
 
-from .workflow_helpers import copy_workflow, snakemake
+from .workflow_helpers import run_workflow, workflow_copy
 
 pytestmark = [pytest.mark.workflow]
 
@@ -39,17 +39,17 @@ MATRIX_IDS = [gene for gene, *_ in GENES] + ["ENSG00000000099.1", "ERCC-00002"]
 
 
 def run_prepare(tmp_path, expression_config: str, targets: list[str]):
-    workdir = copy_workflow(tmp_path / "run")
-    with gzip.open(workdir / "genes.gtf.gz", "wt") as handle:
-        handle.write(gencode_gtf())
-    (workdir / "own.yaml").write_text(
+    overlay = (
         "cells: [E003, E004]\n"
         "demo: {enabled: false}\n"
         "annotation_format: gtf\n"
         "annotation: {tss: canonical_transcript}\n"
         "urls: {annotation: 'file:genes.gtf.gz'}\n" + expression_config
     )
-    snakemake(workdir, *targets, "--configfile", "config/config.yaml", "own.yaml")
+    workdir = workflow_copy(tmp_path / "run", {"own.yaml": overlay})
+    with gzip.open(workdir / "genes.gtf.gz", "wt") as handle:
+        handle.write(gencode_gtf())
+    run_workflow(workdir, *targets, configs=["own.yaml"])
     return workdir
 
 

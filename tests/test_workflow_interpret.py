@@ -1,4 +1,4 @@
-"""Interpretation, data QC and the report on a tiny demo: one Snakemake run for all of them."""
+"""Interpretation, data QC and the report: the shared demo run (conftest.py)."""
 
 import base64
 import json
@@ -14,36 +14,15 @@ import pytest
 
 from chromexpr.dataset import CellDataset
 
-from .workflow_helpers import copy_workflow, snakemake
-
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
 CELLS = ("E003", "E004")
-TINY_DEMO = """
-cells: [E003, E004]
-demo: {enabled: true, seed: 5, n_genes: 300}
-training: {recipe: fast, epochs: 2, seed: 1}
-crosscell: {enabled: false}
-interpret:
-  enabled: true
-  optimisation: {steps: 20}
-  gan: {epochs: 5, samples_per_class: 50}
-"""
 CATEGORIES = ("Data QC", "Per-cell AUC", "Models", "Interpretation")
 
 
-def run(workdir, *arguments):
-    return snakemake(workdir, *arguments, "--configfile", "config/config.yaml", "tiny.yaml")
-
-
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("interpret"))
-    (workdir / "tiny.yaml").write_text(TINY_DEMO)
-    run(workdir)
-    run(workdir, "--report", "report.html")
-    run(workdir, "--report", "report.zip")
-    return workdir
+def workdir(demo_run):
+    return demo_run
 
 
 def test_optimisation_maps_raise_the_class_scores_and_are_non_negative(workdir):

@@ -12,7 +12,7 @@ import pytest
 from chromexpr.counting import count_bins
 from chromexpr.dataset import CellDataset
 
-from .workflow_helpers import copy_workflow, snakemake
+from .workflow_helpers import snakemake, workflow_copy
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
@@ -27,7 +27,7 @@ ALL_READS = {"engine": "fast", "min_mapq": 0, "include_duplicates": False, "incl
 
 @pytest.fixture(scope="module")
 def own_data(tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("own-data"))
+    workdir = workflow_copy(tmp_path_factory.mktemp("own-data"), {"small.yaml": SMALL})
     subprocess.run(
         [
             sys.executable,
@@ -46,7 +46,6 @@ def own_data(tmp_path_factory):
         check=True,
         capture_output=True,
     )
-    (workdir / "small.yaml").write_text(SMALL)
     snakemake(workdir, "results/tables/auc.tsv", "results/tables/qc_expression.tsv", *CONFIG)
     return workdir
 

@@ -11,27 +11,14 @@ import pytest
 
 from chromexpr.dataset import CellDataset
 
-from .workflow_helpers import copy_workflow, snakemake
+from .workflow_helpers import PREDICT_CONFIGS, copy_run, run_workflow
 
 pytestmark = [pytest.mark.workflow]
 
-# On top of config/config.yaml and config/predict-demo.yaml (E005 from the E003 and E004 models).
-SMALL = """
-demo: {enabled: true, seed: 3, n_genes: 300}
-export_processed: false
-training: {recipe: fast, epochs: 3, seed: 1}
-crosscell: {enabled: true, normalisations: [none], experiments: [pairwise]}
-interpret: {enabled: false}
-"""
-CONFIGS = ["--configfile", "config/config.yaml", "config/predict-demo.yaml", "small.yaml"]
-
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("predict"))
-    (workdir / "small.yaml").write_text(SMALL)
-    snakemake(workdir, *CONFIGS)
-    return workdir
+def workdir(predict_run):
+    return predict_run
 
 
 def test_held_back_cell_scores_equal_the_pairwise_transfer_aucs(workdir):
@@ -79,7 +66,7 @@ def test_the_tracks_carry_the_mean_probability_at_each_tss(workdir):
 def test_a_target_with_reads_only_is_counted_and_never_labelled(workdir):
     overlay = workdir / "reads-only.yaml"
     overlay.write_text("cells: [E003, E004]\npredict: {samples: [E006], source: ensemble}\n")
-    result = snakemake(workdir, "--dry-run", *CONFIGS, str(overlay))
+    result = run_workflow(workdir, "--dry-run", configs=[*PREDICT_CONFIGS, str(overlay)])
     planned = result.stdout
     assert "results/predictions/deepchrome/E006.tsv" in planned
     assert "results/counts/E006-H3K4me3.npy" in planned
@@ -91,14 +78,13 @@ def test_a_target_with_reads_only_is_counted_and_never_labelled(workdir):
 @pytest.fixture(scope="module")
 def pretrained(workdir, tmp_path_factory):
     """The run's per-cell models exported, then a copy of the run that uses them as pretrained."""
-    snakemake(workdir, "results/exported/manifest.json", *CONFIGS)
-    reused = tmp_path_factory.mktemp("pretrained") / "run"
-    shutil.copytree(workdir, reused, symlinks=True)
+    run_workflow(workdir, "results/exported/manifest.json", configs=PREDICT_CONFIGS)
+    reused = copy_run(workdir, tmp_path_factory.mktemp("pretrained") / "run")
     (reused / "pretrained.yaml").write_text(
         f"pretrained: {workdir / 'results/exported'}\n"
         "crosscell: {experiments: [pairwise], normalisations: [none]}\n"
     )
-    result = snakemake(reused, *CONFIGS, "pretrained.yaml")
+    result = run_workflow(reused, configs=[*PREDICT_CONFIGS, "pretrained.yaml"])
     return reused, result.stdout + result.stderr
 
 
@@ -127,7 +113,9 @@ def test_a_tampered_pretrained_bundle_stops_the_run_and_is_not_fetched(pretraine
     for fetched in (reused / "resources/pretrained").iterdir():
         fetched.unlink()
     target = "resources/pretrained/deepchrome-E004.pt"
-    result = snakemake(reused, target, *CONFIGS, "pretrained.yaml", "tampered.yaml", check=False)
+    result = run_workflow(
+        reused, target, configs=[*PREDICT_CONFIGS, "pretrained.yaml", "tampered.yaml"], check=False
+    )
     assert result.returncode != 0
     log = (reused / "logs/pretrained/deepchrome-E004.log").read_text()
     assert re.search(r"deepchrome-E004.pt: sha256 \w+ differs from the manifest's", log)
@@ -137,7 +125,13 @@ def test_a_tampered_pretrained_bundle_stops_the_run_and_is_not_fetched(pretraine
 def test_the_pooled_source_predicts_with_the_pooled_cross_cell_bundle(workdir):
     overlay = workdir / "pooled.yaml"
     overlay.write_text("crosscell: {experiments: [pairwise, pooled]}\npredict: {source: pooled}\n")
-    result = snakemake(workdir, "--dry-run", "--forcerun", "predict_sample", *CONFIGS, str(overlay))
+    result = run_workflow(
+        workdir,
+        "--dry-run",
+        "--forcerun",
+        "predict_sample",
+        configs=[*PREDICT_CONFIGS, str(overlay)],
+    )
     plan = result.stdout
     assert "rule crosscell_pooled" in plan and "rule predict_sample" in plan
     bundle = "results/crosscell/deepchrome/none/pooled/model.pt"

@@ -17,26 +17,15 @@ from chromexpr.genome.tss import read_gene_table
 from chromexpr.io.chrom_sizes import read_chrom_sizes
 from chromexpr.io.processed import import_processed
 
-from .workflow_helpers import copy_workflow, snakemake
+from .workflow_helpers import PREDICT_CONFIGS, copy_run, copy_workflow, run_workflow, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
-# keep_bams: the multicov comparison below counts the BAMs again.
-SMALL_DEMO = """
-cells: [E003, E004]
-demo: {enabled: true, seed: 3, n_genes: 300}
-keep_bams: true
-"""
-
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("demo"))
-    (workdir / "small.yaml").write_text(SMALL_DEMO)
-    targets = [f"results/datasets/{cell}.npz" for cell in ("E003", "E004")]
-    targets += ["results/processed/E003/classification/test.csv"]
-    snakemake(workdir, *targets, "--configfile", "config/config.yaml", "small.yaml")
-    return workdir
+def prepared(predict_run):
+    """The shared prediction run: the demo's data preparation of E003 and E004 (and E005)."""
+    return predict_run
 
 
 def test_datasets_hold_counts_labels_and_contiguous_splits(prepared):
@@ -114,33 +103,18 @@ def test_processed_export_round_trips(prepared):
 
 
 def test_a_second_run_has_nothing_to_do(prepared):
-    result = snakemake(
-        prepared,
-        "--configfile",
-        "config/config.yaml",
-        "small.yaml",
-        "-n",
-        "results/datasets/E003.npz",
-    )
+    result = run_workflow(prepared, "-n", "results/datasets/E003.npz", configs=PREDICT_CONFIGS)
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
 def test_editing_one_rpkm_value_replans_labels_and_datasets_but_no_counting(prepared, tmp_path):
-    workdir = tmp_path / "edited"
-    shutil.copytree(prepared, workdir, symlinks=True)  # copy2 keeps the files' times
+    workdir = copy_run(prepared, tmp_path / "edited")
     rpkm = workdir / "resources/remc/57epigenomes.RPKM.pc.gz"
     lines = gzip.decompress(rpkm.read_bytes()).decode().splitlines()
     fields = lines[1].split("\t")
     fields[1] = f"{float(fields[1]) + 1:g}"
     rpkm.write_bytes(gzip.compress("\n".join([lines[0], "\t".join(fields), *lines[2:]]).encode()))
-    result = snakemake(
-        workdir,
-        "-n",
-        "results/datasets/E003.npz",
-        "--configfile",
-        "config/config.yaml",
-        "small.yaml",
-    )
+    result = run_workflow(workdir, "-n", "results/datasets/E003.npz", configs=PREDICT_CONFIGS)
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout.split("Job stats:")[1], re.MULTILINE))
     assert {"gene_table", "labels", "split", "assemble_dataset"} <= jobs.keys()
     assert not {"count_reads", "gene_positions", "tagalign_to_bam"} & jobs.keys()
@@ -160,9 +134,7 @@ def test_source_processed_starts_from_the_published_csv_layout(prepared, tmp_pat
     (workdir / "processed.yaml").write_text(
         f"cells: [E003]\nsource: processed\nprocessed_dir: {prepared / 'results/processed'}\n"
     )
-    snakemake(
-        workdir, "results/datasets/E003.npz", "--configfile", "config/config.yaml", "processed.yaml"
-    )
+    run_workflow(workdir, "results/datasets/E003.npz", configs=["processed.yaml"])
     imported = CellDataset.load(workdir / "results/datasets/E003.npz")
     original = CellDataset.load(prepared / "results/datasets/E003.npz")
     np.testing.assert_array_equal(imported.counts, original.counts)
@@ -206,15 +178,12 @@ def test_one_demo_cell_counted_in_full_equals_the_fast_engine(prepared, tmp_path
 
 def test_bam_false_plans_no_bam_jobs(prepared):
     (prepared / "no_bam.yaml").write_text("bam: false\n")
-    result = snakemake(
+    result = run_workflow(
         prepared,
         "-n",
         "--forceall",
         "results/datasets/E003.npz",
-        "--configfile",
-        "config/config.yaml",
-        "small.yaml",
-        "no_bam.yaml",
+        configs=[*PREDICT_CONFIGS, "no_bam.yaml"],
     )
     assert "tagalign_to_bam" not in result.stdout and "count_reads" in result.stdout
 
@@ -234,7 +203,15 @@ def test_bigwig_input_gives_mean_signal_per_bin(prepared, tmp_path):
             track.addHeader([(chrom, int(sizes[chrom])) for chrom in chroms])
             for chrom in chroms:
                 # A constant value per chromosome and mark: every full bin's mean is that value.
-                track.addEntries([chrom], [0], ends=[int(sizes[chrom])], values=[float(index + 1)])
+                # In 100 kb entries, as a real track has many: pyBigWig takes about half a
+                # second to read any part of one chromosome-long entry, and the bins take
+                # hundreds of reads.
+                starts = list(range(0, int(sizes[chrom]), 100_000))
+                ends = [*starts[1:], int(sizes[chrom])]
+                value = float(index + 1)
+                track.addEntries(
+                    [chrom] * len(starts), starts, ends=ends, values=[value] * len(starts)
+                )
     workdir = copy_workflow(tmp_path / "bigwig")
     shutil.copytree(
         prepared / "resources/remc",
@@ -247,9 +224,7 @@ def test_bigwig_input_gives_mean_signal_per_bin(prepared, tmp_path):
         "  rpkm: file:unused/rpkm.gz\n  annotation: file:unused/genes\n"
         f"  signal: file://{signal}/{{cell}}-{{mark}}.bigwig\n"
     )
-    snakemake(
-        workdir, "results/datasets/E003.npz", "--configfile", "config/config.yaml", "bigwig.yaml"
-    )
+    run_workflow(workdir, "results/datasets/E003.npz", configs=["bigwig.yaml"])
     dataset = CellDataset.load(workdir / "results/datasets/E003.npz")
     assert dataset.counts.dtype == np.float32
     for index in range(5):

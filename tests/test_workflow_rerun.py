@@ -10,14 +10,12 @@ import time
 import pandas as pd
 import pytest
 
-from .workflow_helpers import copy_workflow, snakemake
+from chromexpr.demo import write_demo_mirror
+
+from .workflow_helpers import BASE_CONFIG, REPO, run_workflow, workflow_copy
 
 pytestmark = [pytest.mark.workflow]
 
-MIRROR = """
-cells: [E003, E004, E005]
-demo: {enabled: true, seed: 11, n_genes: 300}
-"""
 # The demo's files served from a fixed folder (as REMC serves its files): adding a cell type to
 # the config then adds downloads, not a regenerated mirror.
 SMALL = """
@@ -65,45 +63,40 @@ def planned_cells(output: str) -> set[str]:
     return set(re.findall(r"^\s+wildcards:.*\bcell=(\w+)", output, re.MULTILINE))
 
 
-def run(workdir, *arguments, check=True):
-    result = snakemake(
-        workdir, *arguments, "--configfile", "config/config.yaml", "small.yaml", check=check
-    )
+def output_of(workdir, *arguments, configs=("small.yaml",)):
+    """What Snakemake prints (stdout, then stderr) run with ``arguments`` over ``configs``."""
+    result = run_workflow(workdir, *arguments, configs=configs)
     return result.stdout + result.stderr
 
 
 def make_workdir(tmp_path_factory, name, mirror):
-    workdir = copy_workflow(tmp_path_factory.mktemp(name))
+    workdir = workflow_copy(tmp_path_factory.mktemp(name), {"small.yaml": SMALL})
     (workdir / "mirror").symlink_to(mirror)
-    (workdir / "small.yaml").write_text(SMALL)
     return workdir
 
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("mirror"))
-    (workdir / "mirror.yaml").write_text(MIRROR)
-    snakemake(
-        workdir,
-        "resources/demo-mirror/57epigenomes.RPKM.pc.gz",
-        "--configfile",
-        "config/config.yaml",
-        "mirror.yaml",
-    )
-    return workdir / "resources/demo-mirror"
+    """The demo's files for E003, E004 and E005, as the workflow's demo_mirror rule writes them."""
+    folder = tmp_path_factory.mktemp("mirror")
+    marks = ["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]
+    cells = ["E003", "E004", "E005"]
+    chrom_sizes = REPO / "resources/hg19.chrom.sizes"
+    write_demo_mirror(folder, cells, marks, seed=11, n_genes=300, chrom_sizes=chrom_sizes)
+    return folder
 
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory, mirror):
     """A complete, uninterrupted run of the small config."""
     workdir = make_workdir(tmp_path_factory, "finished", mirror)
-    run(workdir)
-    assert planned_jobs(run(workdir, "--dry-run")) == {}
+    run_workflow(workdir)
+    assert planned_jobs(output_of(workdir, "--dry-run")) == {}
     return workdir
 
 
 def test_forcerun_on_one_cells_model_retrains_only_that_cell(finished):
-    output = run(finished, "--dry-run", "--forcerun", TRAINED.format(cell="E003"))
+    output = output_of(finished, "--dry-run", "--forcerun", TRAINED.format(cell="E003"))
     assert planned_jobs(output) == {"train_model": 1, **SUMMARIES}
     assert planned_cells(output) == {"E003"}
 
@@ -111,8 +104,7 @@ def test_forcerun_on_one_cells_model_retrains_only_that_cell(finished):
 def test_adding_a_cell_type_runs_only_that_cells_jobs(finished):
     added = SMALL.replace("cells: [E003, E004]", "cells: [E003, E004, E005]")
     (finished / "added.yaml").write_text(added)
-    result = snakemake(finished, "--dry-run", "--configfile", "config/config.yaml", "added.yaml")
-    output = result.stdout + result.stderr
+    output = output_of(finished, "--dry-run", configs=["added.yaml"])
     per_cell = {"download_reads": 5, "count_reads": 5, "assemble_dataset": 1}
     per_cell |= {"expression": 1, "labels": 1}
     # Both models on the new cell; the QC of labels and of expression covers every cell, so
@@ -124,8 +116,7 @@ def test_adding_a_cell_type_runs_only_that_cells_jobs(finished):
 
 def test_changing_a_model_hyperparameter_reruns_only_that_models_training(finished):
     (finished / "dropout.yaml").write_text("model_params: {deepchrome: {dropout: 0.3}}\n")
-    arguments = ["--configfile", "config/config.yaml", "small.yaml", "dropout.yaml"]
-    output = snakemake(finished, "--dry-run", *arguments).stdout
+    output = run_workflow(finished, "--dry-run", configs=["small.yaml", "dropout.yaml"]).stdout
     # deepchrome on both cells; linear, whose hyperparameters did not change, is not retrained.
     assert planned_jobs(output) == {"train_model": 2, **SUMMARIES}
     # The trigger is the rule's params (the hyperparameters), not a file.
@@ -138,7 +129,7 @@ def test_changing_a_model_hyperparameter_reruns_only_that_models_training(finish
 def test_a_killed_run_resumes_and_redoes_only_unfinished_jobs(tmp_path_factory, mirror, finished):
     workdir = make_workdir(tmp_path_factory, "killed", mirror)
     command = [sys.executable, "-m", "snakemake", "--cores", "2"]
-    command += ["--configfile", "config/config.yaml", "small.yaml"]
+    command += ["--configfile", BASE_CONFIG, "small.yaml"]
     process = subprocess.Popen(
         command,
         cwd=workdir,
@@ -146,17 +137,13 @@ def test_a_killed_run_resumes_and_redoes_only_unfinished_jobs(tmp_path_factory, 
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    started = workdir / "logs/train/models/deepchrome"
-    datasets = [workdir / f"results/datasets/{cell}.npz" for cell in ("E003", "E004")]
+    training_logs = workdir / "logs/train/models"
     deadline = time.monotonic() + 300
     try:
-        # Kill once training has begun and every dataset is written: training jobs take one
-        # thread, so one cell's model may start while the other cell is still being counted.
-        while not (
-            started.is_dir()
-            and any(started.iterdir())
-            and all(dataset.exists() for dataset in datasets)
-        ):
+        # Kill once a training job has started on every cell: Snakemake starts one only after
+        # it has recorded the cell's dataset as complete (a dataset file that merely exists may
+        # belong to a job Snakemake has not yet closed, which the rerun would redo).
+        while not all(list(training_logs.glob(f"*/{cell}.log")) for cell in ("E003", "E004")):
             assert process.poll() is None, "the run finished before a training job started"
             assert time.monotonic() < deadline, "no training job started within 300 s"
             time.sleep(0.1)
@@ -164,13 +151,13 @@ def test_a_killed_run_resumes_and_redoes_only_unfinished_jobs(tmp_path_factory, 
         os.killpg(process.pid, signal.SIGKILL)  # Snakemake and its running jobs
         process.wait()
     assert not (workdir / "results/tables/auc.tsv").exists()
-    plan = planned_jobs(run(workdir, "--dry-run"))
+    plan = planned_jobs(output_of(workdir, "--dry-run"))
     # Everything before training finished and is kept; only training, the tables and figures
     # over the models, and the report's QC (which may not have run yet) remain.
     assert set(plan) <= {"train_model", *SUMMARIES, *QC}
     assert 1 <= plan["train_model"] <= 4  # two models on two cells
-    run(workdir, "--unlock")  # a killed Snakemake leaves its lock behind
-    run(workdir)
+    run_workflow(workdir, "--unlock")  # a killed Snakemake leaves its lock behind
+    run_workflow(workdir)
     resumed = pd.read_csv(workdir / "results/tables/auc.tsv", sep="\t")
     uninterrupted = pd.read_csv(finished / "results/tables/auc.tsv", sep="\t")
     pd.testing.assert_frame_equal(resumed[AUC_COLUMNS], uninterrupted[AUC_COLUMNS])

@@ -9,29 +9,28 @@ import torch
 from chromexpr.dataset import CellDataset
 from chromexpr.train import TrainingSettings, train_cell
 
-from .workflow_helpers import copy_workflow, snakemake
+from .workflow_helpers import PREDICT_CONFIGS, copy_run, run_workflow
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
 CELLS = ("E003", "E004")
 # Dropout 0: side by side, the dropout masks differ from a one-model run's (chromexpr.batched).
 TRAINING = {"recipe": "published", "epochs": 2, "seed": 3, "device": "cpu"}
-SMALL_DEMO = f"""
+# Over a copy of the shared prediction run, whose datasets it reuses: one side-by-side group of
+# E003 and E004 (E005 stays a prediction target, so the demo's files are the same).
+SIDE_BY_SIDE = f"""
 cells: [E003, E004]
-demo: {{enabled: true, seed: 5, n_genes: 300}}
-export_processed: false
-crosscell: {{enabled: false}}
 training: {json.dumps({**TRAINING, "side_by_side": True})}
 model_params: {{deepchrome: {{dropout: 0.0}}}}
 """
 FILES = ("model.pt", "metrics.json", "history.tsv", "predictions.tsv")
 
 
-def test_side_by_side_job_writes_the_per_cell_outputs_of_one_cell_runs(tmp_path):
-    workdir = copy_workflow(tmp_path / "workflow")
-    (workdir / "small.yaml").write_text(SMALL_DEMO)
+def test_side_by_side_job_writes_the_per_cell_outputs_of_one_cell_runs(predict_run, tmp_path):
+    workdir = copy_run(predict_run, tmp_path / "workflow")
+    (workdir / "side-by-side.yaml").write_text(SIDE_BY_SIDE)
     targets = [f"results/models/deepchrome/{cell}/metrics.json" for cell in CELLS]
-    result = snakemake(workdir, *targets, "--configfile", "config/config.yaml", "small.yaml")
+    result = run_workflow(workdir, *targets, configs=[*PREDICT_CONFIGS, "side-by-side.yaml"])
     output = result.stdout + result.stderr
     assert "train_side_by_side" in output and "train_model" not in output
 

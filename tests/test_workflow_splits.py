@@ -8,7 +8,7 @@ import pytest
 
 from chromexpr.splits import read_split_table
 
-from .workflow_helpers import copy_workflow, snakemake
+from .workflow_helpers import copy_run, run_workflow
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
@@ -31,10 +31,10 @@ export_processed: false
 
 
 @pytest.fixture(scope="module")
-def repeated(tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("splits"))
-    (workdir / "small.yaml").write_text(SMALL)
-    snakemake(workdir, "--configfile", "config/config.yaml", "config/zoo.yaml", "small.yaml")
+def repeated(one_cell_dataset, tmp_path_factory):
+    workdir = copy_run(one_cell_dataset, tmp_path_factory.mktemp("splits") / "run")
+    (workdir / "splits.yaml").write_text(SMALL)
+    run_workflow(workdir, configs=["config/zoo.yaml", "splits.yaml"])
     return workdir
 
 

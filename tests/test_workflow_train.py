@@ -1,4 +1,4 @@
-"""The demo end to end, from raw files to AUC tables, in a temporary directory."""
+"""The demo end to end, from raw files to AUC tables: the shared demo run (conftest.py)."""
 
 import json
 
@@ -9,33 +9,19 @@ import torch
 from chromexpr.dataset import CellDataset
 from chromexpr.models import build_model
 
-from .workflow_helpers import copy_workflow, snakemake
+from .workflow_helpers import DEMO_CONFIGS, copy_run, run_workflow
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
 CELLS = ("E003", "E004")
-# 600 genes -> 200 test genes per cell. The demo's generator gives a logistic regression on window
-# totals a test AUC of about 0.83; 0.70 leaves room for a small test set and a short training
-# while staying far from chance (0.5).
-SMALL_DEMO = """
-cells: [E003, E004]
-demo: {enabled: true, seed: 5, n_genes: 600}
-training: {recipe: fast, epochs: 12, seed: 1}
-interpret: {enabled: false}  # tested in test_workflow_interpret.py
-"""
+# About 200 test genes per cell (DEMO_OVERLAY): 0.70 leaves room for a small test set and a
+# short training while staying far from chance (0.5).
 AUC_FLOOR = 0.70
 
 
-def run(workdir, *arguments):
-    return snakemake(workdir, *arguments, "--configfile", "config/config.yaml", "small.yaml")
-
-
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("train"))
-    (workdir / "small.yaml").write_text(SMALL_DEMO)
-    run(workdir)
-    return workdir
+def trained(demo_run):
+    return demo_run
 
 
 def test_auc_table_has_a_row_per_cell_well_above_chance(trained):
@@ -73,16 +59,17 @@ def test_per_cell_outputs_reload_and_reproduce_the_predictions(trained):
     assert len(history) == metrics["epochs_run"]
 
 
-def test_rerunning_one_cell_retrains_only_that_cell(trained):
+def test_rerunning_one_cell_retrains_only_that_cell(trained, tmp_path):
     target = "results/models/deepchrome/E003/metrics.json"
-    before = json.loads((trained / target).read_text())
-    other = (trained / "results/models/deepchrome/E004/metrics.json").stat().st_mtime_ns
-    result = run(trained, target, "--force")
+    rerun = copy_run(trained, tmp_path / "rerun")
+    before = json.loads((rerun / target).read_text())
+    other = (rerun / "results/models/deepchrome/E004/metrics.json").stat().st_mtime_ns
+    result = run_workflow(rerun, target, "--force", configs=DEMO_CONFIGS)
     output = result.stdout + result.stderr
     assert "train_model" in output and "results/models/deepchrome/E004" not in output
-    after = json.loads((trained / target).read_text())
+    after = json.loads((rerun / target).read_text())
     assert after["test_auc"] == before["test_auc"]  # same seed, same device: same numbers
-    assert (trained / "results/models/deepchrome/E004/metrics.json").stat().st_mtime_ns == other
+    assert (rerun / "results/models/deepchrome/E004/metrics.json").stat().st_mtime_ns == other
 
 
 def test_crosscell_matrix_diagonal_is_the_per_cell_test_auc(trained):

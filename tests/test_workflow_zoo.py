@@ -6,7 +6,7 @@ import pytest
 
 from chromexpr.models import MODELS
 
-from .workflow_helpers import copy_workflow, snakemake
+from .workflow_helpers import copy_run, run_workflow, workflow_copy
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
@@ -25,10 +25,10 @@ export_processed: false
 
 
 @pytest.fixture(scope="module")
-def zoo(tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("zoo"))
+def zoo(one_cell_dataset, tmp_path_factory):
+    workdir = copy_run(one_cell_dataset, tmp_path_factory.mktemp("zoo") / "run")
     (workdir / "zoo.yaml").write_text(SMALL_ZOO)
-    snakemake(workdir, "--configfile", "config/config.yaml", "zoo.yaml")
+    run_workflow(workdir, configs=["zoo.yaml"])
     return workdir
 
 
@@ -93,13 +93,9 @@ def test_attention_summary_is_drawn_from_the_real_attention_weights(zoo):
 
 
 def test_regression_alone_trains_no_classifier(tmp_path):
-    workdir = copy_workflow(tmp_path / "regression")
-    (workdir / "regression.yaml").write_text(
-        "task: regression\ncrosscell: {enabled: false}\ninterpret: {enabled: false}\n"
-    )
-    result = snakemake(
-        workdir, "--dry-run", "--configfile", "config/config.yaml", "regression.yaml"
-    )
+    overlay = "task: regression\ncrosscell: {enabled: false}\ninterpret: {enabled: false}\n"
+    workdir = workflow_copy(tmp_path / "regression", {"regression.yaml": overlay})
+    result = run_workflow(workdir, "--dry-run", configs=["regression.yaml"])
     assert "results/regression/deepchrome/E003/metrics.json" in result.stdout
     assert "results/models/" not in result.stdout
     assert "training_curves" not in result.stdout and "auc_tables" not in result.stdout
