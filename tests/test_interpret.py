@@ -439,7 +439,15 @@ def test_interpretation_refuses_a_regression_bundle_before_any_output(tmp_path):
         run_attributions(dataset, regression, AttributionSettings(), *paths)
     with pytest.raises(DatasetMismatchError, match="is a regression model, but classification"):
         run_optimisation(dataset, regression, OptimisationSettings(), *paths[:1], paths[2])
-    assert not any(path.exists() for path in paths)
+    gan_outputs = {name: tmp_path / f"gan-{name}" for name in ("metrics", "history", "samples")}
+    with pytest.raises(DatasetMismatchError, match="is a regression model, but classification"):
+        run_gan(
+            dataset,
+            regression,
+            GanSettings(),
+            {**gan_outputs, "profiles": paths[2], "grid": paths[2]},
+        )
+    assert not any(path.exists() for path in [*paths, *gan_outputs.values()])
 
 
 # --- attributions -------------------------------------------------------------------------------

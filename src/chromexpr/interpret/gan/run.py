@@ -41,7 +41,8 @@ def train_and_measure(
     dataset: CellDataset, classifier: Checkpoint, settings: GanSettings
 ) -> GanRun:
     """Train on ``dataset``'s training genes; measure against its test genes and
-    ``classifier``."""
+    ``classifier``, a classifier that may score ``dataset`` (``Checkpoint.check_compatible``)."""
+    classifier.check_compatible(dataset, task="classification")
     train = dataset.mask("train")
     generator, history = train_gan(dataset.counts[train], dataset.labels[train], settings)
     test = dataset.mask("test")
