@@ -99,6 +99,10 @@ def test_located_leaves_other_errors_and_located_config_errors_alone():
             "bins: {windw: 100}",
             "config key 'bins.windw': unknown key (set in bad.yaml); allowed keys of 'bins': bin_size, reverse_minus_strand, window",
         ),
+        (
+            "expression: {format: rsem, files: 'quant/E003.genes.results'}",
+            "config key 'expression.files': 'quant/E003.genes.results' does not match '\\\\{sample\\\\}' (set in bad.yaml)",
+        ),
     ],
 )
 def test_a_schema_violation_names_key_file_and_what_is_allowed(overlay, named):

@@ -46,6 +46,14 @@ def test_an_unknown_model_is_named_with_its_key_and_the_known_models(overlay, ke
             r"'split.test_chromosomes': the chromosomes split needs at least one",
         ),
         (
+            "split: {method: chromosomes, test_chromosomes: [chr1]}",
+            r"'split.valid_chromosomes': the chromosomes split needs at least one",
+        ),
+        (
+            "split: {method: chromosomes, folds: 2, test_chromosomes: [chr1], valid_chromosomes: [chr21]}",
+            r"'split.folds': the chromosomes split has one fold, got 2",
+        ),
+        (
             "source: processed\nprocessed_dir: p\n"
             "split: {method: chromosomes, test_chromosomes: [chr1], valid_chromosomes: [chr21]}",
             r"'split.method': chromosomes needs gene positions, which source processed does not give",
