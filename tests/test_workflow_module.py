@@ -58,3 +58,21 @@ def test_bams_are_deleted_once_counted_and_nothing_is_left_to_run(user_folder):
     assert not list((user_folder / "results/bam").glob("*.bam"))
     assert (user_folder / "results/qc/reads/E003-H3K4me3.json").exists()
     assert "Nothing to be done" in snakemake(user_folder, "all", "-n").stdout
+
+
+def test_a_module_user_with_rsem_expression_needs_no_urls_rpkm(tmp_path):
+    """urls.rpkm is only for the RPKM matrix: a module config that reads RSEM files and leaves
+    it out plans the run (it stopped with a bare KeyError 'rpkm' at parse time)."""
+    (tmp_path / "config.yaml").write_text(
+        """
+cells: [E003]
+marks: [H3K4me3, H3K27me3]
+urls:
+  reads: "file:data/{cell}-{mark}.tagAlign.gz"
+  annotation: "file:data/genes.gene_info"
+expression: {format: rsem, files: "file:data/{sample}.genes.results"}
+"""
+    )
+    (tmp_path / "Snakefile").write_text(USER_SNAKEFILE)
+    planned = snakemake(tmp_path, "all", "-n").stdout
+    assert "download_expression" in planned and "download_rpkm" not in planned
