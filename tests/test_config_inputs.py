@@ -5,14 +5,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
-from chromexpr.config import SampleTable, sample_table
+from chromexpr.config import SampleTable, sample_table, without_bundled_cells
 from chromexpr.config.rules.expression import check_expression
 from chromexpr.config.rules.genome import check_demo, check_genome, deprecations
 from chromexpr.config.rules.inputs import check_bins, check_counting, check_engine, check_processed
 from chromexpr.errors import ConfigError
 
-from .config_helpers import DEMO_CHROM_SIZES, configured, samples_of
+from .config_helpers import DEMO, DEMO_CHROM_SIZES, configured, samples_of
+from .workflow_helpers import REPO
 
 
 def sheet_samples(formats: list[str]) -> SampleTable:
@@ -178,6 +180,33 @@ def test_without_cells_every_sheet_sample_but_the_targets_is_a_cell():
     del config["cells"]
     table = sample_table(config, sheet)
     assert table.cells == ["K562"] and table.targets == ["HepG2"]
+
+
+def two_sample_sheet() -> pd.DataFrame:
+    sheet = sheet_samples(["bam"]).table
+    return pd.concat([sheet, sheet.assign(sample="HepG2")], ignore_index=True)
+
+
+@pytest.mark.parametrize(
+    ("own", "cells"),
+    [("samples: s.tsv", ["K562", "HepG2"]), ("samples: s.tsv\ncells: [HepG2]", ["HepG2"])],
+)
+def test_the_bundled_demo_cells_do_not_reach_a_sheet_run(own, cells):
+    """The Snakefile loads config/config.yaml (cells E003-E005) before the user's files: a
+    sheet run whose own files leave cells out uses every sheet sample, and one that sets cells
+    keeps them (was: 'cells': ['E003', 'E004', 'E005'] are not samples of the sheet)."""
+    config = configured(own)
+    sources = {str(REPO / "config/config.yaml"): DEMO, "own.yaml": yaml.safe_load(own)}
+    bundled = REPO / "config/config.yaml"
+    table = sample_table(without_bundled_cells(config, sources, bundled), two_sample_sheet())
+    assert table.cells == cells
+
+
+def test_cells_in_the_bundled_config_hold_where_it_names_the_sheet_too():
+    own = "samples: s.tsv\ncells: [HepG2]"
+    config = configured(own)
+    sources = {str(REPO / "config/config.yaml"): yaml.safe_load(own)}
+    assert without_bundled_cells(config, sources, REPO / "config/config.yaml") is config
 
 
 def test_a_prediction_target_missing_from_the_sheet_is_named():

@@ -7,7 +7,14 @@ from snakemake.logging import logger
 from snakemake.sourcecache import LocalSourceFile
 from snakemake.utils import update_config, validate
 
-from chromexpr.config import check_config, derived, runs, sample_table, targets
+from chromexpr.config import (
+    check_config,
+    derived,
+    runs,
+    sample_table,
+    targets,
+    without_bundled_cells,
+)
 from chromexpr.config.rules.genome import deprecations
 from chromexpr.config.schema import (
     check_against_schema,
@@ -60,11 +67,11 @@ def load_sample_sheet(path):
 def configured_sample_table():
     """The sample table of the config's sample sheet, or of its URL templates."""
     sheet = load_sample_sheet(config["samples"]) if config["samples"] else None
+    bundled = WORKFLOW_ROOT and WORKFLOW_ROOT / "config/config.yaml"
     with located(CONFIG_SOURCES):
-        return sample_table(config, sheet)
-
-
-SAMPLE_TABLE = configured_sample_table()
+        return sample_table(
+            without_bundled_cells(config, CONFIG_SOURCES, bundled), sheet
+        )
 
 
 def local_workflow_root():
@@ -78,6 +85,9 @@ def local_workflow_root():
 
 
 WORKFLOW_ROOT = local_workflow_root()
+
+SAMPLE_TABLE = configured_sample_table()
+config["cells"] = SAMPLE_TABLE.cells  # as the report lists them
 
 
 def put_package_on_job_path():
