@@ -7,14 +7,8 @@ from snakemake.logging import logger
 from snakemake.sourcecache import LocalSourceFile
 from snakemake.utils import update_config, validate
 
-from chromexpr.config import (
-    check_config,
-    derived,
-    runs,
-    sample_table,
-    targets,
-    without_bundled_cells,
-)
+from chromexpr.config import check_config, derived, runs, sample_table, targets
+from chromexpr.config import without_bundled_cells
 from chromexpr.config.rules.genome import deprecations
 from chromexpr.config.schema import (
     check_against_schema,
@@ -26,6 +20,7 @@ from chromexpr.download import folder_url
 from chromexpr.errors import InputFormatError
 from chromexpr.models import models_with
 from chromexpr.samples import FORMATS, check_sample_table, is_url, read_sample_sheet
+from chromexpr.samples import check_paths_beside_the_sheet
 
 # The config rules, the sample table and the target lists live in chromexpr.config; this file
 # calls them once and holds the input functions the rules use.
@@ -69,9 +64,12 @@ def configured_sample_table():
     sheet = load_sample_sheet(config["samples"]) if config["samples"] else None
     bundled = WORKFLOW_ROOT and WORKFLOW_ROOT / "config/config.yaml"
     with located(CONFIG_SOURCES):
-        return sample_table(
+        table = sample_table(
             without_bundled_cells(config, CONFIG_SOURCES, bundled), sheet
         )
+    if sheet is not None:
+        check_paths_beside_the_sheet(table.table, config["samples"])
+    return table
 
 
 def local_workflow_root():
