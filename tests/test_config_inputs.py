@@ -121,13 +121,15 @@ def test_a_mark_the_demo_does_not_simulate_is_refused():
         check_demo(configured("marks: [H3K27ac]"), DEMO_CHROM_SIZES)
 
 
-def test_chrom_sizes_without_a_demo_chromosome_are_refused(tmp_path):
+@pytest.mark.parametrize("key", ["genome", "chrom_sizes"])
+def test_chrom_sizes_without_a_demo_chromosome_are_refused_naming_the_key_set(tmp_path, key):
+    """The key named is the one the user set: genome (a path), or the deprecated chrom_sizes."""
     sizes = tmp_path / "no21.sizes"
     lines = Path(DEMO_CHROM_SIZES).read_text().splitlines()
     sizes.write_text("\n".join(line for line in lines if not line.startswith("chr21\t")) + "\n")
-    with pytest.raises(ConfigError, match=rf"'chrom_sizes': {sizes} lacks \['chr21'\]"):
-        check_demo(configured(), str(sizes))
-    check_demo(configured("demo: {enabled: false}"), str(sizes))
+    with pytest.raises(ConfigError, match=rf"'{key}': {sizes} lacks \['chr21'\]"):
+        check_demo(configured(f"{key}: {sizes}"), str(sizes))
+    check_demo(configured(f"{key}: {sizes}", "demo: {enabled: false}"), str(sizes))
 
 
 @pytest.mark.parametrize(
