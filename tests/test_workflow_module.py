@@ -1,9 +1,11 @@
 """The workflow imported as a Snakemake module by another Snakefile, run in that one's folder."""
 
+import os
+
 import pandas as pd
 import pytest
 
-from .workflow_helpers import REPO, snakemake
+from .workflow_helpers import REPO, copy_workflow, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
@@ -76,3 +78,21 @@ expression: {format: rsem, files: "file:data/{sample}.genes.results"}
     (tmp_path / "Snakefile").write_text(USER_SNAKEFILE)
     planned = snakemake(tmp_path, "all", "-n").stdout
     assert "download_expression" in planned and "download_rpkm" not in planned
+
+
+def test_the_parse_imports_the_workflows_own_src_before_an_installed_chromexpr(tmp_path):
+    """A chromexpr found first on the path (an older one installed in the environment) is not
+    the one the parse-time checks import: the workflow's src/ comes first, as for its jobs."""
+    installed = tmp_path / "site" / "chromexpr"
+    installed.mkdir(parents=True)
+    (installed / "__init__.py").write_text("raise ImportError('the installed chromexpr')\n")
+    folder = copy_workflow(tmp_path / "run")
+    result = snakemake(
+        folder,
+        "-n",
+        "--configfile",
+        "config/config.yaml",
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "site")},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -1,11 +1,29 @@
 import os
 import re
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.sourcecache import LocalSourceFile
 from snakemake.utils import update_config, validate
+
+
+def local_workflow_root():
+    """The folder of this workflow's Snakefile where it is on local disk (run in place or used as
+    a module from a local clone); None for a workflow read from a remote (github(...)).
+    """
+    rules_folder = workflow.current_basedir
+    if not isinstance(rules_folder, LocalSourceFile):
+        return None
+    return Path(rules_folder.get_path_or_uri(secret_free=True)).parents[1]
+
+
+WORKFLOW_ROOT = local_workflow_root()
+# The parse-time checks import the chromexpr of this workflow's src/, as its jobs do
+# (put_package_on_job_path), not one installed in the environment.
+if WORKFLOW_ROOT is not None:
+    sys.path.insert(0, str(WORKFLOW_ROOT / "src"))
 
 from chromexpr.config import check_config, derived, runs, sample_table, targets
 from chromexpr.config import without_bundled_cells
@@ -71,18 +89,6 @@ def configured_sample_table():
         check_paths_beside_the_sheet(table.table, config["samples"])
     return table
 
-
-def local_workflow_root():
-    """The folder of this workflow's Snakefile where it is on local disk (run in place or used as
-    a module from a local clone); None for a workflow read from a remote (github(...)).
-    """
-    rules_folder = workflow.current_basedir
-    if not isinstance(rules_folder, LocalSourceFile):
-        return None
-    return Path(rules_folder.get_path_or_uri(secret_free=True)).parents[1]
-
-
-WORKFLOW_ROOT = local_workflow_root()
 
 SAMPLE_TABLE = configured_sample_table()
 config["cells"] = SAMPLE_TABLE.cells  # as the report lists them
