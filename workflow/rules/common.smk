@@ -28,6 +28,7 @@ if WORKFLOW_ROOT is not None:
 from chromexpr.config import check_config, derived, runs, sample_table, targets
 from chromexpr.config import without_bundled_cells
 from chromexpr.config.rules.genome import deprecations
+from chromexpr.config.rules.predict import unused_pretrained
 from chromexpr.config.schema import (
     check_against_schema,
     config_sources,
@@ -141,7 +142,7 @@ def genome_file():
     return genome
 
 
-for note in deprecations(config):
+for note in deprecations(config) + unused_pretrained(config):
     logger.warning(note)
 check_config(config, SAMPLE_TABLE, CONFIG_SOURCES, genome_file())
 
