@@ -2,7 +2,7 @@
 
 import pytest
 
-from chromexpr.errors import InputFormatError
+from chromexpr.errors import InputFormatError, named_as
 from chromexpr.genome.tss import annotation_tss
 from chromexpr.io.gene_info import filter_biotypes, read_annotation
 
@@ -117,3 +117,25 @@ def test_gtf_read_as_gff3_names_file_and_line(tmp_path):
     path = write(tmp_path / "g.gtf", GENCODE_GTF)
     with pytest.raises(InputFormatError, match=r"g\.gtf:2: attribute .* is not key=value"):
         read_annotation(path, "gff3")
+
+
+def test_an_annotation_error_names_the_users_file_not_the_downloaded_copy(tmp_path):
+    """The jobs read urls.annotation's download (resources/remc/gene_annotation.txt); their
+    errors name the file the user gave, then the copy."""
+    copy = write(
+        tmp_path / "gene_annotation.txt", '##x\nchr1\tx\tgene\tA\t10\t.\t+\t.\tgene_id "G1";\n'
+    )
+    with (
+        pytest.raises(
+            InputFormatError,
+            match=rf"^file:data/gencode.gtf.gz \(downloaded to {copy}\):2: ",
+        ),
+        named_as(copy, "file:data/gencode.gtf.gz"),
+    ):
+        read_annotation(copy, "gtf")
+    other = write(tmp_path / "other.gtf", 'chr1\tx\tgene\tA\t10\t.\t+\t.\tgene_id "G1";\n')
+    with (
+        pytest.raises(InputFormatError, match=rf"^{other}:1: "),
+        named_as(copy, "file:data/gencode.gtf.gz"),
+    ):
+        read_annotation(other, "gtf")

@@ -3,6 +3,7 @@
 import math
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
@@ -15,6 +16,7 @@ from chromexpr.train.fit import (
     Run,
     StopAfterFit,
     default_callbacks,
+    fit,
 )
 from chromexpr.train.settings import TrainingSettings
 from chromexpr.train.tasks import TASKS
@@ -119,3 +121,44 @@ def test_default_callbacks_check_finite_values_even_without_patience():
     published = TrainingSettings.from_config("deepchrome", {"recipe": "published"})
     stopping = [c for c in default_callbacks(published) if isinstance(c, EarlyStopping)]
     assert [(c.patience, c.min_delta, c.check_finite) for c in stopping] == [(None, 0.0, True)]
+
+
+class ConstantModel(torch.nn.Module):
+    """Predicts 1.0 for every gene, whatever its inputs (a collapsed regression)."""
+
+    def __init__(self):
+        super().__init__()
+        self.bias = torch.nn.Parameter(torch.ones(1))
+
+    def forward(self, inputs):
+        return inputs[:, :1] * 0 + self.bias
+
+
+class NoStepEngine:
+    def train_epoch(self, runs, training):
+        return [0.5 for _ in runs]
+
+    def load_weights(self, index, run):
+        pass
+
+
+def test_an_undefined_validation_figure_is_a_training_error_naming_model_cell_and_epoch():
+    """Constant predictions leave the validation Pearson r undefined: a TrainingError naming
+    the run and the epoch, not the bare ValueError of the correlation."""
+    settings = TrainingSettings.from_config("deepchrome", {"recipe": "fast", "epochs": 3})
+    data = SimpleNamespace(
+        features={"valid": torch.zeros(4, 2)}, targets={"valid": np.array([0.0, 1.0, 2.0, 3.0])}
+    )
+    run = Run(
+        "toy on cell E999",
+        settings,
+        TASKS["regression"],
+        ConstantModel(),
+        data,
+        default_callbacks(settings),
+    )
+    with pytest.raises(
+        TrainingError,
+        match=r"toy on cell E999: the validation Pearson r is undefined in epoch 1 .*constant",
+    ):
+        fit(NoStepEngine(), [run], torch.device("cpu"))

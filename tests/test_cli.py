@@ -33,3 +33,18 @@ def test_demo_command_writes_a_mirror(tmp_path):
     code = main(["demo", "--out", str(tmp_path), "--cells", "E003", "--n-genes", "20"])
     assert code == 0
     assert (tmp_path / "E003-H3K4me3.tagAlign.gz").exists()
+
+
+def test_predict_with_a_missing_bundle_prints_one_error_line_and_no_traceback(tmp_path, capsys):
+    small_dataset(tmp_path / "E003.npz")
+    missing = tmp_path / "nope.pt"
+    code = main(
+        ["predict", str(missing), "--dataset", str(tmp_path / "E003.npz"), "--out", "x.tsv"]
+    )
+    assert code == 1
+    error = capsys.readouterr().err
+    assert "Traceback" not in error
+    assert error.strip().splitlines() == [
+        f"chromexpr: error: {missing}: cannot read model checkpoint: [Errno 2] No such file or "
+        f"directory: '{missing}'"
+    ]

@@ -5,14 +5,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
-from chromexpr.config import SampleTable, sample_table
+from chromexpr.config import SampleTable, sample_table, without_bundled_cells
 from chromexpr.config.rules.expression import check_expression
 from chromexpr.config.rules.genome import check_demo, check_genome, deprecations
 from chromexpr.config.rules.inputs import check_bins, check_counting, check_engine, check_processed
 from chromexpr.errors import ConfigError
 
-from .config_helpers import DEMO_CHROM_SIZES, configured, samples_of
+from .config_helpers import DEMO, DEMO_CHROM_SIZES, configured, samples_of
+from .workflow_helpers import REPO
 
 
 def sheet_samples(formats: list[str]) -> SampleTable:
@@ -119,13 +121,15 @@ def test_a_mark_the_demo_does_not_simulate_is_refused():
         check_demo(configured("marks: [H3K27ac]"), DEMO_CHROM_SIZES)
 
 
-def test_chrom_sizes_without_a_demo_chromosome_are_refused(tmp_path):
+@pytest.mark.parametrize("key", ["genome", "chrom_sizes"])
+def test_chrom_sizes_without_a_demo_chromosome_are_refused_naming_the_key_set(tmp_path, key):
+    """The key named is the one the user set: genome (a path), or the deprecated chrom_sizes."""
     sizes = tmp_path / "no21.sizes"
     lines = Path(DEMO_CHROM_SIZES).read_text().splitlines()
     sizes.write_text("\n".join(line for line in lines if not line.startswith("chr21\t")) + "\n")
-    with pytest.raises(ConfigError, match=rf"'chrom_sizes': {sizes} lacks \['chr21'\]"):
-        check_demo(configured(), str(sizes))
-    check_demo(configured("demo: {enabled: false}"), str(sizes))
+    with pytest.raises(ConfigError, match=rf"'{key}': {sizes} lacks \['chr21'\]"):
+        check_demo(configured(f"{key}: {sizes}"), str(sizes))
+    check_demo(configured(f"{key}: {sizes}", "demo: {enabled: false}"), str(sizes))
 
 
 @pytest.mark.parametrize(
@@ -178,6 +182,33 @@ def test_without_cells_every_sheet_sample_but_the_targets_is_a_cell():
     del config["cells"]
     table = sample_table(config, sheet)
     assert table.cells == ["K562"] and table.targets == ["HepG2"]
+
+
+def two_sample_sheet() -> pd.DataFrame:
+    sheet = sheet_samples(["bam"]).table
+    return pd.concat([sheet, sheet.assign(sample="HepG2")], ignore_index=True)
+
+
+@pytest.mark.parametrize(
+    ("own", "cells"),
+    [("samples: s.tsv", ["K562", "HepG2"]), ("samples: s.tsv\ncells: [HepG2]", ["HepG2"])],
+)
+def test_the_bundled_demo_cells_do_not_reach_a_sheet_run(own, cells):
+    """The Snakefile loads config/config.yaml (cells E003-E005) before the user's files: a
+    sheet run whose own files leave cells out uses every sheet sample, and one that sets cells
+    keeps them (was: 'cells': ['E003', 'E004', 'E005'] are not samples of the sheet)."""
+    config = configured(own)
+    sources = {str(REPO / "config/config.yaml"): DEMO, "own.yaml": yaml.safe_load(own)}
+    bundled = REPO / "config/config.yaml"
+    table = sample_table(without_bundled_cells(config, sources, bundled), two_sample_sheet())
+    assert table.cells == cells
+
+
+def test_cells_in_the_bundled_config_hold_where_it_names_the_sheet_too():
+    own = "samples: s.tsv\ncells: [HepG2]"
+    config = configured(own)
+    sources = {str(REPO / "config/config.yaml"): yaml.safe_load(own)}
+    assert without_bundled_cells(config, sources, REPO / "config/config.yaml") is config
 
 
 def test_a_prediction_target_missing_from_the_sheet_is_named():

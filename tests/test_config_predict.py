@@ -3,7 +3,7 @@ without Snakemake."""
 
 import pytest
 
-from chromexpr.config.rules.predict import check_predict, check_pretrained
+from chromexpr.config.rules.predict import check_predict, check_pretrained, unused_pretrained
 from chromexpr.errors import ConfigError
 
 from .config_helpers import configured, samples_of
@@ -97,3 +97,19 @@ def test_pretrained_classifiers_serve_pairwise_transfer_and_predictions():
             PREDICT,
         )
     )
+
+
+@pytest.mark.parametrize(
+    ("overlay", "warned"),
+    [
+        ("pretrained: exported\ncrosscell: {enabled: false}", True),
+        ("pretrained: exported\ncrosscell: {enabled: true}", False),
+        ("pretrained: exported\ncrosscell: {enabled: false}\n" + PREDICT, False),
+        ("crosscell: {enabled: false}", False),
+    ],
+)
+def test_pretrained_set_while_nothing_uses_it_gives_a_warning(overlay, warned):
+    notes = unused_pretrained(configured("interpret: {enabled: false}", overlay))
+    assert bool(notes) == warned
+    if warned:
+        assert notes[0].startswith("config key 'pretrained' (exported) is set, but neither")

@@ -3,8 +3,10 @@
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from chromexpr.assembly import assemble_cell_dataset
 from chromexpr.dataset import CellDataset
 from chromexpr.errors import InputFormatError
 
@@ -55,3 +57,24 @@ def test_input_kind_is_reads_for_integer_counts_and_signal_otherwise():
     dataset = learnable_cell()
     assert dataset.input_kind == "reads"
     assert replace(dataset, counts=dataset.counts.astype(np.float32)).input_kind == "signal"
+
+
+def test_reads_beside_signal_marks_are_stored_as_float32():
+    """int32 read counts and float32 bigWig means of one cell's marks stack to float64 in
+    numpy; the dataset keeps float32, as its layout says, with every value unchanged."""
+    genes = pd.DataFrame(
+        {"gene_id": ["g1", "g2"], "symbol": ["A", "B"], "chrom": "chr1", "tss": [10, 20]}
+    ).assign(strand="+")
+    labels = pd.DataFrame(
+        {"cell": "K562", "gene_id": ["g1", "g2"], "label": [1, 0], "expression": [2.0, 0.5]}
+    ).assign(unit="tpm")
+    split = pd.DataFrame({"gene_id": ["g1", "g2"], "split": ["train", "test"]})
+    reads = np.array([[3, 0, 7], [1, 2, 16_000_001]], dtype=np.int32)
+    signal = np.array([[0.1, 0.25, 3.3], [0.0, 1e-4, 2.5]], dtype=np.float32)
+    dataset = assemble_cell_dataset(
+        "K562", genes, labels, split, {"H3K4me3": reads, "H3K9me3": signal}, np.array([0, 1, 2])
+    )
+    assert dataset.counts.dtype == np.float32
+    assert np.array_equal(dataset.counts[:, 0], reads) and np.array_equal(
+        dataset.counts[:, 1], signal
+    )

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from chromexpr.demo.__main__ import main as demo_main
 from chromexpr.demo.own_data import NONCODING_GENES, SPIKE_INS, write_own_data_demo
 from chromexpr.samples import check_sample_table, read_sample_sheet
 
@@ -68,3 +69,12 @@ def test_the_gtf_has_versioned_ids_canonical_transcripts_and_lncrna_genes(demo):
     assert sum('gene_type "lncRNA"' in line for line in genes) == NONCODING_GENES
     transcripts = [line for line in lines if line.split("\t")[2] == "transcript"]
     assert len(transcripts) == len(genes) and all("Ensembl_canonical" in t for t in transcripts)
+
+
+def test_the_command_line_asks_for_three_cells_with_a_usage_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        demo_main(["--style", "own-data", "--out", str(tmp_path), "--cells", "K562", "HepG2"])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("usage:") and "give --cells three or more names (got 2" in error
+    assert list(tmp_path.iterdir()) == []

@@ -15,6 +15,7 @@ PAYLOAD = gzip.compress(b"chr1\t10\t46\tN\t1000\t+\n" * 1000, mtime=0)
 # Scripted faults in place of an HTTP status.
 STALL, DROP, DROP_CHUNKED = "stall", "drop", "drop-chunked"
 SERVES_RANGES, WRONG_RANGE = "serves-ranges", "wrong-range"
+STALL_MID = "stall-mid"  # headers and half the body, then silence
 STALL_SECONDS = 1.0
 
 
@@ -34,6 +35,14 @@ class Server:
                 status, body = outer.script[self.path].pop(0)
                 if status == STALL:
                     time.sleep(STALL_SECONDS)  # longer than the client's time-out
+                    return
+                if status == STALL_MID:
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    time.sleep(STALL_SECONDS)
                     return
                 if status in (DROP, DROP_CHUNKED):
                     self.drop_mid_transfer(body, chunked=status == DROP_CHUNKED)
@@ -265,6 +274,25 @@ def test_a_stalled_server_fails_at_the_stall_limit_not_after_every_retry(server,
             stall_limit_seconds=0.5,
         )
     assert len(server.requests) == 2 and time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize("fault", [STALL, STALL_MID])
+def test_a_silent_server_fails_at_the_stall_limit_within_one_attempt(server, tmp_path, fault):
+    """A server that goes quiet (before the headers or mid-body) holds the download for the
+    stall limit, not for timeout_seconds: the limit is the attempt's read time-out too."""
+    server.script["/x.gz"] = [(fault, PAYLOAD)] * 5
+    started = time.monotonic()
+    with pytest.raises(
+        DownloadError, match=r"x.gz: nothing received for .* download.stall_limit_seconds 0.3"
+    ):
+        fetch(
+            f"{server.url}/x.gz",
+            tmp_path / "x.gz",
+            timeout_seconds=30,
+            stall_limit_seconds=0.3,
+        )
+    assert time.monotonic() - started < 0.8 * STALL_SECONDS
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_failed_new_url_keeps_the_cached_download_and_the_old_url_costs_no_fetch(

@@ -145,3 +145,16 @@ def test_sample_table_and_qc_record_are_written(tmp_path):
     assert json.loads(qc.read_text())["spike_ins"] == 2
     table = expression_qc_table([qc])
     assert table[["sample", "unit", "genes_kept"]].values.tolist() == [["K562", "tpm", 3]]
+
+
+def test_a_gene_listed_twice_names_both_lines_of_the_file(tmp_path):
+    """Two rows of one gene (here two versions of it) name the file and both lines."""
+    twice = RSEM + "ENSG00000000005.7\tENST9.1\t1300.0\t1150.0\t3.00\t1.00\t1.00\t3.00\n"
+    source = write(tmp_path / "a.genes.results", twice)
+    values = read_quantifier_file(source, "rsem")
+    with pytest.raises(
+        InputFormatError,
+        match=r"a.genes.results:8: gene id ENSG00000000005 appears more than once "
+        r"\(versions stripped\), on lines \[3, 8\]",
+    ):
+        sample_expression(values, ANNOTATION, "tpm", source)

@@ -100,3 +100,29 @@ def test_export_writes_integers_the_published_loaders_read(tmp_path):
 def test_the_published_toy_folder_imports_under_its_own_name(tmp_path):
     write_cell(tmp_path, cell="Toy")
     assert import_processed(tmp_path, "Toy", OFFSETS).cell == "Toy"
+
+
+def test_a_line_missing_a_field_names_file_line_and_the_fields_expected(tmp_path):
+    lines = block("3")
+    lines[2] = "3,3,1,2,3,4,5"
+    path = write_cell(tmp_path, train=lines)
+    with pytest.raises(InputFormatError, match=f"{path}:3: 7 comma-separated fields, expected 8: "):
+        import_processed(tmp_path, "E003", OFFSETS)
+
+
+def test_a_line_with_an_extra_field_names_file_and_line(tmp_path):
+    lines = block("3")
+    lines[1] = "3,2,1,2,3,4,5,1,9"
+    path = write_cell(tmp_path, train=lines)
+    with pytest.raises(
+        InputFormatError, match=f"{path}:2: 9 comma-separated fields where line 1 has 8; expected"
+    ):
+        import_processed(tmp_path, "E003", OFFSETS)
+
+
+def test_an_empty_split_file_names_the_file(tmp_path):
+    write_cell(tmp_path)
+    valid = tmp_path / "E003/classification/valid.csv"
+    valid.write_text("")
+    with pytest.raises(InputFormatError, match=f"{valid}: empty: no lines"):
+        import_processed(tmp_path, "E003", OFFSETS)

@@ -6,7 +6,12 @@ import pytest
 
 from chromexpr.errors import InputFormatError
 from chromexpr.io.sniff import check_declared_format
-from chromexpr.samples import check_sample_table, read_sample_sheet, template_sample_table
+from chromexpr.samples import (
+    check_paths_beside_the_sheet,
+    check_sample_table,
+    read_sample_sheet,
+    template_sample_table,
+)
 
 MARKS = ["H3K4me3", "H3K27me3"]
 HEADER = "sample\tmark\treplicate\tpath\tformat\n"
@@ -152,3 +157,48 @@ def test_a_tagalign_that_is_a_bam_is_named_as_such(tmp_path):
     with pytest.raises(InputFormatError, match=r"declared format tagalign, but the file is a BAM"):
         check_declared_format(path, "tagalign")
     check_declared_format(path, "bam")
+
+
+def test_errors_name_the_file_line_with_comment_and_blank_lines_counted(tmp_path):
+    path = sheet(
+        tmp_path,
+        ["K562\tH3K4me3\t1\ta.bam\tbam", "", "# a note", "K562\tH3K27me3\t1\tb.bam\tcram"],
+        header="# study X\n# two comment lines\n" + HEADER,
+    )
+    with pytest.raises(InputFormatError, match=r"samples.tsv:7: unknown format 'cram'"):
+        checked(path)
+
+
+def test_a_hash_inside_a_path_is_part_of_the_path(tmp_path):
+    path = sheet(
+        tmp_path, ["K562\tH3K4me3\t1\truns/#3/a.bam\tbam", "K562\tH3K27me3\t1\tb.bam\tbam"]
+    )
+    assert checked(path).loc[2, "path"] == "runs/#3/a.bam"
+
+
+def test_a_row_with_more_fields_than_the_header_is_named_with_its_line(tmp_path):
+    path = sheet(tmp_path, ["K562\tH3K4me3\t1\ta.bam\tbam\textra"], header="# note\n" + HEADER)
+    with pytest.raises(
+        InputFormatError, match=r"samples.tsv:3: 6 tab-separated fields where the header \(line 2\)"
+    ):
+        read_sample_sheet(path)
+
+
+@pytest.mark.parametrize("prefix", ["", "file:"])
+def test_a_path_found_beside_the_sheet_but_not_in_the_working_directory_is_named(
+    tmp_path, monkeypatch, prefix
+):
+    (tmp_path / "study").mkdir()
+    (tmp_path / "study/a.bam").write_bytes(b"")
+    path = tmp_path / "study/samples.tsv"
+    path.write_text(HEADER + f"K562\tH3K4me3\t1\t{prefix}a.bam\tbam\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        InputFormatError,
+        match=rf"samples.tsv:2: path '{prefix}a.bam' is not in the working directory .*relative "
+        rf"to the working directory, not to the sheet; the file beside the sheet is "
+        rf"{prefix}study/a.bam",
+    ):
+        check_paths_beside_the_sheet(read_sample_sheet("study/samples.tsv"), "study/samples.tsv")
+    monkeypatch.chdir(tmp_path / "study")
+    check_paths_beside_the_sheet(read_sample_sheet("samples.tsv"), "samples.tsv")

@@ -1,9 +1,11 @@
 """The workflow imported as a Snakemake module by another Snakefile, run in that one's folder."""
 
+import os
+
 import pandas as pd
 import pytest
 
-from .workflow_helpers import REPO, snakemake
+from .workflow_helpers import REPO, copy_workflow, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
@@ -58,3 +60,39 @@ def test_bams_are_deleted_once_counted_and_nothing_is_left_to_run(user_folder):
     assert not list((user_folder / "results/bam").glob("*.bam"))
     assert (user_folder / "results/qc/reads/E003-H3K4me3.json").exists()
     assert "Nothing to be done" in snakemake(user_folder, "all", "-n").stdout
+
+
+def test_a_module_user_with_rsem_expression_needs_no_urls_rpkm(tmp_path):
+    """urls.rpkm is only for the RPKM matrix: a module config that reads RSEM files and leaves
+    it out plans the run (it stopped with a bare KeyError 'rpkm' at parse time)."""
+    (tmp_path / "config.yaml").write_text(
+        """
+cells: [E003]
+marks: [H3K4me3, H3K27me3]
+urls:
+  reads: "file:data/{cell}-{mark}.tagAlign.gz"
+  annotation: "file:data/genes.gene_info"
+expression: {format: rsem, files: "file:data/{sample}.genes.results"}
+"""
+    )
+    (tmp_path / "Snakefile").write_text(USER_SNAKEFILE)
+    planned = snakemake(tmp_path, "all", "-n").stdout
+    assert "download_expression" in planned and "download_rpkm" not in planned
+
+
+def test_the_parse_imports_the_workflows_own_src_before_an_installed_chromexpr(tmp_path):
+    """A chromexpr found first on the path (an older one installed in the environment) is not
+    the one the parse-time checks import: the workflow's src/ comes first, as for its jobs."""
+    installed = tmp_path / "site" / "chromexpr"
+    installed.mkdir(parents=True)
+    (installed / "__init__.py").write_text("raise ImportError('the installed chromexpr')\n")
+    folder = copy_workflow(tmp_path / "run")
+    result = snakemake(
+        folder,
+        "-n",
+        "--configfile",
+        "config/config.yaml",
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "site")},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

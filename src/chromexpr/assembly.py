@@ -61,6 +61,9 @@ def assemble_cell_dataset(
                 f"shape {matrix.shape}, expected {(len(genes), len(offsets))}",
             )
     counts = np.stack([mark_counts[mark] for mark in marks], axis=1)
+    if not np.issubdtype(counts.dtype, np.integer):
+        # int32 reads beside float32 signal stack to float64; float32 holds both exactly.
+        counts = counts.astype(np.float32)
     return CellDataset(
         cell=cell,
         gene_ids=gene_ids,

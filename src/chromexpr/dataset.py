@@ -12,7 +12,7 @@ key                   shape / dtype         meaning
 ``chrom``             [genes] str           chromosome (UCSC naming, ``chr1``)
 ``tss``               [genes] int64         0-based TSS position
 ``strand``            [genes] str           ``+``, ``-`` or ``.`` (unknown)
-``counts``            [genes, marks, bins]  read counts (int32); float32 for signal input
+``counts``            [genes, marks, bins]  read counts (int32); float32 where any mark is signal
 ``labels``            [genes] int8          1 if expression >= the cell type's median, else 0
 ``expression``        [genes] float64       the cell type's expression, in ``expression_unit``
 ``expression_unit``   scalar str            ``rpkm``, ``fpkm``, ``tpm`` or ``unknown``

@@ -186,7 +186,9 @@ def download(
 
     ``timeout_seconds`` ends an attempt that receives nothing for that long;
     ``stall_limit_seconds`` ends the download once nothing has arrived for that long over all
-    attempts and waits (a slow transfer that keeps receiving is never cut off).
+    attempts and waits, within an attempt too (each attempt's read time-out is at most what is
+    left of it), so a silent server cannot hold it for ``timeout_seconds``; a slow transfer that
+    keeps receiving is never cut off.
 
     With ``cache_dir``, an http(s) download is kept there under a name keyed by its URL and
     ``destination`` is linked to it: a file already fetched from the same URL is not fetched
@@ -239,8 +241,11 @@ def _fetch(
     with atomic_path(destination, suffix=destination.suffix) as tmp:
         for attempt in range(1, attempts + 1):
             logger.info(f"downloading {url} (attempt {attempt}/{attempts})")
+            timeout = timeout_seconds
+            if stall_limit_seconds is not None:
+                timeout = min(timeout, max(stall_limit_seconds - progress.stalled_for(), 0.01))
             try:
-                _fetch_once(url, tmp, timeout_seconds, validator, progress)
+                _fetch_once(url, tmp, timeout, validator, progress)
                 break
             except _RetryableError as error:
                 if attempt == attempts:

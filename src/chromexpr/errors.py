@@ -1,5 +1,8 @@
 """One exception type per failure kind; every message names the file, line, key or URL."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class ChromexprError(Exception):
     """Base class of every error chromexpr raises on purpose."""
@@ -12,7 +15,22 @@ class InputFormatError(ChromexprError):
         where = f"{path}:{line}" if line is not None else f"{path}"
         super().__init__(f"{where}: {message}")
         self.path = path
+        self.message = message
         self.line = line
+
+
+@contextmanager
+def named_as(copy: object, source: object) -> Iterator[None]:
+    """Re-raise an InputFormatError about ``copy`` (the workflow's download of a file) naming
+    ``source``, the file or URL the user gave, with the copy in brackets."""
+    try:
+        yield
+    except InputFormatError as error:
+        if str(error.path) != str(copy) or str(source) == str(copy):
+            raise
+        raise InputFormatError(
+            f"{source} (downloaded to {copy})", error.message, error.line
+        ) from error
 
 
 class ConfigError(ChromexprError):

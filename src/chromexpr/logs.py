@@ -14,6 +14,8 @@ import sys
 import time
 from collections.abc import Iterator
 
+from chromexpr.errors import ChromexprError
+
 PACKAGE_LOGGER = "chromexpr"
 
 
@@ -38,8 +40,9 @@ def step_log(path: str | None) -> Iterator[logging.Logger]:
 
     Yields the package logger, for the adapter's own lines. Lines are timestamped and flushed
     as they come, so a Snakemake log shows progress while a job runs. An exception escaping the
-    block is logged with its traceback before it propagates, so the log says why a job failed;
-    a block that completes ends with ``done``. With a ``path``, warnings also go to stderr.
+    block is logged with its traceback before it propagates, so the log says why a job failed
+    (on the terminal, a ChromexprError is left to the command line, which prints its message
+    alone); a block that completes ends with ``done``. With a ``path``, warnings also go to stderr.
     """
     logger = logging.getLogger(PACKAGE_LOGGER)
     handler = logging.FileHandler(path) if path else logging.StreamHandler(sys.stderr)
@@ -59,7 +62,8 @@ def step_log(path: str | None) -> Iterator[logging.Logger]:
         yield logger
         logger.info("done")
     except BaseException as error:
-        logger.error("FAILED: %s: %s", type(error).__name__, error, exc_info=True)
+        if path or not isinstance(error, ChromexprError):
+            logger.error("FAILED: %s: %s", type(error).__name__, error, exc_info=True)
         raise
     finally:
         logger.removeHandler(handler)

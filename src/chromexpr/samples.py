@@ -1,8 +1,8 @@
 """The sample sheet: which file holds each (sample, mark), in which format.
 
 One row per (sample, mark, replicate): ``sample, mark, replicate, path, format``. ``path`` is a
-local path (relative to the working directory) or a URL (http, https, ``file:``) that the
-workflow downloads. Rows that repeat a (sample, mark) with different ``replicate`` values are
+local path (relative to the working directory, not to the sheet) or a URL (http, https,
+``file:``) that the workflow downloads. Rows that repeat a (sample, mark) with different ``replicate`` values are
 replicates: their read counts are summed (bigWig signal is averaged). The REMC URL template is
 one way to produce the same table (:func:`template_sample_table`).
 """
@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from urllib.parse import urlparse
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pandas as pd
 
@@ -39,27 +40,45 @@ def feature_kind(file_format: str) -> str:
 
 def read_sample_sheet(path: str | os.PathLike[str]) -> pd.DataFrame:
     """The sheet as a table of strings with every column of ``SHEET_COLUMNS`` (replicate "1"
-    where the sheet has no replicate column or leaves it empty). Rows are not checked here:
-    the workflow validates them against its schema, then :func:`check_sample_table`."""
+    where the sheet has no replicate column or leaves it empty), indexed by each row's line in
+    the file (comment and blank lines counted). A line whose first character (after spaces) is
+    ``#`` is a comment; a ``#`` later in a line is data (a path may hold one). Rows are not
+    checked here: the workflow validates them against its schema, then
+    :func:`check_sample_table`."""
     try:
-        sheet = pd.read_csv(
-            path, sep="\t", dtype=str, comment="#", keep_default_na=False, skip_blank_lines=True
-        )
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        with open(path, encoding="utf-8") as handle:
+            numbered = [
+                (number, line.rstrip("\r\n"))
+                for number, line in enumerate(handle, 1)
+                if line.strip() and not line.lstrip().startswith("#")
+            ]
+    except (OSError, UnicodeDecodeError) as error:
         raise InputFormatError(path, f"cannot read the sample sheet: {error}") from error
-    sheet.columns = [column.strip() for column in sheet.columns]
-    missing = [c for c in SHEET_COLUMNS if c not in sheet.columns and c != "replicate"]
+    if not numbered:
+        raise InputFormatError(path, "the sample sheet is empty (no header line)")
+    (header_line, header), *rows = numbered
+    columns = [column.strip() for column in header.split("\t")]
+    missing = [c for c in SHEET_COLUMNS if c not in columns and c != "replicate"]
     if missing:
         raise InputFormatError(
-            path, f"sample sheet lacks column(s) {missing}; it has {list(sheet.columns)}", 1
+            path, f"sample sheet lacks column(s) {missing}; it has {columns}", header_line
         )
+    records = []
+    for number, line in rows:
+        fields = [field.strip() for field in line.split("\t")]
+        if len(fields) > len(columns):
+            raise InputFormatError(
+                path,
+                f"{len(fields)} tab-separated fields where the header (line {header_line}) has "
+                f"{len(columns)}: {columns}",
+                number,
+            )
+        records.append(fields + [""] * (len(columns) - len(fields)))
+    sheet = pd.DataFrame(records, columns=columns, index=[number for number, _ in rows], dtype=str)
     if "replicate" not in sheet.columns:
         sheet["replicate"] = DEFAULT_REPLICATE
-    sheet = sheet.map(str.strip)
     sheet.loc[sheet["replicate"] == "", "replicate"] = DEFAULT_REPLICATE
     sheet["format"] = sheet["format"].str.lower()
-    # The sheet's own line numbers (header is line 1), for messages.
-    sheet.index = pd.RangeIndex(2, 2 + len(sheet))
     return sheet[SHEET_COLUMNS + [c for c in sheet.columns if c not in SHEET_COLUMNS]]
 
 
@@ -115,6 +134,32 @@ def check_sample_table(
                 source,
                 f"mark {mark} mixes bigWig signal (lines {signal}) with reads (lines {reads}): "
                 "one mark must be the same kind of feature in every sample",
+            )
+
+
+def check_paths_beside_the_sheet(table: pd.DataFrame, source: str | os.PathLike[str]) -> None:
+    """Sheet paths (and relative ``file:`` URLs) are relative to the working directory, not to
+    the sheet. A row whose file is missing there but present beside the sheet is refused, naming
+    the path to write; ``table`` is indexed by the sheet's line numbers."""
+    for line, row in table.iterrows():
+        location = row["path"]
+        parsed = urlparse(location)
+        if parsed.scheme == "file":
+            local, prefix = unquote(parsed.netloc + parsed.path), "file:"
+        elif is_url(location):
+            continue
+        else:
+            local, prefix = location, ""
+        if os.path.isabs(local) or os.path.exists(local):
+            continue
+        beside = Path(source).parent / local
+        if beside.exists():
+            raise InputFormatError(
+                source,
+                f"path {location!r} is not in the working directory {os.getcwd()}: sheet paths "
+                "are relative to the working directory, not to the sheet; the file beside the "
+                f"sheet is {prefix}{os.path.relpath(beside)}",
+                line,
             )
 
 

@@ -14,6 +14,7 @@ rule gene_positions:
         runtime=per_attempt(30),
     params:
         gene_set=config["gene_set"],
+        annotation=config["urls"]["annotation"],
         annotation_format=config["annotation_format"],
         published_coordinates=config["published_coordinates"],
         max_dropped_share=config["max_dropped_gene_share"],

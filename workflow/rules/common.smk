@@ -1,5 +1,6 @@
 import os
 import re
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -7,8 +8,27 @@ from snakemake.logging import logger
 from snakemake.sourcecache import LocalSourceFile
 from snakemake.utils import update_config, validate
 
+
+def local_workflow_root():
+    """The folder of this workflow's Snakefile where it is on local disk (run in place or used as
+    a module from a local clone); None for a workflow read from a remote (github(...)).
+    """
+    rules_folder = workflow.current_basedir
+    if not isinstance(rules_folder, LocalSourceFile):
+        return None
+    return Path(rules_folder.get_path_or_uri(secret_free=True)).parents[1]
+
+
+WORKFLOW_ROOT = local_workflow_root()
+# The parse-time checks import the chromexpr of this workflow's src/, as its jobs do
+# (put_package_on_job_path), not one installed in the environment.
+if WORKFLOW_ROOT is not None:
+    sys.path.insert(0, str(WORKFLOW_ROOT / "src"))
+
 from chromexpr.config import check_config, derived, runs, sample_table, targets
+from chromexpr.config import without_bundled_cells
 from chromexpr.config.rules.genome import deprecations
+from chromexpr.config.rules.predict import unused_pretrained
 from chromexpr.config.schema import (
     check_against_schema,
     config_sources,
@@ -19,6 +39,7 @@ from chromexpr.download import folder_url
 from chromexpr.errors import InputFormatError
 from chromexpr.models import models_with
 from chromexpr.samples import FORMATS, check_sample_table, is_url, read_sample_sheet
+from chromexpr.samples import check_paths_beside_the_sheet
 
 # The config rules, the sample table and the target lists live in chromexpr.config; this file
 # calls them once and holds the input functions the rules use.
@@ -60,24 +81,18 @@ def load_sample_sheet(path):
 def configured_sample_table():
     """The sample table of the config's sample sheet, or of its URL templates."""
     sheet = load_sample_sheet(config["samples"]) if config["samples"] else None
+    bundled = WORKFLOW_ROOT and WORKFLOW_ROOT / "config/config.yaml"
     with located(CONFIG_SOURCES):
-        return sample_table(config, sheet)
+        table = sample_table(
+            without_bundled_cells(config, CONFIG_SOURCES, bundled), sheet
+        )
+    if sheet is not None:
+        check_paths_beside_the_sheet(table.table, config["samples"])
+    return table
 
 
 SAMPLE_TABLE = configured_sample_table()
-
-
-def local_workflow_root():
-    """The folder of this workflow's Snakefile where it is on local disk (run in place or used as
-    a module from a local clone); None for a workflow read from a remote (github(...)).
-    """
-    rules_folder = workflow.current_basedir
-    if not isinstance(rules_folder, LocalSourceFile):
-        return None
-    return Path(rules_folder.get_path_or_uri(secret_free=True)).parents[1]
-
-
-WORKFLOW_ROOT = local_workflow_root()
+config["cells"] = SAMPLE_TABLE.cells  # as the report lists them
 
 
 def put_package_on_job_path():
@@ -127,7 +142,7 @@ def genome_file():
     return genome
 
 
-for note in deprecations(config):
+for note in deprecations(config) + unused_pretrained(config):
     logger.warning(note)
 check_config(config, SAMPLE_TABLE, CONFIG_SOURCES, genome_file())
 

@@ -45,7 +45,7 @@ rule download_rpkm:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
     params:
-        url=config["urls"]["rpkm"],
+        url=config["urls"].get("rpkm"),
         settings=config["download"],
     script:
         "../scripts/download.py"

@@ -14,6 +14,7 @@ rule expression:
         runtime=per_attempt(30),
     params:
         settings=config["expression"],
+        annotation=config["urls"]["annotation"],
         annotation_format=config["annotation_format"],
     script:
         "../scripts/expression.py"

@@ -1,9 +1,11 @@
 """Where every gene that may be counted lies: 0-based TSS from the annotation or published list."""
 
+from chromexpr.errors import named_as
 from chromexpr.genome.tss import build_gene_positions
 from chromexpr.logs import step_log
 
-with step_log(snakemake.log[0]):
+# Errors about the downloaded annotation name the file or URL of urls.annotation.
+with step_log(snakemake.log[0]), named_as(snakemake.input.annotation, snakemake.params.annotation):
     build_gene_positions(
         annotation_path=snakemake.input.annotation,
         annotation_format=snakemake.params.annotation_format,

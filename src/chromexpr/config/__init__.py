@@ -8,6 +8,6 @@ key, where it was set and what is allowed.
 """
 
 from chromexpr.config.check import check_config
-from chromexpr.config.sample_table import SampleTable, sample_table
+from chromexpr.config.sample_table import SampleTable, sample_table, without_bundled_cells
 
-__all__ = ["SampleTable", "check_config", "sample_table"]
+__all__ = ["SampleTable", "check_config", "sample_table", "without_bundled_cells"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,31 @@ def prediction_targets(config: Mapping[str, Any]) -> list[str]:
     """The samples predict.samples names (with predict on): they need reads, not expression."""
     predict = config["predict"]
     return list(predict["samples"]) if predict["enabled"] else []
+
+
+def without_bundled_cells(
+    config: Mapping[str, Any],
+    sources: Mapping[str, Mapping[str, Any]],
+    bundled_config: str | os.PathLike[str] | None,
+) -> Mapping[str, Any]:
+    """``config`` without ``cells`` where a sheet set elsewhere meets the demo cells of the
+    workflow's bundled ``config/config.yaml`` (``bundled_config``, loaded by the Snakefile before
+    the user's files), so that a sheet run whose own config files leave ``cells`` out uses every
+    sheet sample. ``sources``: each config source's values (chromexpr.config.schema.config_sources).
+    """
+
+    def is_bundled(name: str) -> bool:
+        return (
+            bundled_config is not None
+            and os.path.exists(name)
+            and os.path.exists(bundled_config)
+            and os.path.samefile(name, bundled_config)
+        )
+
+    own = [values for name, values in sources.items() if not is_bundled(name)]
+    if any("cells" in values for values in own) or not any("samples" in values for values in own):
+        return config
+    return {key: value for key, value in config.items() if key != "cells"}
 
 
 def sample_table(config: Mapping[str, Any], sheet: pd.DataFrame | None) -> SampleTable:

@@ -41,6 +41,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="remc: the REMC-format mirror; own-data: chromexpr.demo.own_data",
     )
     args = parser.parse_args(argv)
+    if args.style == "own-data" and len(args.cells) < 3:
+        parser.error(
+            f"--style own-data writes three sample layouts: give --cells three or more names "
+            f"(got {len(args.cells)}: {' '.join(args.cells)})"
+        )
     with step_log(None):
         if args.style == "own-data":
             write_own_data_demo(

@@ -210,8 +210,12 @@ def sample_expression(
     kept.index = pd.Index([strip_version(gene) for gene in kept.index], name="gene_id")
     duplicated = kept.index[kept.index.duplicated()]
     if len(duplicated):
+        lines = _lines_naming(source, duplicated[0])
         raise InputFormatError(
-            source, f"gene id {duplicated[0]} appears more than once (versions stripped)"
+            source,
+            f"gene id {duplicated[0]} appears more than once (versions stripped)"
+            + (f", on lines {lines}" if lines else ""),
+            lines[1] if len(lines) > 1 else None,
         )
     lengths = annotation.set_index("gene_id")["length"]
     annotated = kept.index.isin(lengths.index)
@@ -314,3 +318,17 @@ def expression_qc_table(qc_paths: Sequence[str | os.PathLike[str]]) -> pd.DataFr
         except (OSError, ValueError) as error:
             raise InputFormatError(path, f"not an expression QC record: {error}") from error
     return pd.DataFrame(rows, columns=["sample", "unit", *QC_FIELDS])
+
+
+def _lines_naming(path: object, gene_id: str) -> list[int]:
+    """The lines of file ``path`` with a tab-separated field that is ``gene_id`` once its
+    version is stripped (for the message of a duplicated gene); none where it cannot be read."""
+    try:
+        with open_text(path) as handle:
+            return [
+                number
+                for number, line in enumerate(handle, 1)
+                if gene_id in {strip_version(field) for field in line.rstrip("\n").split("\t")}
+            ]
+    except (OSError, EOFError, UnicodeDecodeError, TypeError):
+        return []

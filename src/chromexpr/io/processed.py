@@ -10,6 +10,7 @@ apart the published list's seven ids that appear twice.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -74,11 +75,17 @@ def read_split_csv(path: Path, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.
         raise InputFormatError(
             path, "missing (source: processed expects train, valid and test CSVs)"
         )
-    table = pd.read_csv(path, header=None, dtype={0: str, 7: str})
+    table = _read_csv_lines(path)
     if table.shape[1] != 3 + len(PUBLISHED_MARK_ORDER):
         raise InputFormatError(
             path, f"expected 8 comma-separated columns, found {table.shape[1]}", 1
         )
+    short = np.flatnonzero(table[7].isna().to_numpy())
+    if len(short):
+        row = int(short[0])
+        fields = len(_line(path, row).split(","))
+        if fields < 8:
+            raise InputFormatError(path, f"{fields} comma-separated fields, {FIELDS}", row + 1)
     if len(table) % n_bins:
         raise InputFormatError(path, f"{len(table)} lines is not a multiple of {n_bins} bins")
     ids = table[0].str.strip().str.removeprefix("ENSG")
@@ -129,6 +136,32 @@ def read_split_csv(path: Path, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.
     counts = values.reshape(-1, n_bins, len(PUBLISHED_MARK_ORDER)).transpose(0, 2, 1)
     gene_ids = np.array([f"ENSG{number:011d}" for number in numbers[:, 0]])
     return gene_ids, counts, labels[:, 0]
+
+
+FIELDS = "expected 8: gene, bin, H3K27me3, H3K36me3, H3K4me1, H3K4me3, H3K9me3, label"
+
+
+def _line(path: Path, row: int) -> str:
+    """The text of data row ``row`` (0-based; blank lines, which pandas skips, not counted)."""
+    with open(path) as handle:
+        return [line for line in handle if line.strip()][row].rstrip("\n")
+
+
+def _read_csv_lines(path: Path) -> pd.DataFrame:
+    """The CSV as a table without header (gene id and label as text); an empty file, or a line
+    with more fields than the first, is an error naming the file (and the line)."""
+    try:
+        return pd.read_csv(path, header=None, dtype={0: str, 7: str})
+    except pd.errors.EmptyDataError as error:
+        raise InputFormatError(path, "empty: no lines (each split needs its genes)") from error
+    except pd.errors.ParserError as error:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        if found is None:
+            raise InputFormatError(path, f"not a CSV: {error}") from error
+        expected, line, saw = (int(group) for group in found.groups())
+        raise InputFormatError(
+            path, f"{saw} comma-separated fields where line 1 has {expected}; {FIELDS}", line
+        ) from error
 
 
 def import_processed(

@@ -268,7 +268,7 @@ def fit(
             )
             # Figures are undefined on non-finite predictions; the callbacks decide what it means.
             valid_score = (
-                run.task.selection_score(run.data.targets["valid"], valid_scores)
+                _selection_score(run, valid_scores, epoch)
                 if np.all(np.isfinite(valid_scores))
                 else math.nan
             )
@@ -285,6 +285,20 @@ def fit(
             checkpoint(epoch)
     for run in runs:
         run.model.load_state_dict(run.best.state)
+
+
+def _selection_score(run: Run, valid_scores: np.ndarray, epoch: int) -> float:
+    """The task's selection figure of finite validation scores; a TrainingError naming model,
+    cell and epoch where it is undefined (a regression predicting one value for every gene)."""
+    try:
+        return run.task.selection_score(run.data.targets["valid"], valid_scores)
+    except ValueError as error:
+        raise TrainingError(
+            f"{run.name}: the validation {run.task.selection_label} is undefined in epoch "
+            f"{epoch} ({error}): the model predicts {len(np.unique(valid_scores))} distinct "
+            "value(s) for the validation genes; lower training.learning_rate, or check that "
+            "the marks' counts are not all zero"
+        ) from error
 
 
 def _check_finite(name: str, record: EpochRecord) -> None:

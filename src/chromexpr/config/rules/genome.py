@@ -56,6 +56,6 @@ def check_demo(config: Mapping[str, Any], chrom_sizes_path: str) -> None:
     missing = [chrom for chrom in DEMO_CHROMS if chrom not in chrom_sizes]
     if missing:
         raise ConfigError(
-            "chrom_sizes",
+            "chrom_sizes" if config["chrom_sizes"] else "genome",
             f"{chrom_sizes_path} lacks {missing}, which the demo (demo.enabled) simulates",
         )

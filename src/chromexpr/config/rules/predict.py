@@ -85,3 +85,15 @@ def check_pretrained(config: Mapping[str, Any]) -> None:
             "the exported per-cell classifiers replace training, so the config needs "
             f"{'; '.join(wanted)}",
         )
+
+
+def unused_pretrained(config: Mapping[str, Any]) -> list[str]:
+    """A warning where ``pretrained`` is set but neither pairwise transfer nor predictions run:
+    the bundles would be neither fetched nor used, and nothing is trained either."""
+    if not config["pretrained"] or config["crosscell"]["enabled"] or config["predict"]["enabled"]:
+        return []
+    return [
+        f"config key 'pretrained' ({config['pretrained']}) is set, but neither crosscell nor "
+        "predict is enabled: its classifiers are not used and nothing is trained (only the "
+        "datasets are built); enable one of them, or set pretrained: null to train"
+    ]
