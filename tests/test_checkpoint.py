@@ -26,7 +26,11 @@ def trained(tmp_path_factory):
         dataset,
         settings,
         folder,
-        provenance={"split": {"train": 2, "valid": 1, "test": 1}, "reverse_minus_strand": True},
+        provenance={
+            "split": {"train": 2, "valid": 1, "test": 1},
+            "reverse_minus_strand": True,
+            "window_convention": "mirrored",
+        },
     )
     return folder / "model.pt", dataset, metrics
 
@@ -40,7 +44,7 @@ def test_bundle_describes_the_model_its_inputs_and_its_training(trained):
     assert bundle["expression_unit"] == dataset.expression_unit == "tpm"
     assert bundle["marks"] == dataset.marks.tolist()
     assert bundle["bin_offsets"] == dataset.bin_offsets.tolist() and bundle["bin_size"] == 100
-    assert bundle["reverse_minus_strand"] is True
+    assert bundle["reverse_minus_strand"] is True and bundle["window_convention"] == "mirrored"
     assert bundle["input"] == {"transform": "log1p", "normalisation": "none", "kind": "reads"}
     training = bundle["training"]
     assert training["samples"] == ["E999"] and training["split"] == {

@@ -5,6 +5,7 @@ import subprocess
 
 import numpy as np
 import pandas as pd
+import pyBigWig
 import pysam
 import pytest
 
@@ -119,3 +120,61 @@ def test_a_file_with_no_read_on_a_known_contig_is_a_clear_error(tmp_path):
     with pytest.raises(InputFormatError, match="no read left after the contig filter"):
         tagalign_to_bam(tagalign, sizes, tmp_path / "x.bam")
     assert not (tmp_path / "x.bam").exists()
+
+
+def test_every_engine_counts_the_mirrored_windows_of_annotation_genes(tmp_path):
+    # gene_set annotation with a GTF: plus-strand TSS 5,000 -> [4,500, 5,500); minus-strand TSS
+    # 10,000 -> (9,500, 10,500]. One 1-bp read on each gene's furthest upstream base, its TSS
+    # and its last downstream base, one just outside each window: both genes read
+    # [1, 0, 0, 0, 0, 1, 0, 0, 0, 1] with the minus strand reversed, in every engine.
+    from chromexpr.config.derived import bin_settings  # here: the other tests need none of it
+
+    sizes = tmp_path / "chrom.sizes"
+    sizes.write_text("".join(f"{c}\t{n}\n" for c, n in SIZES.items()))
+    genes = pd.DataFrame(
+        {
+            "gene_id": ["ENSGP", "ENSGM"],
+            "symbol": ["p", "m"],
+            "chrom": ["chr1", "chr1"],
+            "tss": [5_000, 10_000],
+            "strand": ["+", "-"],
+        }
+    )
+    write_gene_table(genes, tmp_path / "genes.tsv")
+    config = {"gene_set": "annotation", "annotation_format": "gtf"}
+    bins = bin_settings(
+        {**config, "bins": {"window": 500, "bin_size": 100, "reverse_minus_strand": True}}
+    )
+    write_bins_bed(bin_layout(genes, SIZES, **bins), tmp_path / "bins.bed")  # as rule tss_bins
+    bases = [4_499, 4_500, 5_000, 5_499, 9_500, 9_501, 10_000, 10_500, 10_501]
+    tagalign = tmp_path / "reads.tagAlign.gz"
+    with gzip.open(tagalign, "wt") as handle:
+        handle.writelines(f"chr1\t{base}\t{base + 1}\tN\t1000\t+\n" for base in bases)
+    tagalign_to_bam(tagalign, sizes, tmp_path / "reads.bam")
+    signal = tmp_path / "signal.bw"
+    handle = pyBigWig.open(str(signal), "w")
+    handle.addHeader(list(SIZES.items()))
+    handle.addEntries(["chr1"] * len(bases), bases, ends=[b + 1 for b in bases], values=[1.0] * 9)
+    handle.close()
+    counting = {"min_mapq": 0, "include_duplicates": False, "include_qcfail": False}
+    by_engine = {
+        engine: count_bins(
+            [(source, path)],
+            tmp_path / "genes.tsv",
+            sizes,
+            bins,
+            {**counting, "engine": engine.split("-")[0]},
+            tmp_path / f"{engine}.npy",
+            bins_bed=tmp_path / "bins.bed",
+        )
+        for engine, source, path in [
+            ("fast-tagalign", "tagalign", tagalign),
+            ("fast-bam", "bam", tmp_path / "reads.bam"),
+            ("multicov", "bam", tmp_path / "reads.bam"),
+            ("fast-bigwig", "bigwig", signal),
+        ]
+    }
+    expected = [1, 0, 0, 0, 0, 1, 0, 0, 0, 1]
+    for engine in ("fast-tagalign", "fast-bam", "multicov"):
+        assert by_engine[engine].tolist() == [expected, expected], engine
+    np.testing.assert_allclose(by_engine["fast-bigwig"], np.array([expected] * 2) / 100)

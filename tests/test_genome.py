@@ -62,6 +62,79 @@ def test_reverse_minus_strand_puts_the_upstream_bin_first():
     assert layout.bin_index[layout.start == 24_900].tolist() == [0]
 
 
+def run_bins(gene_set, annotation_format, reverse_minus_strand=True):
+    """The bins every job of a run with this gene set and annotation format lays out."""
+    from chromexpr.config.derived import bin_settings  # here: the other tests need none of it
+
+    config = {
+        "gene_set": gene_set,
+        "annotation_format": annotation_format,
+        "bins": {"window": 5000, "bin_size": 100, "reverse_minus_strand": reverse_minus_strand},
+    }
+    return bin_settings(config)
+
+
+def tss_bin_and_upstream_bases(layout, row, tss, strand):
+    """(column of the bin holding the TSS base, the TSS's offset in it read in transcription
+    order, bases of the window upstream of the TSS) of gene ``row``."""
+    mine = layout.row == row
+    start, end, column = layout.start[mine], layout.end[mine], layout.bin_index[mine]
+    holding = (start <= tss) & (tss < end)
+    if strand == "+":
+        return int(column[holding][0]), int(tss - start[holding][0]), int(tss - start.min())
+    return int(column[holding][0]), int(end[holding][0] - 1 - tss), int(end.max() - 1 - tss)
+
+
+@pytest.mark.parametrize("annotation_format", ["gtf", "gff3"])
+def test_annotation_windows_put_the_tss_in_the_same_bin_with_5000_bp_upstream_on_both_strands(
+    annotation_format,
+):
+    # A plus-strand gene with TSS 20,000 (0-based) has the window [15,000, 25,000); a
+    # minus-strand gene with TSS 60,000 has (55,000, 65,000] = [55,001, 65,001).
+    table = genes([("P", "p", "chr1", 20_000, "+"), ("M", "m", "chr1", 60_000, "-")])
+    layout = bin_layout(table, SIZES, **run_bins("annotation", annotation_format))
+    plus = tss_bin_and_upstream_bases(layout, 0, 20_000, "+")
+    minus = tss_bin_and_upstream_bases(layout, 1, 60_000, "-")
+    assert plus == minus == (50, 0, 5000)
+    assert (layout.start[layout.row == 1].min(), layout.end[layout.row == 1].max()) == (
+        55_001,
+        65_001,
+    )
+
+
+def test_annotation_windows_mirror_in_genomic_order_too():
+    table = genes([("M", "m", "chr1", 60_000, "-")])
+    layout = bin_layout(table, SIZES, **run_bins("annotation", "gtf", reverse_minus_strand=False))
+    assert layout.bin_index[layout.start == 55_001].tolist() == [0]
+    assert layout.bin_index[layout.start == 59_901].tolist() == [49]  # [59,901, 60,001): the TSS
+
+
+@pytest.mark.parametrize(
+    ("gene_set", "annotation_format"),
+    [("published", "gene_info"), ("published", "gtf"), ("annotation", "gene_info")],
+)
+def test_published_and_remc_windows_are_tss_minus_to_plus_window_on_both_strands(
+    gene_set, annotation_format
+):
+    # The published gene list and REMC's gene_info annotation (the REMC preset, the demo) keep
+    # the published windows: [tss - 5000, tss + 5000) whatever the strand.
+    table = genes([("P", "p", "chr1", 20_000, "+"), ("M", "m", "chr1", 60_000, "-")])
+    for reverse in (False, True):
+        bins = run_bins(gene_set, annotation_format, reverse_minus_strand=reverse)
+        layout = bin_layout(table, SIZES, **bins)
+        published = bin_layout(table, SIZES, 5000, 100, reverse_minus_strand=reverse)
+        for name in ("start", "end", "row", "bin_index"):
+            np.testing.assert_array_equal(getattr(layout, name), getattr(published, name))
+        assert layout.start[layout.row == 1].min() == 55_000
+        assert layout.end[layout.row == 1].max() == 65_000
+
+
+def test_an_unknown_window_convention_is_a_config_error():
+    table = genes([("M", "m", "chr1", 60_000, "-")])
+    with pytest.raises(ConfigError, match="'centred' is not one of"):
+        bin_layout(table, SIZES, 5000, 100, window_convention="centred")
+
+
 def test_bins_are_clipped_at_the_chromosome_start_and_empty_bins_dropped():
     layout = bin_layout(genes([("G", "g", "chr1", 150, "+")]), SIZES, window=5000, bin_size=100)
     assert layout.start.min() == 0

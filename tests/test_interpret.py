@@ -330,6 +330,20 @@ def test_bigwig_tracks_read_back_equal_to_the_counts(tmp_path):
                 assert values == pytest.approx(dataset.counts[gene, index].tolist())
 
 
+def test_tracks_of_mirrored_windows_put_minus_strand_bins_where_they_were_counted():
+    # A minus-strand gene with TSS 5,000 and 1 kb windows was counted over (4,000, 6,000].
+    dataset = small_dataset(n_genes=2, chrom=["chr1", "chr2"], tss=[5_000] * 2, strand=["+", "-"])
+    sizes = {"chr1": 10_000, "chr2": 10_000}
+    entries = bin_entries(
+        dataset, 0, sizes, reverse_minus_strand=True, window_convention="mirrored"
+    )
+    plus_starts, _, plus_values = entries["chr1"]
+    minus_starts, minus_ends, minus_values = entries["chr2"]
+    assert (plus_starts[0], minus_starts[0], minus_ends[-1]) == (4_000, 4_001, 6_001)
+    assert plus_values.tolist() == dataset.counts[0, 0].tolist()
+    assert minus_values.tolist() == dataset.counts[1, 0, ::-1].tolist()
+
+
 def test_overlapping_windows_keep_the_first_gene_and_clip_at_the_chromosome_end():
     # Gene 1's window starts 500 bp inside gene 0's; gene 2's runs past the end of chr1.
     dataset = small_dataset(n_genes=3, chrom=["chr1"] * 3, tss=[5_000, 5_500, 9_700])

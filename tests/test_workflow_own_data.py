@@ -21,7 +21,8 @@ MARKS = ["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]
 # The shipped config/own-data.yaml, made small: few genes (the generator), few epochs.
 SMALL = "export_processed: false\ntraining: {recipe: fast, epochs: 2, seed: 1, device: cpu}\n"
 CONFIG = ["--configfile", "config/config.yaml", "config/own-data.yaml", "small.yaml"]
-BINS = {"window": 5000, "bin_size": 100}
+# The run's bins: a GTF annotation's minus-strand windows are mirrored (docs/own-data.md).
+BINS = {"window": 5000, "bin_size": 100, "window_convention": "mirrored"}
 ALL_READS = {"engine": "fast", "min_mapq": 0, "include_duplicates": False, "include_qcfail": False}
 
 

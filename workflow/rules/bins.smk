@@ -60,6 +60,6 @@ rule tss_bins:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
     params:
-        bins=config["bins"],
+        bins=derived.bin_settings(config),
     script:
         "../scripts/tss_bins.py"

@@ -338,11 +338,12 @@ def task_of_folder(wildcards):
 
 def training_provenance(wildcards):
     """What a model bundle records beside the dataset: how genes were split (and the fold of a
-    run; 0 for the primary run), bin orientation."""
+    run; 0 for the primary run), bin orientation and window convention."""
     return {
         "split": config["split"],
         "fold": int(wildcards.get("fold", 0)),
         "reverse_minus_strand": config["bins"]["reverse_minus_strand"],
+        "window_convention": derived.bin_settings(config)["window_convention"],
     }
 
 

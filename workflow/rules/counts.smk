@@ -19,6 +19,6 @@ rule count_reads:
         formats=count_formats,
         counting=config["counting"],
         annotation=config["urls"]["annotation"],
-        bins=config["bins"],
+        bins=derived.bin_settings(config),
     script:
         "../scripts/count_reads.py"

@@ -263,5 +263,6 @@ rule browser_tracks:
         runtime=per_attempt(30),
     params:
         reverse_minus_strand=config["bins"]["reverse_minus_strand"],
+        window_convention=derived.bin_settings(config)["window_convention"],
     script:
         "../scripts/browser_tracks.py"

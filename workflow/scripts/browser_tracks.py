@@ -12,5 +12,6 @@ with step_log(snakemake.log[0]) as logger:
         read_chrom_sizes(snakemake.input.chrom_sizes),
         list(snakemake.output),
         reverse_minus_strand=snakemake.params.reverse_minus_strand,
+        window_convention=snakemake.params.window_convention,
     )
     logger.info(f"{len(snakemake.output)} tracks of {dataset.n_genes} genes")

@@ -14,6 +14,7 @@ with step_log(snakemake.log[0]) as logger:
         window=bins["window"],
         bin_size=bins["bin_size"],
         reverse_minus_strand=bins["reverse_minus_strand"],
+        window_convention=bins["window_convention"],
     )
     write_bins_bed(layout, snakemake.output[0])
     clipped = layout.n_genes * layout.n_bins - len(layout.row)

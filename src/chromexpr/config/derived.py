@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from chromexpr.genome.bins import window_convention_for
 from chromexpr.models import models_with
 
 SPLIT_NAMES = ["train", "valid", "test"]
@@ -21,6 +22,14 @@ def tasks(config: Mapping[str, Any]) -> list[str]:
     if config["task"] == "both":
         return ["classification", "regression"]
     return [config["task"]]
+
+
+def bin_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config["bins"]`` and the run's ``window_convention`` (chromexpr.genome.bins), which
+    follows from the gene set and the annotation format: the bins of every job that lays them
+    out."""
+    convention = window_convention_for(config["gene_set"], config["annotation_format"])
+    return {**config["bins"], "window_convention": convention}
 
 
 def folds(config: Mapping[str, Any]) -> list[int]:

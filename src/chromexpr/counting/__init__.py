@@ -113,6 +113,7 @@ def count_bins(
         window=bins["window"],
         bin_size=bins["bin_size"],
         reverse_minus_strand=bins.get("reverse_minus_strand", False),
+        window_convention=bins.get("window_convention", "published"),
     )
     n_genes, n_bins = layout.n_genes, layout.n_bins
     scratch = Path(out_path).parent

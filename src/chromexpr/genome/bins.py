@@ -1,4 +1,13 @@
-"""Bins around each TSS: ``[TSS - window, TSS + window)`` cut into ``bin_size`` bins.
+"""Bins around each TSS: a window of 2 x ``window`` bases cut into ``bin_size`` bins.
+
+Where the window sits around a gene's 0-based TSS ``t`` (its first transcribed base) is the
+window convention:
+
+- ``published`` (REMC's windows): ``[t - window, t + window)`` on both strands, so a minus-strand
+  gene, whose upstream is to the right, has ``window - 1`` bases upstream of its TSS;
+- ``mirrored``: plus strand as published, minus strand ``(t - window, t + window]``, i.e.
+  ``[t - window + 1, t + window + 1)``: ``window`` bases upstream on both strands, and the TSS at
+  the same offset of the same bin once minus-strand bins are read in transcription order.
 
 Bins are half-open and in genomic (left to right) order for both strands, as in the published
 data; ``reverse_minus_strand`` flips minus-strand genes so bin 0 is always the most upstream.
@@ -18,6 +27,33 @@ import pandas as pd
 
 from chromexpr.atomic import write_tsv
 from chromexpr.errors import ConfigError, InputFormatError
+
+WINDOW_CONVENTIONS = ("mirrored", "published")
+
+
+def window_convention_for(gene_set: str, annotation_format: str) -> str:
+    """The window convention of a run: ``published`` for the published gene list and for REMC's
+    gene_info annotation (the REMC windows, which the demo reproduces), ``mirrored`` for the
+    genes of a GTF/GFF3 annotation."""
+    if gene_set == "published" or annotation_format == "gene_info":
+        return "published"
+    return "mirrored"
+
+
+def window_starts(
+    tss: np.ndarray, strand: np.ndarray, offsets: np.ndarray, window_convention: str = "published"
+) -> np.ndarray:
+    """Start of every bin of every gene, [genes, bins] int64, in genomic order: ``tss`` [genes]
+    0-based, ``strand`` [genes] (``+``, ``-`` or ``.``), ``offsets`` [bins] from bin_offsets,
+    ``window_convention`` one of WINDOW_CONVENTIONS (see the module docstring)."""
+    if window_convention not in WINDOW_CONVENTIONS:
+        raise ConfigError(
+            "bins", f"window convention {window_convention!r} is not one of {WINDOW_CONVENTIONS}"
+        )
+    anchor = np.asarray(tss, dtype=np.int64)
+    if window_convention == "mirrored":
+        anchor = anchor + (np.asarray(strand) == "-")
+    return anchor[:, None] + np.asarray(offsets, dtype=np.int64)[None, :]
 
 
 def bin_offsets(window: int, bin_size: int) -> np.ndarray:
@@ -98,8 +134,10 @@ def bin_layout(
     window: int,
     bin_size: int,
     reverse_minus_strand: bool = False,
+    window_convention: str = "published",
 ) -> BinLayout:
-    """Lay out the bins of every gene of the gene table (columns ``chrom, tss, strand``).
+    """Lay out the bins of every gene of the gene table (columns ``chrom, tss, strand``), the
+    window placed by ``window_convention`` (see window_convention_for).
 
     Fast enough to run in every counting job (about 0.1 s for 19,802 genes x 100 bins): nothing
     per bin is a string but the chromosome, taken from the chromosomes' codes.
@@ -110,10 +148,11 @@ def bin_layout(
     if unknown:
         raise InputFormatError("gene table", f"chromosomes {unknown} are not in the chrom sizes")
     chrom_codes, chrom_names = pd.factorize(genes["chrom"])
-    tss = genes["tss"].to_numpy(np.int64)
     chrom_length = np.array([chrom_sizes[name] for name in chrom_names], dtype=np.int64)
     gene_length = chrom_length[chrom_codes]
-    starts = tss[:, None] + offsets[None, :]  # [genes, bins]
+    starts = window_starts(
+        genes["tss"].to_numpy(np.int64), genes["strand"].to_numpy(str), offsets, window_convention
+    )
     clipped_starts = np.clip(starts, 0, gene_length[:, None])
     clipped_ends = np.clip(starts + bin_size, 0, gene_length[:, None])
     columns = np.broadcast_to(np.arange(n_bins), (n_genes, n_bins))

@@ -1,7 +1,8 @@
 """Genome browser tracks: one cell type's binned counts as one bigWig per mark (pyBigWig).
 
 Each bin becomes one bedGraph-like entry ``[start, end) = count``, at its genomic position
-(``tss + bin offset``; minus-strand columns put back in genomic order when the dataset was built
+(``tss + bin offset``, one base further right for a minus-strand gene of a ``mirrored`` window,
+chromexpr.genome.bins; minus-strand columns put back in genomic order when the dataset was built
 with ``reverse_minus_strand``), clipped at the chromosome end like the BED of bins.
 
 Overlaps: the TSS windows of neighbouring genes (closer than 2 x window) overlap, and bigWig
@@ -24,6 +25,7 @@ import pyBigWig
 from chromexpr.atomic import atomic_path
 from chromexpr.dataset import CellDataset
 from chromexpr.errors import InputFormatError
+from chromexpr.genome.bins import window_starts
 
 
 def bin_entries(
@@ -31,8 +33,10 @@ def bin_entries(
     mark_index: int,
     chrom_sizes: Mapping[str, int],
     reverse_minus_strand: bool = False,
+    window_convention: str = "published",
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per chromosome, non-overlapping (starts, ends, values) sorted by start (first wins)."""
+    """Per chromosome, non-overlapping (starts, ends, values) sorted by start (first wins); the
+    bins where the counting placed them (``window_convention``: chromexpr.genome.bins)."""
     offsets = np.asarray(dataset.bin_offsets, dtype=np.int64)
     bin_size = int(offsets[1] - offsets[0]) if len(offsets) > 1 else None
     if bin_size is None:
@@ -50,7 +54,9 @@ def bin_entries(
         if chrom not in chrom_sizes:
             raise InputFormatError(dataset.cell, f"chromosome {chrom} is not in the chrom sizes")
         rows = np.flatnonzero(dataset.chrom == chrom)
-        starts = (dataset.tss[rows, None] + offsets[None, :]).ravel()
+        starts = window_starts(
+            dataset.tss[rows], dataset.strand[rows], offsets, window_convention
+        ).ravel()
         ends = starts + bin_size
         values = counts[rows].ravel()
         length = chrom_sizes[chrom]
@@ -95,10 +101,12 @@ def write_tracks(
     chrom_sizes: Mapping[str, int],
     out_paths: Sequence[str | os.PathLike[str]],
     reverse_minus_strand: bool = False,
+    window_convention: str = "published",
 ) -> None:
-    """One bigWig per mark of ``dataset``, in the order of ``dataset.marks``."""
+    """One bigWig per mark of ``dataset``, in the order of ``dataset.marks``; the bins placed by
+    the window convention ``window_convention`` (chromexpr.genome.bins)."""
     if len(out_paths) != len(dataset.marks):
         raise ValueError(f"{len(out_paths)} paths for {len(dataset.marks)} marks")
     for index, path in enumerate(out_paths):
-        entries = bin_entries(dataset, index, chrom_sizes, reverse_minus_strand)
+        entries = bin_entries(dataset, index, chrom_sizes, reverse_minus_strand, window_convention)
         write_bigwig(path, entries, chrom_sizes)

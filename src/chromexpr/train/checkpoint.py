@@ -14,7 +14,9 @@ key                    what
                        expression trained on (``rpkm``, ``fpkm``, ``tpm``, ``unknown``)
 ``marks``              mark names in input order; ``bin_offsets``: each bin's start relative to
                        the TSS; ``window`` (bases either side of the TSS) and ``bin_size``;
-                       ``reverse_minus_strand``: the bins' orientation (None where unknown)
+                       ``reverse_minus_strand``: the bins' orientation, ``window_convention``
+                       where a minus-strand gene's window sits (chromexpr.genome.bins; both
+                       None where unknown, as in bundles written before they were recorded)
 ``input``              ``transform`` (raw, log1p), ``normalisation`` (none, cpm, quantile) and
                        ``kind`` (``reads``: integer counts; ``signal``: a bigWig mark); fitted
                        input statistics are buffers of ``state_dict``
@@ -75,8 +77,9 @@ def save_checkpoint(
     """Write ``run``'s model (its current weights) and what it needs to be applied, atomically.
 
     ``provenance`` adds what the dataset does not record: ``samples`` (default: the dataset's
-    cell), ``split``, ``fold`` (default 0), ``reverse_minus_strand``, ``normalisation`` (default
-    ``none``), ``input_kind`` (default: the dataset's; given where ``dataset`` is normalised).
+    cell), ``split``, ``fold`` (default 0), ``reverse_minus_strand``, ``window_convention``,
+    ``normalisation`` (default ``none``), ``input_kind`` (default: the dataset's; given where
+    ``dataset`` is normalised).
     """
     provenance = dict(provenance or {})
     settings = run.settings
@@ -94,6 +97,7 @@ def save_checkpoint(
         "window": -offsets[0],
         "bin_size": offsets[1] - offsets[0] if len(offsets) > 1 else None,
         "reverse_minus_strand": provenance.get("reverse_minus_strand"),
+        "window_convention": provenance.get("window_convention"),
         "input": {
             "transform": settings.input_transform,
             "normalisation": provenance.get("normalisation", "none"),
