@@ -5,7 +5,8 @@ import json
 import pandas as pd
 import pytest
 
-from chromexpr.errors import InputFormatError
+from chromexpr.config.rules.expression import check_expression
+from chromexpr.errors import ConfigError, InputFormatError
 from chromexpr.io.expression import (
     counts_to_tpm,
     expressed_gene_ids,
@@ -16,6 +17,7 @@ from chromexpr.io.expression import (
     write_sample_expression,
 )
 
+from .config_helpers import configured, samples_of
 from .text_files import write
 
 ANNOTATION = pd.DataFrame(
@@ -55,7 +57,40 @@ FEATURECOUNTS = (
 def test_rsem_reads_the_tpm_column_by_default(tmp_path):
     values = read_quantifier_file(write(tmp_path / "a.genes.results", RSEM), "rsem")
     assert values["ENSG00000000003.14"] == 12.5
-    assert read_quantifier_file(tmp_path / "a.genes.results", "rsem", "FPKM").iloc[0] == 10.0
+    assert read_quantifier_file(tmp_path / "a.genes.results", "rsem", "FPKM", "fpkm").iloc[0] == 10
+
+
+@pytest.mark.parametrize(
+    ("file_format", "text", "unit", "first"),
+    [("rsem", RSEM, "fpkm", 10.0), ("rsem", RSEM, "counts", 300.0), ("salmon", SALMON, "counts", 300)],
+)
+def test_rsem_and_salmon_read_the_column_of_the_unit(tmp_path, file_format, text, unit, first):
+    # counts: expected_count (rsem) or NumReads (salmon), not TPM turned into TPM a second time
+    path = write(tmp_path / "quant.tsv", text)
+    assert read_quantifier_file(path, file_format, None, unit).iloc[0] == first
+
+
+@pytest.mark.parametrize(
+    ("overlay", "named"),
+    [
+        (
+            "{format: rsem, unit: tpm, value_column: expected_count}",
+            r"'expression.value_column': rsem column 'expected_count' holds counts, but "
+            r"expression.unit is tpm",
+        ),
+        (
+            "{format: salmon, unit: counts, value_column: TPM}",
+            r"'expression.value_column': salmon column 'TPM' holds tpm, but expression.unit is "
+            r"counts",
+        ),
+        ("{format: salmon, unit: fpkm}", r"'expression.unit': salmon files have no fpkm column"),
+        ("{format: rsem}", r"'expression.unit': rsem files have no rpkm column"),
+    ],
+)
+def test_a_value_column_holding_another_unit_is_refused_at_parse_time(overlay, named):
+    config = configured(f"expression: {overlay[:-1]}, files: 'quant/{{sample}}.tsv'}}")
+    with pytest.raises(ConfigError, match=named):
+        check_expression(config, samples_of(config))
 
 
 def test_spike_ins_and_par_y_copies_are_left_out_and_counted(tmp_path):
