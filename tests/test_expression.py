@@ -62,7 +62,11 @@ def test_rsem_reads_the_tpm_column_by_default(tmp_path):
 
 @pytest.mark.parametrize(
     ("file_format", "text", "unit", "first"),
-    [("rsem", RSEM, "fpkm", 10.0), ("rsem", RSEM, "counts", 300.0), ("salmon", SALMON, "counts", 300)],
+    [
+        ("rsem", RSEM, "fpkm", 10.0),
+        ("rsem", RSEM, "counts", 300.0),
+        ("salmon", SALMON, "counts", 300),
+    ],
 )
 def test_rsem_and_salmon_read_the_column_of_the_unit(tmp_path, file_format, text, unit, first):
     # counts: expected_count (rsem) or NumReads (salmon), not TPM turned into TPM a second time
