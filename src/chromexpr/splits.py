@@ -8,8 +8,9 @@ Three methods (config ``split.method``):
 - ``chromosomes``: named test and validation chromosomes, every other chromosome trains
   (Chromoformer's kind of split). One fold.
 - ``blocks``: genes sorted by position and cut into blocks of at least ``block_size`` bp; a block
-  never ends between two genes whose TSS windows overlap, so no test gene shares reads with a
-  training gene. The blocks are dealt to ``folds`` folds (shuffled with ``split.seed``, each to the
+  ends only where the next TSS is more than ``2 x window + margin`` bp on (``split.margin``, the
+  longest read or fragment), so windows of different blocks are more than ``margin`` apart and
+  no read or fragment counts for a test gene and a training gene. The blocks are dealt to ``folds`` folds (shuffled with ``split.seed``, each to the
   fold with fewest genes so far); fold f tests on its own blocks, validates on fold f + 1's and
   trains on the rest.
 
@@ -65,6 +66,9 @@ def contiguous_split(n_genes: int, weights: Mapping[str, float | int | str]) -> 
 
 
 SPLIT_METHODS = ("published", "chromosomes", "blocks")
+# bp between the windows of two blocks (split.margin's default): longer than a read, a sequenced
+# fragment (150-500 bp) or a bigWig's extended signal.
+DEFAULT_MARGIN = 1000
 
 
 def chromosome_split(
@@ -98,15 +102,20 @@ def chromosome_split(
     return split.astype(str)
 
 
-def position_blocks(chrom: np.ndarray, tss: np.ndarray, block_size: int, window: int) -> np.ndarray:
+def position_blocks(
+    chrom: np.ndarray, tss: np.ndarray, block_size: int, window: int, margin: int = DEFAULT_MARGIN
+) -> np.ndarray:
     """Block number per gene [genes], numbered along the genome (chromosomes in name order).
 
     A block starts at a gene and takes every following gene of its chromosome until one lies at
-    least ``block_size`` bp past the block's first TSS and has a window (TSS +- ``window``) that
-    does not overlap the previous gene's; that gene starts the next block.
+    least ``block_size`` bp past the block's first TSS and more than ``2 * window + margin`` bp
+    past the previous gene's TSS (windows TSS +- ``window`` more than ``margin`` bp apart, so no
+    read or fragment up to ``margin`` bp long touches both); that gene starts the next block.
     """
     if block_size < 1:
         raise ConfigError("split.block_size", f"must be at least 1 bp, got {block_size}")
+    if margin < 0:
+        raise ConfigError("split.margin", f"must be at least 0 bp, got {margin}")
     order = np.lexsort((tss, chrom))
     blocks = np.empty(len(chrom), dtype=np.int64)
     block, block_chrom, block_start, previous = -1, None, 0, 0
@@ -114,7 +123,7 @@ def position_blocks(chrom: np.ndarray, tss: np.ndarray, block_size: int, window:
         position = int(tss[gene])
         new_chrom = chrom[gene] != block_chrom
         if new_chrom or (
-            position - block_start >= block_size and position - previous >= 2 * window
+            position - block_start >= block_size and position - previous > 2 * window + margin
         ):
             block, block_chrom, block_start = block + 1, chrom[gene], position
         blocks[gene] = block
@@ -195,6 +204,7 @@ def method_splits(genes: pd.DataFrame, config: Mapping[str, Any], window: int) -
             genes["tss"].to_numpy(np.int64),
             config["block_size"],
             window,
+            config.get("margin", DEFAULT_MARGIN),
         )
         gene_folds = assign_blocks(blocks, folds, config.get("seed", 1))
         return [fold_split(gene_folds, fold, folds) for fold in range(folds)]
