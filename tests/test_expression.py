@@ -133,9 +133,39 @@ def test_raw_counts_become_tpm_with_annotated_lengths(tmp_path):
 
 def test_raw_counts_of_genes_the_annotation_lacks_are_left_out_before_tpm():
     values = pd.Series([100.0, 100.0], index=["ENSG00000000003", "ENSG99"])
-    kept, qc = sample_expression(values, ANNOTATION, "counts", "counts.txt")
+    kept, qc = sample_expression(values, ANNOTATION, "counts", "counts.txt", 0.5)
     assert kept.to_dict() == {"ENSG00000000003": 1e6}
     assert qc["not_in_annotation"] == 1
+
+
+UNMATCHED = pd.Series(
+    [1.0, 2.0, 3.0, 4.0, 5.0],
+    index=["ENSG00000000003.1", "ENSG00000000005", "ENSG00000000419", "ENSG91", "ENSG92"],
+)
+
+
+def test_many_gene_ids_matching_no_annotation_gene_stop_the_job_naming_file_and_share():
+    # 2 of 5 ids unmatched (40%): an annotation of another release would shrink the genes silently
+    with pytest.raises(
+        InputFormatError,
+        match=r"a\.genes\.results: 2 of 5 gene ids \(40\.0%\) match no annotation gene, first "
+        r"\['ENSG91', 'ENSG92'\]; more than expression\.max_unmatched_gene_share 0\.2",
+    ):
+        sample_expression(UNMATCHED, ANNOTATION, "tpm", "a.genes.results")
+
+
+def test_unmatched_gene_ids_up_to_the_configured_share_are_a_warning(tmp_path, caplog):
+    source = write(
+        tmp_path / "m.tsv",
+        "gene_id\tK562\n" + "".join(f"{gene}\t{value}\n" for gene, value in UNMATCHED.items()),
+    )
+    settings = {"format": "matrix", "unit": "tpm", "max_unmatched_gene_share": 0.4}
+    with caplog.at_level("WARNING"):
+        write_sample_expression(
+            source, "K562", settings, ANNOTATION, tmp_path / "K562.tsv", tmp_path / "K562.json"
+        )
+    assert "2 of 5 gene ids (40.0%) match no annotation gene" in caplog.text
+    assert json.loads((tmp_path / "K562.json").read_text())["not_in_annotation"] == 2
 
 
 def test_matrix_gz_reads_the_asked_samples_by_a_named_gene_column(tmp_path):

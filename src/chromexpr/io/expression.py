@@ -51,6 +51,9 @@ UNIT_COLUMNS = {
     "rsem": {"tpm": "TPM", "fpkm": "FPKM", "counts": "expected_count"},
     "salmon": {"tpm": "TPM", "counts": "NumReads"},
 }
+# expression.max_unmatched_gene_share's default: above this share of a file's gene ids (spike-ins
+# and _PAR_Y copies aside) matching no annotation gene, the expression job fails.
+DEFAULT_MAX_UNMATCHED_SHARE = 0.2
 SPIKE_IN = re.compile(r"^(ERCC-|gSpikein|tSpikein)")
 QC_FIELDS = ("genes_in_file", "spike_ins", "par_y_copies", "not_in_annotation", "genes_kept")
 
@@ -231,13 +234,15 @@ def sample_expression(
     annotation: pd.DataFrame,
     unit: str,
     source: object,
+    max_unmatched_share: float = DEFAULT_MAX_UNMATCHED_SHARE,
 ) -> tuple[pd.Series, dict[str, int]]:
     """One sample's values by version-stripped gene id, and its QC record (``QC_FIELDS``).
 
     Spike-ins and GENCODE's ``_PAR_Y`` copies are left out. Genes the annotation (every
-    biotype) lacks are counted; they stay in the table for rpkm/fpkm/tpm (the gene table, which
-    takes genes in both, leaves them out) and are left out for ``counts``, whose TPM needs each
-    gene's annotated length. An id column that matches no annotation id is an error.
+    biotype) lacks are counted and a warning (on the console); they stay in the table for
+    rpkm/fpkm/tpm (the gene table, which takes genes in both, leaves them out) and are left out
+    for ``counts``, whose TPM needs each gene's annotated length. An id column that matches no
+    annotation id, or more than ``max_unmatched_share`` of the ids unmatched, is an error.
     """
     _check_unit(unit)
     ids = values.index.to_series().astype(str)
@@ -258,6 +263,19 @@ def sample_expression(
             f"no gene id matches the annotation: file ids {preview(list(kept.index[:6]))}, "
             f"annotation ids {preview(list(lengths.index[:6]))}",
         )
+    if not annotated.all():
+        share = float((~annotated).mean())
+        message = (
+            f"{int((~annotated).sum())} of {len(kept)} gene ids ({share:.1%}) match no "
+            f"annotation gene, first {preview(list(kept.index[~annotated][:6]))}"
+        )
+        if share > max_unmatched_share:
+            raise InputFormatError(
+                source,
+                f"{message}; more than expression.max_unmatched_gene_share "
+                f"{max_unmatched_share:g}: is the annotation of another release or species?",
+            )
+        logger.warning(f"{source}: {message}; the gene table leaves them out")
     if unit == "counts":
         kept = counts_to_tpm(kept[annotated], lengths.loc[kept.index[annotated]])
     qc = {
@@ -298,7 +316,7 @@ def write_sample_expression(
     """The sample's expression table (``gene_id``, ``sample``) and its QC record (JSON).
 
     ``settings`` is the config's ``expression`` mapping (``format``, ``unit``, ``value_column``,
-    ``gene_column``).
+    ``gene_column``, ``max_unmatched_gene_share``).
     """
     values = read_sample_values(
         source_path,
@@ -308,7 +326,13 @@ def write_sample_expression(
         settings.get("gene_column"),
         settings["unit"],
     )
-    expression, qc = sample_expression(values, annotation, settings["unit"], source_path)
+    expression, qc = sample_expression(
+        values,
+        annotation,
+        settings["unit"],
+        source_path,
+        settings.get("max_unmatched_gene_share", DEFAULT_MAX_UNMATCHED_SHARE),
+    )
     logger.info(
         f"{sample}: {qc['genes_in_file']} genes in {source_path}, {qc['spike_ins']} spike-ins "
         f"and {qc['par_y_copies']} _PAR_Y copies left out, {qc['not_in_annotation']} not in "
