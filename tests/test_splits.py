@@ -196,3 +196,14 @@ def test_a_split_table_of_other_genes_is_refused_naming_it(tmp_path):
     write_split_table(["G2", "G1"], np.array(["test", "train"]), table)
     with pytest.raises(DatasetMismatchError, match="fold-1.tsv.*E003"):
         dataset_with_split(dataset, table)
+
+
+def test_a_split_table_listing_a_gene_in_two_parts_is_refused_naming_it(tmp_path):
+    table = tmp_path / "fold-2.tsv"
+    write_split_table(["G1", "G2", "G1"], np.array(["train", "valid", "test"]), table)
+    with pytest.raises(
+        DatasetMismatchError,
+        match=r"fold-2.tsv \(train\) and .*fold-2.tsv "
+        r"\(test\) share 1 genes \(first G1\)",
+    ):
+        read_split_table(table)

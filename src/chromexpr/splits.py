@@ -211,18 +211,39 @@ def method_splits(genes: pd.DataFrame, config: Mapping[str, Any], window: int) -
     raise ConfigError("split.method", f"unknown method {method!r}; expected one of {SPLIT_METHODS}")
 
 
+def check_disjoint_splits(parts: Mapping[object, Sequence[str]]) -> None:
+    """Gene ids [genes] of each part of a split, by the file or name that holds it: a gene in
+    two parts (a test file copied from the training file) would be tested on what trained, so
+    it is a DatasetMismatchError naming both and the count of shared genes."""
+    seen: list[tuple[object, set[str]]] = []
+    for name, gene_ids in parts.items():
+        genes = set(np.asarray(gene_ids, dtype=str).tolist())
+        for other, other_genes in seen:
+            shared = genes & other_genes
+            if shared:
+                raise DatasetMismatchError(
+                    f"{other} and {name} share {len(shared)} genes (first "
+                    f"{sorted(shared)[0]}): a gene must train, validate or test, not two of them"
+                )
+        seen.append((name, genes))
+
+
 def write_split_table(gene_ids, split: np.ndarray, path: str | os.PathLike[str]) -> None:
     table = pd.DataFrame({"gene_id": list(gene_ids), "split": split})
     write_tsv(table, path)
 
 
 def read_split_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """The split table of ``path`` (``gene_id``, ``split``); a gene in two parts is an error."""
     table = pd.read_csv(path, sep="\t", dtype=str)
     if list(table.columns[:2]) != ["gene_id", "split"]:
         raise InputFormatError(path, "not a split table: expected columns gene_id, split", 1)
     unknown = set(table["split"]) - set(SPLITS)
     if unknown:
         raise InputFormatError(path, f"unknown split names {sorted(unknown)}")
+    check_disjoint_splits(
+        {f"{path} ({split})": table["gene_id"][table["split"] == split] for split in SPLITS}
+    )
     return table
 
 
