@@ -162,7 +162,9 @@ def test_a_matrix_needs_a_path_or_a_url():
 
 
 def test_a_per_sample_template_serves_every_cell():
-    config = configured("expression: {format: rsem, files: 'quant/{sample}.genes.results'}")
+    config = configured(
+        "expression: {format: rsem, unit: tpm, files: 'quant/{sample}.genes.results'}"
+    )
     check_expression(config, samples_of(config))
 
 

@@ -5,7 +5,8 @@ import json
 import pandas as pd
 import pytest
 
-from chromexpr.errors import InputFormatError
+from chromexpr.config.rules.expression import check_expression
+from chromexpr.errors import ConfigError, InputFormatError
 from chromexpr.io.expression import (
     counts_to_tpm,
     expressed_gene_ids,
@@ -16,6 +17,7 @@ from chromexpr.io.expression import (
     write_sample_expression,
 )
 
+from .config_helpers import configured, samples_of
 from .text_files import write
 
 ANNOTATION = pd.DataFrame(
@@ -55,7 +57,44 @@ FEATURECOUNTS = (
 def test_rsem_reads_the_tpm_column_by_default(tmp_path):
     values = read_quantifier_file(write(tmp_path / "a.genes.results", RSEM), "rsem")
     assert values["ENSG00000000003.14"] == 12.5
-    assert read_quantifier_file(tmp_path / "a.genes.results", "rsem", "FPKM").iloc[0] == 10.0
+    assert read_quantifier_file(tmp_path / "a.genes.results", "rsem", "FPKM", "fpkm").iloc[0] == 10
+
+
+@pytest.mark.parametrize(
+    ("file_format", "text", "unit", "first"),
+    [
+        ("rsem", RSEM, "fpkm", 10.0),
+        ("rsem", RSEM, "counts", 300.0),
+        ("salmon", SALMON, "counts", 300),
+    ],
+)
+def test_rsem_and_salmon_read_the_column_of_the_unit(tmp_path, file_format, text, unit, first):
+    # counts: expected_count (rsem) or NumReads (salmon), not TPM turned into TPM a second time
+    path = write(tmp_path / "quant.tsv", text)
+    assert read_quantifier_file(path, file_format, None, unit).iloc[0] == first
+
+
+@pytest.mark.parametrize(
+    ("overlay", "named"),
+    [
+        (
+            "{format: rsem, unit: tpm, value_column: expected_count}",
+            r"'expression.value_column': rsem column 'expected_count' holds counts, but "
+            r"expression.unit is tpm",
+        ),
+        (
+            "{format: salmon, unit: counts, value_column: TPM}",
+            r"'expression.value_column': salmon column 'TPM' holds tpm, but expression.unit is "
+            r"counts",
+        ),
+        ("{format: salmon, unit: fpkm}", r"'expression.unit': salmon files have no fpkm column"),
+        ("{format: rsem}", r"'expression.unit': rsem files have no rpkm column"),
+    ],
+)
+def test_a_value_column_holding_another_unit_is_refused_at_parse_time(overlay, named):
+    config = configured(f"expression: {overlay[:-1]}, files: 'quant/{{sample}}.tsv'}}")
+    with pytest.raises(ConfigError, match=named):
+        check_expression(config, samples_of(config))
 
 
 def test_spike_ins_and_par_y_copies_are_left_out_and_counted(tmp_path):
@@ -94,9 +133,39 @@ def test_raw_counts_become_tpm_with_annotated_lengths(tmp_path):
 
 def test_raw_counts_of_genes_the_annotation_lacks_are_left_out_before_tpm():
     values = pd.Series([100.0, 100.0], index=["ENSG00000000003", "ENSG99"])
-    kept, qc = sample_expression(values, ANNOTATION, "counts", "counts.txt")
+    kept, qc = sample_expression(values, ANNOTATION, "counts", "counts.txt", 0.5)
     assert kept.to_dict() == {"ENSG00000000003": 1e6}
     assert qc["not_in_annotation"] == 1
+
+
+UNMATCHED = pd.Series(
+    [1.0, 2.0, 3.0, 4.0, 5.0],
+    index=["ENSG00000000003.1", "ENSG00000000005", "ENSG00000000419", "ENSG91", "ENSG92"],
+)
+
+
+def test_many_gene_ids_matching_no_annotation_gene_stop_the_job_naming_file_and_share():
+    # 2 of 5 ids unmatched (40%): an annotation of another release would shrink the genes silently
+    with pytest.raises(
+        InputFormatError,
+        match=r"a\.genes\.results: 2 of 5 gene ids \(40\.0%\) match no annotation gene, first "
+        r"\['ENSG91', 'ENSG92'\]; more than expression\.max_unmatched_gene_share 0\.2",
+    ):
+        sample_expression(UNMATCHED, ANNOTATION, "tpm", "a.genes.results")
+
+
+def test_unmatched_gene_ids_up_to_the_configured_share_are_a_warning(tmp_path, caplog):
+    source = write(
+        tmp_path / "m.tsv",
+        "gene_id\tK562\n" + "".join(f"{gene}\t{value}\n" for gene, value in UNMATCHED.items()),
+    )
+    settings = {"format": "matrix", "unit": "tpm", "max_unmatched_gene_share": 0.4}
+    with caplog.at_level("WARNING"):
+        write_sample_expression(
+            source, "K562", settings, ANNOTATION, tmp_path / "K562.tsv", tmp_path / "K562.json"
+        )
+    assert "2 of 5 gene ids (40.0%) match no annotation gene" in caplog.text
+    assert json.loads((tmp_path / "K562.json").read_text())["not_in_annotation"] == 2
 
 
 def test_matrix_gz_reads_the_asked_samples_by_a_named_gene_column(tmp_path):

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from chromexpr.errors import InputFormatError
+from chromexpr.errors import InputFormatError, LabelError
 from chromexpr.genome.tss import write_gene_table
 from chromexpr.labels import (
     label_table,
@@ -21,8 +21,28 @@ def test_label_is_high_at_or_above_the_median():
     assert median_expression_labels(np.array([0.0, 1.0, 2.0, 3.0, 4.0])).tolist() == [0, 0, 1, 1, 1]
 
 
-def test_ties_with_the_median_are_high():
-    assert median_expression_labels(np.array([0.0, 0.0, 0.0, 5.0])).tolist() == [1, 1, 1, 1]
+def test_ties_with_a_non_zero_median_are_high():
+    assert median_expression_labels(np.array([1.0, 2.0, 2.0, 5.0])).tolist() == [0, 1, 1, 1]
+
+
+def test_with_a_zero_median_genes_above_zero_are_high():
+    # Half the genes unexpressed: >= 0 would put every gene high.
+    assert median_expression_labels(np.array([0.0, 0.0, 0.0, 5.0])).tolist() == [0, 0, 0, 1]
+    expression = pd.DataFrame({"E003": [0.0, 0.0, 2.0]}, index=["G1", "G2", "G3"])
+    table = label_table(["G1", "G2", "G3"], expression, ["E003"], "tpm")
+    assert table["label"].tolist() == [0, 0, 1]
+
+
+def test_values_all_at_the_median_stop_the_labels_naming_file_sample_and_share_of_zeros(tmp_path):
+    gene_table_of_g1_g2(tmp_path)
+    (tmp_path / "E003.tsv").write_text("gene_id\tE003\nG1\t0\nG2\t0\n")
+    with pytest.raises(
+        LabelError, match=r"E003\.tsv, sample E003: every one of 2 genes would be low.*100% zeros"
+    ):
+        write_cell_labels(
+            tmp_path / "genes.tsv", tmp_path / "E003.tsv", ["E003"], "tpm", tmp_path / "l.tsv"
+        )
+    assert not (tmp_path / "l.tsv").exists()
 
 
 def test_even_count_median_is_the_mean_of_the_middle_two():
@@ -72,17 +92,23 @@ def test_split_rejects_all_zero_weights():
         split_sizes(9, {"train": 0, "valid": 0, "test": 0})
 
 
-def gene_table_of_g1(folder):
+def gene_table_of_g1_g2(folder):
     genes = pd.DataFrame(
-        {"gene_id": ["G1"], "symbol": ["a"], "chrom": ["chr1"], "tss": [100], "strand": ["+"]}
+        {
+            "gene_id": ["G1", "G2"],
+            "symbol": ["a", "b"],
+            "chrom": ["chr1", "chr1"],
+            "tss": [100, 200],
+            "strand": ["+", "+"],
+        }
     )
     write_gene_table(genes, folder / "genes.tsv")
     return folder / "genes.tsv"
 
 
 def test_a_configured_cell_missing_from_the_expression_table_names_cell_key_and_file(tmp_path):
-    gene_table_of_g1(tmp_path)
-    (tmp_path / "rpkm.tsv").write_text("gene_id\tE000\tE003\nG1\t1\t2\n")
+    gene_table_of_g1_g2(tmp_path)
+    (tmp_path / "rpkm.tsv").write_text("gene_id\tE000\tE003\nG1\t1\t2\nG2\t1\t1\n")
     with pytest.raises(
         InputFormatError, match=r"rpkm.tsv:1: cell types \['E099'\] of config key 'cells'"
     ):
@@ -106,22 +132,23 @@ def test_the_median_can_count_each_listed_row():
 
 
 def test_the_label_table_records_the_unit_of_its_values(tmp_path):
-    (tmp_path / "E003.tsv").write_text("gene_id\tE003\nG1\t2\n")
+    (tmp_path / "E003.tsv").write_text("gene_id\tE003\nG1\t2\nG2\t1\n")
     write_cell_labels(
-        gene_table_of_g1(tmp_path), tmp_path / "E003.tsv", ["E003"], "fpkm", tmp_path / "l.tsv"
+        gene_table_of_g1_g2(tmp_path), tmp_path / "E003.tsv", ["E003"], "fpkm", tmp_path / "l.tsv"
     )
     assert (tmp_path / "l.tsv").read_text().splitlines() == [
         "gene_id\tcell\texpression\tmedian_expression\tlabel\tunit",
-        "G1\tE003\t2.0\t2.0\t1\tfpkm",
+        "G1\tE003\t2.0\t1.5\t1\tfpkm",
+        "G2\tE003\t1.0\t1.5\t0\tfpkm",
     ]
 
 
 def test_counts_are_labelled_as_the_tpm_they_were_turned_into(tmp_path):
-    (tmp_path / "E003.tsv").write_text("gene_id\tE003\nG1\t2\n")
+    (tmp_path / "E003.tsv").write_text("gene_id\tE003\nG1\t2\nG2\t1\n")
     table = write_cell_labels(
-        gene_table_of_g1(tmp_path), tmp_path / "E003.tsv", ["E003"], "counts", tmp_path / "l.tsv"
+        gene_table_of_g1_g2(tmp_path), tmp_path / "E003.tsv", ["E003"], "counts", tmp_path / "l.tsv"
     )
-    assert table["unit"].tolist() == ["tpm"]
+    assert table["unit"].tolist() == ["tpm", "tpm"]
 
 
 def test_a_label_table_written_before_the_unit_was_recorded_is_read_unit_unknown(tmp_path):

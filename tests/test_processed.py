@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from chromexpr.dataset import CellDataset
-from chromexpr.errors import InputFormatError
+from chromexpr.errors import DatasetMismatchError, InputFormatError
 from chromexpr.io.processed import export_processed, import_processed
 
 N_BINS = 4
@@ -77,6 +77,23 @@ def test_a_count_that_is_not_a_number_names_mark_and_line(tmp_path):
     lines[1] = "3,2,1,x,3,4,5,1"
     path = write_cell(tmp_path, train=lines)
     with pytest.raises(InputFormatError, match=f"{path}:2: H3K36me3 count 'x'"):
+        import_processed(tmp_path, "E003", OFFSETS)
+
+
+def test_a_negative_count_names_file_mark_and_line(tmp_path):
+    lines = block("3")
+    lines[2] = "3,3,1,2,-7,4,5,1"
+    path = write_cell(tmp_path, train=lines)
+    with pytest.raises(InputFormatError, match=f"{path}:3: H3K4me1 count '-7' is negative"):
+        import_processed(tmp_path, "E003", OFFSETS)
+
+
+def test_genes_shared_between_the_split_files_are_refused_naming_both_and_the_count(tmp_path):
+    # A test.csv copied from train.csv: the test AUC would be the training AUC.
+    train = write_cell(tmp_path, train=block("3") + block("7"))
+    test = train.parent / "test.csv"
+    test.write_text(train.read_text())
+    with pytest.raises(DatasetMismatchError, match=f"{train} and {test} share 2 genes"):
         import_processed(tmp_path, "E003", OFFSETS)
 
 

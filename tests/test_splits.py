@@ -78,6 +78,22 @@ def test_blocks_hold_neighbours_whose_windows_overlap():
     assert blocks.tolist() == [0, 0, 1, 1]
 
 
+def test_blocks_end_only_where_windows_are_more_than_the_margin_apart():
+    # Windows of TSSs 2 x window apart touch: a read across the edge would count for both blocks.
+    genes = gene_table(["chr1"] * 4, [0, 10_000, 21_000, 32_001])
+    chrom, tss = genes["chrom"].to_numpy(str), genes["tss"].to_numpy()
+    assert position_blocks(chrom, tss, 1, WINDOW).tolist() == [0, 0, 0, 1]  # margin 1000 bp
+    assert position_blocks(chrom, tss, 1, WINDOW, margin=0).tolist() == [0, 0, 1, 2]
+    split = {**BLOCKS, "block_size": 1, "folds": 3, "margin": 20_000}
+    with pytest.raises(ConfigError, match="split.block_size.*1 blocks cannot fill 3 folds"):
+        method_splits(genes, split, WINDOW)
+
+
+def test_a_negative_margin_is_a_config_error():
+    with pytest.raises(ConfigError, match="split.margin"):
+        position_blocks(np.array(["chr1"]), np.array([0]), 1, WINDOW, margin=-1)
+
+
 def test_blocks_reach_at_least_the_block_size_and_never_cross_chromosomes():
     genes = gene_table(["chr1", "chr1", "chr1", "chr2"], [0, 50_000, 120_000, 130_000])
     blocks = position_blocks(genes["chrom"].to_numpy(str), genes["tss"].to_numpy(), 100_000, WINDOW)
@@ -91,7 +107,7 @@ def test_no_two_blocks_have_overlapping_windows():
     for _, on_chrom in genes.sort_values(["chrom", "tss"]).groupby("chrom"):
         changes = on_chrom["block"].diff().fillna(0).to_numpy() != 0
         gaps = on_chrom["tss"].diff().to_numpy()
-        assert (gaps[changes] >= 2 * WINDOW).all()
+        assert (gaps[changes] > 2 * WINDOW + 1000).all()
 
 
 def test_every_gene_is_in_exactly_one_part_and_tested_in_exactly_one_fold():
@@ -180,3 +196,14 @@ def test_a_split_table_of_other_genes_is_refused_naming_it(tmp_path):
     write_split_table(["G2", "G1"], np.array(["test", "train"]), table)
     with pytest.raises(DatasetMismatchError, match="fold-1.tsv.*E003"):
         dataset_with_split(dataset, table)
+
+
+def test_a_split_table_listing_a_gene_in_two_parts_is_refused_naming_it(tmp_path):
+    table = tmp_path / "fold-2.tsv"
+    write_split_table(["G1", "G2", "G1"], np.array(["train", "valid", "test"]), table)
+    with pytest.raises(
+        DatasetMismatchError,
+        match=r"fold-2.tsv \(train\) and .*fold-2.tsv "
+        r"\(test\) share 1 genes \(first G1\)",
+    ):
+        read_split_table(table)

@@ -62,6 +62,11 @@ class TrainingError(ChromexprError):
     """Training cannot go on (NaN loss, a single-class split); names the model, cell and epoch."""
 
 
+class LabelError(ChromexprError):
+    """Expression values cannot be labelled high / low (every value equal to the median); names
+    the file, the sample and its share of zeros."""
+
+
 class DatasetMismatchError(ChromexprError):
     """Datasets, or a model and a dataset, that must line up (genes, split, marks, bins) do not;
     the message names both."""

@@ -1,5 +1,11 @@
 """Expression labels: 1 (high) if a gene's expression is at least its cell type's median, else 0.
 
+The tie rule: when the median is 0 (at least half the genes unexpressed, as with every biotype
+or shallow RNA-seq), ``>= median`` would put every gene high, so a gene is high when its value is
+above 0. A non-zero median keeps ``>=`` (REMC's and the demo's labels are those of the published
+rule). Values that would all get one label (every value equal to the median) are an error
+naming the sample and its share of zeros.
+
 The label table (``LABEL_COLUMNS``), one row per gene and cell type, in gene-table order per
 cell: ``expression`` and the cell's ``median_expression`` in ``unit`` (``rpkm``, ``fpkm`` or
 ``tpm``), and the ``label``. Tables written before the unit was recorded (columns ``rpkm`` and
@@ -17,7 +23,7 @@ import pandas as pd
 
 from chromexpr.atomic import write_tsv
 from chromexpr.dataset import UNKNOWN_UNIT
-from chromexpr.errors import ConfigError, InputFormatError
+from chromexpr.errors import ConfigError, InputFormatError, LabelError
 from chromexpr.genome.tss import read_gene_table
 from chromexpr.io.expression import read_expression_table, value_unit
 
@@ -28,13 +34,29 @@ LABEL_COLUMNS = ["gene_id", "cell", "expression", "median_expression", "label", 
 UNRECORDED_UNIT_COLUMNS = {"rpkm": "expression", "median_rpkm": "median_expression"}
 
 
-def median_expression_labels(expression: np.ndarray) -> np.ndarray:
-    """Labels [genes] (int8): ``expression >= median(expression)``; ties with the median are
-    high."""
+def median_labels(values: np.ndarray, median: float) -> np.ndarray:
+    """Labels [genes] (int8) of ``values`` [genes] against ``median``: ``values >= median``, or
+    ``values > 0`` when the median is 0 (the tie rule of the module docstring)."""
+    values = np.asarray(values, dtype=np.float64)
+    return (values > median if median == 0 else values >= median).astype(np.int8)
+
+
+def median_expression_labels(expression: np.ndarray, sample: str = "expression") -> np.ndarray:
+    """Labels [genes] (int8) of ``expression`` [genes] against its own median
+    (:func:`median_labels`); values that would all get one label are a LabelError naming
+    ``sample`` and its share of zeros."""
     expression = np.asarray(expression, dtype=np.float64)
     if expression.size == 0:
         raise ValueError("no expression values")
-    return (expression >= np.median(expression)).astype(np.int8)
+    median = float(np.median(expression))
+    labels = median_labels(expression, median)
+    if labels.min() == labels.max():
+        raise LabelError(
+            f"{sample}: every one of {expression.size} genes would be "
+            f"{'high' if labels[0] else 'low'}: all values equal the median {median:g} "
+            f"({np.mean(expression == 0):.0%} zeros)"
+        )
+    return labels
 
 
 MEDIAN_OVER = ("genes", "rows")
@@ -46,8 +68,10 @@ def label_table(
     cells: Sequence[str],
     unit: str,
     median_over: str = "genes",
+    source: object = "expression table",
 ) -> pd.DataFrame:
-    """The label table (``LABEL_COLUMNS``) of ``expression`` [genes, cells], in ``unit``.
+    """The label table (``LABEL_COLUMNS``) of ``expression`` [genes, cells], in ``unit``, read
+    from ``source`` (named in errors); labels by :func:`median_labels`.
 
     ``median_over`` genes: the median is taken over the distinct genes of the gene table, so a
     gene listed twice (the published set has seven) counts once. rows: over the gene table's
@@ -60,13 +84,20 @@ def label_table(
     missing = [gene for gene in dict.fromkeys(gene_ids) if gene not in expression.index]
     if missing:
         raise InputFormatError(
-            "expression table",
+            source,
             f"{len(missing)} genes of the gene table missing, first {missing[0]}",
         )
     distinct = expression.loc[list(dict.fromkeys(gene_ids) if median_over == "genes" else gene_ids)]
     frames = []
     for cell in cells:
-        median = float(np.median(distinct[cell].to_numpy()))
+        over = distinct[cell].to_numpy()
+        median_expression_labels(over, f"{source}, sample {cell}")
+        median = float(np.median(over))
+        if median == 0:
+            logger.warning(
+                f"{cell}: {np.mean(over == 0):.0%} of the genes have value 0, the median; "
+                "genes above 0 are high"
+            )
         values = expression.loc[gene_ids, cell].to_numpy()
         frames.append(
             pd.DataFrame(
@@ -75,7 +106,7 @@ def label_table(
                     "cell": cell,
                     "expression": values,
                     "median_expression": median,
-                    "label": (values >= median).astype(np.int8),
+                    "label": median_labels(values, median),
                     "unit": unit,
                 }
             )
@@ -116,6 +147,7 @@ def write_cell_labels(
         cells,
         value_unit(unit),
         median_over,
+        expression_path,
     )
     for cell, rows in table.groupby("cell", sort=False):
         logger.info(

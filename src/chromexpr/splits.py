@@ -8,8 +8,9 @@ Three methods (config ``split.method``):
 - ``chromosomes``: named test and validation chromosomes, every other chromosome trains
   (Chromoformer's kind of split). One fold.
 - ``blocks``: genes sorted by position and cut into blocks of at least ``block_size`` bp; a block
-  never ends between two genes whose TSS windows overlap, so no test gene shares reads with a
-  training gene. The blocks are dealt to ``folds`` folds (shuffled with ``split.seed``, each to the
+  ends only where the next TSS is more than ``2 x window + margin`` bp on (``split.margin``, the
+  longest read or fragment), so windows of different blocks are more than ``margin`` apart and
+  no read or fragment counts for a test gene and a training gene. The blocks are dealt to ``folds`` folds (shuffled with ``split.seed``, each to the
   fold with fewest genes so far); fold f tests on its own blocks, validates on fold f + 1's and
   trains on the rest.
 
@@ -65,6 +66,9 @@ def contiguous_split(n_genes: int, weights: Mapping[str, float | int | str]) -> 
 
 
 SPLIT_METHODS = ("published", "chromosomes", "blocks")
+# bp between the windows of two blocks (split.margin's default): longer than a read, a sequenced
+# fragment (150-500 bp) or a bigWig's extended signal.
+DEFAULT_MARGIN = 1000
 
 
 def chromosome_split(
@@ -98,15 +102,20 @@ def chromosome_split(
     return split.astype(str)
 
 
-def position_blocks(chrom: np.ndarray, tss: np.ndarray, block_size: int, window: int) -> np.ndarray:
+def position_blocks(
+    chrom: np.ndarray, tss: np.ndarray, block_size: int, window: int, margin: int = DEFAULT_MARGIN
+) -> np.ndarray:
     """Block number per gene [genes], numbered along the genome (chromosomes in name order).
 
     A block starts at a gene and takes every following gene of its chromosome until one lies at
-    least ``block_size`` bp past the block's first TSS and has a window (TSS +- ``window``) that
-    does not overlap the previous gene's; that gene starts the next block.
+    least ``block_size`` bp past the block's first TSS and more than ``2 * window + margin`` bp
+    past the previous gene's TSS (windows TSS +- ``window`` more than ``margin`` bp apart, so no
+    read or fragment up to ``margin`` bp long touches both); that gene starts the next block.
     """
     if block_size < 1:
         raise ConfigError("split.block_size", f"must be at least 1 bp, got {block_size}")
+    if margin < 0:
+        raise ConfigError("split.margin", f"must be at least 0 bp, got {margin}")
     order = np.lexsort((tss, chrom))
     blocks = np.empty(len(chrom), dtype=np.int64)
     block, block_chrom, block_start, previous = -1, None, 0, 0
@@ -114,7 +123,7 @@ def position_blocks(chrom: np.ndarray, tss: np.ndarray, block_size: int, window:
         position = int(tss[gene])
         new_chrom = chrom[gene] != block_chrom
         if new_chrom or (
-            position - block_start >= block_size and position - previous >= 2 * window
+            position - block_start >= block_size and position - previous > 2 * window + margin
         ):
             block, block_chrom, block_start = block + 1, chrom[gene], position
         blocks[gene] = block
@@ -195,10 +204,28 @@ def method_splits(genes: pd.DataFrame, config: Mapping[str, Any], window: int) -
             genes["tss"].to_numpy(np.int64),
             config["block_size"],
             window,
+            config.get("margin", DEFAULT_MARGIN),
         )
         gene_folds = assign_blocks(blocks, folds, config.get("seed", 1))
         return [fold_split(gene_folds, fold, folds) for fold in range(folds)]
     raise ConfigError("split.method", f"unknown method {method!r}; expected one of {SPLIT_METHODS}")
+
+
+def check_disjoint_splits(parts: Mapping[object, Sequence[str]]) -> None:
+    """Gene ids [genes] of each part of a split, by the file or name that holds it: a gene in
+    two parts (a test file copied from the training file) would be tested on what trained, so
+    it is a DatasetMismatchError naming both and the count of shared genes."""
+    seen: list[tuple[object, set[str]]] = []
+    for name, gene_ids in parts.items():
+        genes = set(np.asarray(gene_ids, dtype=str).tolist())
+        for other, other_genes in seen:
+            shared = genes & other_genes
+            if shared:
+                raise DatasetMismatchError(
+                    f"{other} and {name} share {len(shared)} genes (first "
+                    f"{sorted(shared)[0]}): a gene must train, validate or test, not two of them"
+                )
+        seen.append((name, genes))
 
 
 def write_split_table(gene_ids, split: np.ndarray, path: str | os.PathLike[str]) -> None:
@@ -207,12 +234,16 @@ def write_split_table(gene_ids, split: np.ndarray, path: str | os.PathLike[str])
 
 
 def read_split_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """The split table of ``path`` (``gene_id``, ``split``); a gene in two parts is an error."""
     table = pd.read_csv(path, sep="\t", dtype=str)
     if list(table.columns[:2]) != ["gene_id", "split"]:
         raise InputFormatError(path, "not a split table: expected columns gene_id, split", 1)
     unknown = set(table["split"]) - set(SPLITS)
     if unknown:
         raise InputFormatError(path, f"unknown split names {sorted(unknown)}")
+    check_disjoint_splits(
+        {f"{path} ({split})": table["gene_id"][table["split"] == split] for split in SPLITS}
+    )
     return table
 
 

@@ -6,13 +6,16 @@ Formats (config key ``expression.format``):
 format             layout                      gene id column        value column (default)
 =================  ==========================  ====================  =========================
 ``matrix``         TSV, one column per sample  ``gene_column``       the sample's column
-``rsem``           RSEM ``genes.results``      ``gene_id``           ``TPM``
-``salmon``         salmon ``quant.genes.sf``   ``Name``              ``TPM``
+``rsem``           RSEM ``genes.results``      ``gene_id``           the unit's (below)
+``salmon``         salmon ``quant.genes.sf``   ``Name``              the unit's (below)
 ``featurecounts``  featureCounts output        ``Geneid``            the last (the BAM's counts)
 =================  ==========================  ====================  =========================
 
 Any of them gz or not. Units (``expression.unit``): ``rpkm``, ``fpkm``, ``tpm`` are used as
-they are; ``counts`` become TPM with the annotation's gene lengths (``value_unit``). Every
+they are; ``counts`` become TPM with the annotation's gene lengths (``value_unit``). For rsem
+and salmon the unit names the column read (``UNIT_COLUMNS``: tpm ``TPM``, fpkm ``FPKM`` (rsem),
+counts ``expected_count`` (rsem) or ``NumReads`` (salmon)), and a ``value_column`` holding
+another unit is refused (``check_value_column``). Every
 sample's values are turned into one table per sample (``gene_id``, then the sample's column)
 with version-stripped ids and spike-ins (ERCC, ENCODE's gSpikein / tSpikein) left out; what was
 left out is counted in the sample's QC record (``QC_FIELDS``). ``read_expression_table`` reads
@@ -41,12 +44,16 @@ logger = logging.getLogger(__name__)
 
 EXPRESSION_FORMATS = ("matrix", "rsem", "salmon", "featurecounts")
 UNITS = ("rpkm", "fpkm", "tpm", "counts")
-# Per-sample layouts: (gene id column, default value column; None: the last column).
-QUANTIFIER_COLUMNS = {
-    "rsem": ("gene_id", "TPM"),
-    "salmon": ("Name", "TPM"),
-    "featurecounts": ("Geneid", None),
+# Per-sample layouts: their gene id column.
+QUANTIFIER_COLUMNS = {"rsem": "gene_id", "salmon": "Name", "featurecounts": "Geneid"}
+# The value columns of a layout whose unit is known, by unit: the column each unit reads.
+UNIT_COLUMNS = {
+    "rsem": {"tpm": "TPM", "fpkm": "FPKM", "counts": "expected_count"},
+    "salmon": {"tpm": "TPM", "counts": "NumReads"},
 }
+# expression.max_unmatched_gene_share's default: above this share of a file's gene ids (spike-ins
+# and _PAR_Y copies aside) matching no annotation gene, the expression job fails.
+DEFAULT_MAX_UNMATCHED_SHARE = 0.2
 SPIKE_IN = re.compile(r"^(ERCC-|gSpikein|tSpikein)")
 QC_FIELDS = ("genes_in_file", "spike_ins", "par_y_copies", "not_in_annotation", "genes_kept")
 
@@ -73,6 +80,35 @@ def _read_tsv(path: str | os.PathLike[str], what: str) -> tuple[pd.DataFrame, in
 def _check_unit(unit: str) -> None:
     if unit not in UNITS:
         raise ConfigError("expression.unit", f"{unit!r} is not one of {UNITS}")
+
+
+def check_value_column(file_format: str, unit: str, value_column: str | None) -> str | None:
+    """The value column read for ``expression.format``, ``expression.unit`` and
+    ``expression.value_column`` (None: the unit's column of ``UNIT_COLUMNS``; None again for a
+    layout without one, whose last column is read). A column of ``UNIT_COLUMNS`` that holds
+    another unit than ``unit``, or a unit the layout has no column for, is a ConfigError."""
+    _check_unit(unit)
+    columns = UNIT_COLUMNS.get(file_format)
+    if columns is None:
+        return value_column
+    if value_column is None:
+        if unit not in columns:
+            raise ConfigError(
+                "expression.unit",
+                f"{file_format} files have no {unit} column; set unit to one of "
+                f"{list(columns)} (columns {list(columns.values())}), or name the column in "
+                "expression.value_column",
+            )
+        return columns[unit]
+    held = {column: column_unit for column_unit, column in columns.items()}.get(value_column)
+    if held is not None and held != unit:
+        raise ConfigError(
+            "expression.value_column",
+            f"{file_format} column {value_column!r} holds {held}, but expression.unit is {unit}; "
+            f"set expression.unit: {held}, or expression.value_column: "
+            f"{columns.get(unit, 'null')}",
+        )
+    return value_column
 
 
 def value_unit(unit: str) -> str:
@@ -157,14 +193,18 @@ def read_expression_table(path: str | os.PathLike[str], cells: Sequence[str]) ->
 
 
 def read_quantifier_file(
-    path: str | os.PathLike[str], file_format: str, value_column: str | None = None
+    path: str | os.PathLike[str],
+    file_format: str,
+    value_column: str | None = None,
+    unit: str = "tpm",
 ) -> pd.Series:
     """One sample's values [genes] from an RSEM, salmon or featureCounts file, indexed by the
-    file's gene ids; ``value_column`` None takes the layout's default (``QUANTIFIER_COLUMNS``)."""
-    gene_column, default_column = QUANTIFIER_COLUMNS[file_format]
+    file's gene ids; ``value_column`` None takes the column of ``unit`` (``check_value_column``),
+    or the last column where the layout has none (featureCounts)."""
+    value_column = check_value_column(file_format, unit, value_column)
     table, header_line = _read_tsv(path, f"{file_format} file")
-    gene_ids = _gene_column(path, table, gene_column, "expression.format")
-    value_column = value_column or default_column or table.columns[-1]
+    gene_ids = _gene_column(path, table, QUANTIFIER_COLUMNS[file_format], "expression.format")
+    value_column = value_column or table.columns[-1]
     if value_column not in table.columns:
         raise InputFormatError(
             path,
@@ -194,13 +234,15 @@ def sample_expression(
     annotation: pd.DataFrame,
     unit: str,
     source: object,
+    max_unmatched_share: float = DEFAULT_MAX_UNMATCHED_SHARE,
 ) -> tuple[pd.Series, dict[str, int]]:
     """One sample's values by version-stripped gene id, and its QC record (``QC_FIELDS``).
 
     Spike-ins and GENCODE's ``_PAR_Y`` copies are left out. Genes the annotation (every
-    biotype) lacks are counted; they stay in the table for rpkm/fpkm/tpm (the gene table, which
-    takes genes in both, leaves them out) and are left out for ``counts``, whose TPM needs each
-    gene's annotated length. An id column that matches no annotation id is an error.
+    biotype) lacks are counted and a warning (on the console); they stay in the table for
+    rpkm/fpkm/tpm (the gene table, which takes genes in both, leaves them out) and are left out
+    for ``counts``, whose TPM needs each gene's annotated length. An id column that matches no
+    annotation id, or more than ``max_unmatched_share`` of the ids unmatched, is an error.
     """
     _check_unit(unit)
     ids = values.index.to_series().astype(str)
@@ -225,6 +267,19 @@ def sample_expression(
             f"no gene id matches the annotation: file ids {preview(list(kept.index[:6]))}, "
             f"annotation ids {preview(list(lengths.index[:6]))}",
         )
+    if not annotated.all():
+        share = float((~annotated).mean())
+        message = (
+            f"{int((~annotated).sum())} of {len(kept)} gene ids ({share:.1%}) match no "
+            f"annotation gene, first {preview(list(kept.index[~annotated][:6]))}"
+        )
+        if share > max_unmatched_share:
+            raise InputFormatError(
+                source,
+                f"{message}; more than expression.max_unmatched_gene_share "
+                f"{max_unmatched_share:g}: is the annotation of another release or species?",
+            )
+        logger.warning(f"{source}: {message}; the gene table leaves them out")
     if unit == "counts":
         kept = counts_to_tpm(kept[annotated], lengths.loc[kept.index[annotated]])
     qc = {
@@ -243,13 +298,14 @@ def read_sample_values(
     file_format: str,
     value_column: str | None = None,
     gene_column: str | None = None,
+    unit: str = "tpm",
 ) -> pd.Series:
     """One sample's values [genes] by the file's gene ids: its column of a matrix, or its
-    quantifier file."""
+    quantifier file (its column of ``unit`` unless ``value_column`` names one)."""
     if file_format == "matrix":
         return read_expression_matrix(path, [sample], gene_column)[sample]
     if file_format in QUANTIFIER_COLUMNS:
-        return read_quantifier_file(path, file_format, value_column)
+        return read_quantifier_file(path, file_format, value_column, unit)
     raise ConfigError("expression.format", f"{file_format!r} is not one of {EXPRESSION_FORMATS}")
 
 
@@ -264,7 +320,7 @@ def write_sample_expression(
     """The sample's expression table (``gene_id``, ``sample``) and its QC record (JSON).
 
     ``settings`` is the config's ``expression`` mapping (``format``, ``unit``, ``value_column``,
-    ``gene_column``).
+    ``gene_column``, ``max_unmatched_gene_share``).
     """
     values = read_sample_values(
         source_path,
@@ -272,8 +328,15 @@ def write_sample_expression(
         settings["format"],
         settings.get("value_column"),
         settings.get("gene_column"),
+        settings["unit"],
     )
-    expression, qc = sample_expression(values, annotation, settings["unit"], source_path)
+    expression, qc = sample_expression(
+        values,
+        annotation,
+        settings["unit"],
+        source_path,
+        settings.get("max_unmatched_gene_share", DEFAULT_MAX_UNMATCHED_SHARE),
+    )
     logger.info(
         f"{sample}: {qc['genes_in_file']} genes in {source_path}, {qc['spike_ins']} spike-ins "
         f"and {qc['par_y_copies']} _PAR_Y copies left out, {qc['not_in_annotation']} not in "

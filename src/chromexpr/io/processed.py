@@ -19,6 +19,7 @@ import pandas as pd
 from chromexpr.atomic import atomic_path
 from chromexpr.dataset import SPLITS, UNKNOWN_UNIT, CellDataset
 from chromexpr.errors import InputFormatError
+from chromexpr.splits import check_disjoint_splits
 
 PUBLISHED_MARK_ORDER = ("H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3")
 
@@ -69,7 +70,8 @@ def read_split_csv(path: Path, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.
     """Gene ids [genes], counts [genes, marks, bins] and labels [genes] of one split's CSV.
 
     Every line of a gene's block must carry the gene's id and label, with bins 1..n_bins in
-    order; gene ids are digits, with or without the ``ENSG`` prefix; labels are 0 or 1.
+    order; gene ids are digits, with or without the ``ENSG`` prefix; labels are 0 or 1; counts
+    are numbers, not negative.
     """
     if not path.is_file():
         raise InputFormatError(
@@ -133,6 +135,13 @@ def read_split_csv(path: Path, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.
         raise InputFormatError(
             path, f"{PUBLISHED_MARK_ORDER[column]} count {table.iat[row, column + 2]!r}", row + 1
         )
+    if (values < 0).any():
+        row, column = (int(i[0]) for i in np.nonzero(values < 0))
+        raise InputFormatError(
+            path,
+            f"{PUBLISHED_MARK_ORDER[column]} count '{table.iat[row, column + 2]}' is negative",
+            row + 1,
+        )
     counts = values.reshape(-1, n_bins, len(PUBLISHED_MARK_ORDER)).transpose(0, 2, 1)
     gene_ids = np.array([f"ENSG{number:011d}" for number in numbers[:, 0]])
     return gene_ids, counts, labels[:, 0]
@@ -168,12 +177,18 @@ def import_processed(
     root: str | os.PathLike[str], cell: str, bin_offsets: np.ndarray
 ) -> CellDataset:
     """Read the three CSVs of ``cell``; expression, chromosome and TSS are unknown in this
-    layout."""
+    layout. A gene in two of the CSVs (a test.csv copied from train.csv) is an error."""
     n_bins = len(bin_offsets)
     parts = []
     for split in SPLITS:
         gene_ids, counts, labels = read_split_csv(split_csv_path(root, cell, split), n_bins)
         parts.append((gene_ids, counts, labels, np.full(len(gene_ids), split)))
+    check_disjoint_splits(
+        {
+            split_csv_path(root, cell, split): part[0]
+            for split, part in zip(SPLITS, parts, strict=True)
+        }
+    )
     gene_ids, counts, labels, split_names = (
         np.concatenate(column) for column in zip(*parts, strict=True)
     )

@@ -7,11 +7,13 @@ from typing import Any
 
 from chromexpr.config.sample_table import SampleTable
 from chromexpr.errors import ConfigError
+from chromexpr.io.expression import check_value_column
 
 
 def check_expression(config: Mapping[str, Any], samples: SampleTable) -> None:
     """A matrix (expression.path or urls.rpkm), or one file per cell (expression.files) in a
-    per-sample format; featureCounts holds counts."""
+    per-sample format; featureCounts holds counts; the value column of rsem and salmon holds
+    expression.unit (chromexpr.io.expression.check_value_column)."""
     expression = config["expression"]
     if expression["format"] == "matrix":
         if expression["files"] is not None:
@@ -38,3 +40,4 @@ def check_expression(config: Mapping[str, Any], samples: SampleTable) -> None:
             raise ConfigError("expression.files", f"no file for {missing}")
     if expression["format"] == "featurecounts" and expression["unit"] != "counts":
         raise ConfigError("expression.unit", "featureCounts output holds counts; set unit: counts")
+    check_value_column(expression["format"], expression["unit"], expression.get("value_column"))
