@@ -103,13 +103,34 @@ def test_multicov_refuses_a_sheet_with_tagalign_rows():
 
 
 def test_bigwig_input_cannot_export_the_processed_layout():
+    config = configured("input: bigwig\nexport_processed: true\nurls: {signal: 's/{cell}-{mark}'}")
     with pytest.raises(ConfigError, match=r"'export_processed': .* set export_processed: false"):
-        check_processed(configured("input: bigwig\nexport_processed: true"))
+        check_processed(config, samples_of(config))
+
+
+def test_a_sheet_with_bigwig_rows_of_a_cell_cannot_export_the_processed_layout():
+    config = configured("samples: s.tsv\nexport_processed: true")
+    with pytest.raises(
+        ConfigError,
+        match=r"'export_processed': .* the sheet s.tsv has bigwig rows for cells, line\(s\) "
+        r"1 \(K562 H3K4me3\): set export_processed: false",
+    ):
+        check_processed(config, sheet_samples(["bam", "bigwig"]))
+    check_processed(config, sheet_samples(["bam", "tagalign"]))
+
+
+def test_bigwig_rows_of_a_prediction_only_sample_allow_the_processed_layout():
+    rows = sheet_samples(["bigwig"]).table
+    check_processed(
+        configured("samples: s.tsv\nexport_processed: true"),
+        SampleTable(rows, ["HepG2"], ["K562"]),
+    )
 
 
 def test_the_processed_source_needs_its_folder():
+    config = configured("source: processed\nsplit: {method: published}")
     with pytest.raises(ConfigError, match=r"'processed_dir': required when source is processed"):
-        check_processed(configured("source: processed\nsplit: {method: published}"))
+        check_processed(config, samples_of(config))
 
 
 def test_a_mark_the_demo_does_not_simulate_is_refused():

@@ -33,7 +33,7 @@ def check_config(
         check_engine(config)
         check_genome(config)
         check_counting(config, samples)
-        check_processed(config)
+        check_processed(config, samples)
         check_demo(config, chrom_sizes_path)
         check_expression(config, samples)
         check_crosscell(config)

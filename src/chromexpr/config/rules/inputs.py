@@ -47,13 +47,31 @@ def check_counting(config: Mapping[str, Any], samples: SampleTable) -> None:
         )
 
 
-def check_processed(config: Mapping[str, Any]) -> None:
-    """The processed layout: written only from whole read counts, read only from a folder."""
-    if config["input"] == "bigwig" and config["export_processed"]:
-        raise ConfigError(
-            "export_processed",
-            "the published processed layout holds whole read counts (its loaders read int()); "
-            "with input bigwig set export_processed: false",
-        )
+def check_processed(config: Mapping[str, Any], samples: SampleTable) -> None:
+    """The processed layout: written only from whole read counts, read only from a folder.
+
+    Every cell's dataset is exported, so a bigWig (signal) file of any cell (``input: bigwig``,
+    or a bigwig row of the sheet) rules out export_processed; prediction-only samples are not
+    exported.
+    """
+    if config["export_processed"]:
+        rows = samples.table
+        signal = rows[rows["sample"].isin(samples.cells) & (rows["format"] == "bigwig")]
+        if len(signal) and config["samples"]:
+            lines = ", ".join(
+                f"{line} ({row['sample']} {row['mark']})" for line, row in signal.iterrows()
+            )
+            raise ConfigError(
+                "export_processed",
+                "the published processed layout holds whole read counts (its loaders read "
+                f"int()); the sheet {config['samples']} has bigwig rows for cells, line(s) "
+                f"{lines}: set export_processed: false",
+            )
+        if len(signal):
+            raise ConfigError(
+                "export_processed",
+                "the published processed layout holds whole read counts (its loaders read "
+                "int()); with input bigwig set export_processed: false",
+            )
     if config["source"] == "processed" and not config["processed_dir"]:
         raise ConfigError("processed_dir", "required when source is processed")
