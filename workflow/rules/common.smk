@@ -9,6 +9,7 @@ from snakemake.utils import update_config, validate
 
 from chromexpr.config import check_config, derived, runs, sample_table, targets
 from chromexpr.config.rules.genome import deprecations
+from chromexpr.config.rules.inputs import feature_kind_warnings, other_kind_targets
 from chromexpr.config.schema import (
     check_against_schema,
     config_sources,
@@ -127,7 +128,7 @@ def genome_file():
     return genome
 
 
-for note in deprecations(config):
+for note in deprecations(config) + feature_kind_warnings(config, SAMPLE_TABLE):
     logger.warning(note)
 check_config(config, SAMPLE_TABLE, CONFIG_SOURCES, genome_file())
 
@@ -418,6 +419,12 @@ def read_filter_report_keys():
 def gan_classifier(wildcards):
     folder = f"results/models/{INTERPRET['gan']['classifier']}/{wildcards.cell}"
     return {"model": f"{folder}/model.pt", "metrics": f"{folder}/metrics.json"}
+
+
+def other_input_kind(wildcards):
+    """Whether a target's files are of another kind than the cells' (warned at parse time):
+    its prediction job scores it with a warning instead of refusing it."""
+    return wildcards.sample in other_kind_targets(SAMPLE_TABLE)
 
 
 def prediction_bundles(wildcards):
