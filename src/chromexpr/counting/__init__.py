@@ -108,8 +108,9 @@ def count_bins(
     (float32). Bins that fall off a chromosome are 0. A file whose content is not its declared
     format is an error naming it; so is a matrix that is 0 in every bin (InputFormatError naming
     the files and ``name``, e.g. "sample K562, mark H3K4me3"), which is never written. Under
-    ``count`` fragments, a single-end BAM is counted by reads (a log line names it). ``genes_source`` names where the genes' contigs come from (the
-    annotation) in the error for reads that share no contig with them.
+    ``count`` fragments, a single-end BAM is counted by reads (a log line names it).
+    ``genes_source`` names where the genes' contigs come from (the annotation) in the error for
+    reads that share no contig with them.
 
     The bins are laid out here from the gene table and the chrom sizes (a fraction of a second;
     reading them back from a 2-million-line BED took longer than counting). ``bins_bed``, the
