@@ -158,18 +158,18 @@ def test_a_sheet_sample_named_only_for_prediction_is_counted_and_needs_no_expres
     assert "results/expression/K562.tsv" in jobs
 
 
-def sheet_with_a_bigwig_sample(own_data) -> None:
-    """other.tsv: the own-data sheet and a sample Other, HepG2's files but a bigWig H3K4me3
-    (where every other sample has reads)."""
+def sheet_with_a_sample_of_another_kind(own_data) -> None:
+    """other.tsv: the own-data sheet and a sample Other, HepG2's files but for H3K9me3 reads
+    (HepG2's H3K4me1 tagAlign) where every other sample has a bigWig."""
     rows = pd.read_csv(own_data / "data/samples.tsv", sep="\t", dtype=str)
     other = rows[rows["sample"] == "HepG2"].assign(sample="Other")
-    other = other[other["mark"] != "H3K4me3"]
-    signal = other[other["mark"] == "H3K9me3"].assign(mark="H3K4me3")
-    pd.concat([rows, other, signal]).to_csv(own_data / "other.tsv", sep="\t", index=False)
+    reads = other[other["mark"] == "H3K4me1"].assign(mark="H3K9me3")
+    other = other[other["mark"] != "H3K9me3"]
+    pd.concat([rows, other, reads]).to_csv(own_data / "other.tsv", sep="\t", index=False)
 
 
 def test_a_sample_of_another_kind_that_the_run_does_not_use_does_not_stop_it(own_data):
-    sheet_with_a_bigwig_sample(own_data)
+    sheet_with_a_sample_of_another_kind(own_data)
     (own_data / "unused.yaml").write_text("samples: other.tsv\n")
     plan = snakemake(own_data, "-n", *CONFIG, "unused.yaml", check=False)
     assert plan.returncode == 0, plan.stderr[-2000:]
@@ -183,14 +183,15 @@ predict: {enabled: true, samples: [Other], models: [deepchrome], source: [K562, 
 
 
 def test_a_prediction_sample_of_another_kind_is_predicted_with_a_warning(own_data):
-    sheet_with_a_bigwig_sample(own_data)
+    sheet_with_a_sample_of_another_kind(own_data)
     (own_data / "predict-other.yaml").write_text(PREDICT_OTHER_KIND)
     target = "results/predictions/deepchrome/Other.tsv"
     result = snakemake(own_data, target, *CONFIG, "predict-other.yaml")
     assert re.search(
-        r"predict.samples: sample Other .* has H3K4me3 as signal \(the cells': reads\)",
+        r"predict.samples: sample Other .* has H3K9me3 as reads \(the cells': signal\)",
         result.stderr,
     ), result.stderr[-2000:]
     log = (own_data / "logs/predictions/deepchrome/Other.log").read_text()
-    assert re.search(r"Other has signal \(counts float\d+\): scored all the same", log), log
+    assert "trained on input kind signal, but dataset of cell Other has reads" in log, log
+    assert "scored all the same" in log
     assert len(pd.read_csv(own_data / target, sep="\t")) == 200

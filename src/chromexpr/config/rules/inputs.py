@@ -136,7 +136,8 @@ def other_kind_targets(samples: SampleTable) -> dict[str, dict[str, str]]:
 def feature_kind_warnings(config: Mapping[str, Any], samples: SampleTable) -> list[str]:
     """One warning per prediction-only sample whose marks are not of the cells' kind: the
     models read the kind they were trained on, so its predictions come from inputs on another
-    scale (the predict job scores them all the same, and warns again)."""
+    scale (the predict job scores them all the same; it warns again where the whole sample's
+    input kind differs from the bundles')."""
     other = {"reads": "signal", "signal": "reads"}
     return [
         f"predict.samples: sample {sample} of the sheet {config['samples']} has "
