@@ -1,6 +1,7 @@
 """The config rules of what is read and counted (chromexpr.config.rules.inputs, .genome,
 .expression) and the sample table a config describes, without Snakemake."""
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -10,8 +11,17 @@ import yaml
 from chromexpr.config import SampleTable, sample_table, without_bundled_cells
 from chromexpr.config.rules.expression import check_expression
 from chromexpr.config.rules.genome import check_demo, check_genome, deprecations
-from chromexpr.config.rules.inputs import check_bins, check_counting, check_engine, check_processed
-from chromexpr.errors import ConfigError
+from chromexpr.config.rules.inputs import (
+    check_bins,
+    check_counting,
+    check_engine,
+    check_feature_kinds,
+    check_processed,
+    feature_kind_warnings,
+    other_kind_targets,
+)
+from chromexpr.errors import ConfigError, InputFormatError
+from chromexpr.samples import check_sample_table, read_sample_sheet
 
 from .config_helpers import DEMO, DEMO_CHROM_SIZES, configured, samples_of
 from .workflow_helpers import REPO
@@ -105,13 +115,34 @@ def test_multicov_refuses_a_sheet_with_tagalign_rows():
 
 
 def test_bigwig_input_cannot_export_the_processed_layout():
+    config = configured("input: bigwig\nexport_processed: true\nurls: {signal: 's/{cell}-{mark}'}")
     with pytest.raises(ConfigError, match=r"'export_processed': .* set export_processed: false"):
-        check_processed(configured("input: bigwig\nexport_processed: true"))
+        check_processed(config, samples_of(config))
+
+
+def test_a_sheet_with_bigwig_rows_of_a_cell_cannot_export_the_processed_layout():
+    config = configured("samples: s.tsv\nexport_processed: true")
+    with pytest.raises(
+        ConfigError,
+        match=r"'export_processed': .* the sheet s.tsv has bigwig rows for cells, line\(s\) "
+        r"1 \(K562 H3K4me3\): set export_processed: false",
+    ):
+        check_processed(config, sheet_samples(["bam", "bigwig"]))
+    check_processed(config, sheet_samples(["bam", "tagalign"]))
+
+
+def test_bigwig_rows_of_a_prediction_only_sample_allow_the_processed_layout():
+    rows = sheet_samples(["bigwig"]).table
+    check_processed(
+        configured("samples: s.tsv\nexport_processed: true"),
+        SampleTable(rows, ["HepG2"], ["K562"]),
+    )
 
 
 def test_the_processed_source_needs_its_folder():
+    config = configured("source: processed\nsplit: {method: published}")
     with pytest.raises(ConfigError, match=r"'processed_dir': required when source is processed"):
-        check_processed(configured("source: processed\nsplit: {method: published}"))
+        check_processed(config, samples_of(config))
 
 
 def test_a_mark_the_demo_does_not_simulate_is_refused():
@@ -233,3 +264,68 @@ def test_without_a_sheet_the_cells_and_a_url_template_are_required(overlay, unse
     config = configured(overlay, unset=unset)
     with pytest.raises(ConfigError, match=named):
         sample_table(config, None)
+
+
+# Sample A's H3K4me3 is a bigWig, B's and C's are BAMs (sheet lines 2-7).
+MIXED_SHEET = [
+    ("A", "H3K4me3", "1", "bigwig"),
+    ("A", "H3K27me3", "1", "bam"),
+    ("B", "H3K4me3", "1", "bam"),
+    ("B", "H3K27me3", "1", "bam"),
+    ("C", "H3K4me3", "1", "bam"),
+    ("C", "H3K27me3", "1", "bam"),
+]
+
+
+def sheet_run(tmp_path, overlay: str, rows=MIXED_SHEET) -> tuple[dict, SampleTable]:
+    """The config and sample table of a run over a sheet of ``rows`` (checked as the workflow
+    checks it when parsed)."""
+    path = tmp_path / "s.tsv"
+    lines = [f"{s}\t{m}\t{r}\t{s}-{m}-{r}.{f}\t{f}" for s, m, r, f in rows]
+    path.write_text("sample\tmark\treplicate\tpath\tformat\n" + "\n".join(lines) + "\n")
+    config = configured(f"samples: {path}\nmarks: [H3K4me3, H3K27me3]\n{overlay}")
+    sheet = read_sample_sheet(path)
+    check_sample_table(sheet, config["marks"], path)
+    return config, sample_table(config, sheet)
+
+
+def test_a_mark_of_another_kind_in_a_sample_the_run_does_not_use_is_not_looked_at(tmp_path):
+    config, samples = sheet_run(tmp_path, "cells: [B, C]")
+    check_feature_kinds(config, samples)
+    assert feature_kind_warnings(config, samples) == []
+
+
+def test_a_mark_mixing_kinds_among_the_cells_is_named_with_its_lines(tmp_path):
+    config, samples = sheet_run(tmp_path, "cells: [A, B]")
+    with pytest.raises(
+        InputFormatError,
+        match=r"s.tsv: mark H3K4me3 mixes bigWig signal \(lines \[2\]\) with reads \(lines "
+        r"\[4\]\) among the cells \['A', 'B'\]",
+    ):
+        check_feature_kinds(config, samples)
+
+
+def test_replicates_of_one_sample_and_mark_mixing_kinds_are_named_with_their_lines(tmp_path):
+    rows = [*MIXED_SHEET, ("B", "H3K27me3", "2", "bigwig")]
+    config, samples = sheet_run(tmp_path, "cells: [B, C]", rows)
+    with pytest.raises(
+        InputFormatError,
+        match=r"sample B, mark H3K27me3 mixes bigWig signal \(lines \[8\]\) with reads "
+        r"\(lines \[5\]\)",
+    ):
+        check_feature_kinds(config, samples)
+
+
+def test_a_prediction_only_sample_of_another_kind_is_allowed_with_a_warning(tmp_path):
+    config, samples = sheet_run(
+        tmp_path,
+        "cells: [B, C]\npredict: {enabled: true, samples: [A], source: [B, C]}",
+    )
+    check_feature_kinds(config, samples)
+    assert other_kind_targets(samples) == {"A": {"H3K4me3": "signal"}}
+    [warning] = feature_kind_warnings(config, samples)
+    assert re.search(
+        r"predict.samples: sample A of the sheet .*s.tsv has H3K4me3 as signal "
+        r"\(the cells': reads\)",
+        warning,
+    ), warning

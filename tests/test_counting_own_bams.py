@@ -1,5 +1,6 @@
 """Counting a user's own BAMs (unsorted, unindexed, paired-end) against real samtools/bedtools."""
 
+import logging
 import subprocess
 
 import numpy as np
@@ -7,6 +8,7 @@ import pysam
 import pytest
 
 from chromexpr.counting import count_bins
+from chromexpr.errors import InputFormatError
 from tests.test_counting_bedtools import SIZES, write_fixture
 
 pytestmark = pytest.mark.bedtools
@@ -172,3 +174,35 @@ def test_replicates_of_a_sample_and_mark_are_summed(tmp_path):
     )
     np.testing.assert_array_equal(both, whole)
     assert both.dtype == np.int32 and both.sum() > 0
+
+
+def test_fragments_of_a_single_end_bam_are_its_reads_and_the_log_names_it(tmp_path, caplog):
+    write_fixture(tmp_path)
+    bam = tmp_path / "single.bam"
+    write_unsorted_bam(bam, [r for r in paired_reads() if not r["flag"] & 0x1] * 3)
+    with caplog.at_level(logging.WARNING, logger="chromexpr.counting"):
+        fragments = counted(tmp_path, bam, "fragments")
+    assert f"{bam}: single-end reads" in caplog.text and "counted as reads" in caplog.text
+    np.testing.assert_array_equal(fragments, counted(tmp_path, bam, "reads"))
+    assert fragments.sum() > 0
+
+
+def test_counts_that_are_zero_in_every_bin_stop_naming_the_sample_and_mark(tmp_path):
+    write_fixture(tmp_path)
+    bam = tmp_path / "far.bam"
+    far = [dict(r, start=16_000, mate_start=16_100) for r in paired_reads() if r["chrom"] == "chr1"]
+    write_unsorted_bam(bam, far)  # every read 15 kb past the genes' windows on chr1
+    out = tmp_path / "counts" / "far.npy"
+    with pytest.raises(
+        InputFormatError, match=rf"{bam}: sample K562, mark H3K4me3: every bin of the 3 genes is 0"
+    ):
+        count_bins(
+            [("bam", bam)],
+            tmp_path / "genes.tsv",
+            tmp_path / "chrom.sizes",
+            {"window": 500, "bin_size": 100},
+            {"engine": "fast", "count": "reads", **FILTERS},
+            out,
+            name="sample K562, mark H3K4me3",
+        )
+    assert not out.exists()

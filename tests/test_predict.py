@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -96,6 +97,20 @@ def test_a_sample_of_another_marks_order_or_bin_size_is_an_error_naming_both(mod
     )
     with pytest.raises(DatasetMismatchError, match=r"bin_offsets \[-5000, -4900.*\[-5000, -4800"):
         predict_expression(checkpoints, coarser)
+
+
+def test_a_sample_of_the_other_input_kind_is_refused_unless_allowed_then_scored_with_a_warning(
+    models, checkpoints, caplog
+):
+    _, datasets, _ = models
+    reads = unlabelled(datasets["E003"])
+    signal = replace(reads, counts=reads.counts.astype(np.float32))  # a bigWig-like sample
+    with pytest.raises(DatasetMismatchError, match=r"trained on input kind reads.*E003 has signal"):
+        predict_expression(checkpoints, signal)
+    with caplog.at_level(logging.WARNING, logger="chromexpr"):
+        table = predict_expression(checkpoints, signal, allow_other_input_kind=True)
+    assert "E003 has signal (counts float32): scored all the same" in caplog.text
+    np.testing.assert_allclose(table["p_high"], predict_expression(checkpoints, reads)["p_high"])
 
 
 def test_a_bundle_of_the_other_bin_orientation_is_an_error(models, checkpoints):

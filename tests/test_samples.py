@@ -91,23 +91,6 @@ def test_an_unsafe_sample_name_is_named_with_its_line(tmp_path, name):
         checked(path)
 
 
-def test_one_mark_cannot_mix_signal_and_reads_across_samples(tmp_path):
-    path = sheet(
-        tmp_path,
-        [
-            "A\tH3K4me3\t1\ta.bw\tbigwig",
-            "A\tH3K27me3\t1\ta.bam\tbam",
-            "B\tH3K4me3\t1\tb.bam\tbam",
-            "B\tH3K27me3\t1\tb2.bam\tbam",
-        ],
-    )
-    with pytest.raises(
-        InputFormatError,
-        match=r"mark H3K4me3 mixes bigWig signal \(lines \[2\]\) with reads \(lines \[4\]\)",
-    ):
-        checked(path)
-
-
 def test_a_sheet_without_the_path_column_is_named(tmp_path):
     path = sheet(tmp_path, ["K562\tH3K4me3\ta.bam"], header="sample\tmark\tformat\n")
     with pytest.raises(

@@ -19,8 +19,8 @@ pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 SAMPLES = ["K562", "GM12878_rep1", "HepG2"]
 MARKS = ["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]
 # The shipped config/own-data.yaml, made small: few genes (the generator), few epochs.
-SMALL = "export_processed: false\ntraining: {recipe: fast, epochs: 2, seed: 1, device: cpu}\n"
-CONFIG = ["--configfile", "config/config.yaml", "config/own-data.yaml", "small.yaml"]
+SMALL = "training: {recipe: fast, epochs: 2, seed: 1, device: cpu}\n"
+CONFIG = ["--configfile", "config/own-data.yaml", "small.yaml"]
 # The run's bins: a GTF annotation's minus-strand windows are mirrored (docs/own-data.md).
 BINS = {"window": 5000, "bin_size": 100, "window_convention": "mirrored"}
 ALL_READS = {"engine": "fast", "min_mapq": 0, "include_duplicates": False, "include_qcfail": False}
@@ -47,8 +47,16 @@ def own_data(tmp_path_factory):
         check=True,
         capture_output=True,
     )
-    snakemake(workdir, "results/tables/auc.tsv", "results/tables/qc_expression.tsv", *CONFIG)
+    # The command of docs/own-data.md as written (rule all), the small config layered last.
+    snakemake(workdir, "--cores", "2", "--configfile", "config/own-data.yaml", "small.yaml")
     return workdir
+
+
+def test_the_documented_run_builds_every_target_and_no_processed_layout(own_data):
+    # config/own-data.yaml sets export_processed: false: its H3K9me3 bigWigs are not whole counts.
+    assert (own_data / "results/tables/claims.tsv").exists()
+    assert (own_data / "results/figures/training_curves.png").exists()
+    assert not (own_data / "results/processed").exists()
 
 
 def test_every_sample_of_the_sheet_gets_a_model_and_a_test_auc(own_data):
@@ -149,3 +157,42 @@ def test_a_sheet_sample_named_only_for_prediction_is_counted_and_needs_no_expres
     assert "results/predictions/datasets/GM12878_rep1.npz" in jobs
     assert "results/expression/GM12878_rep1.tsv" not in jobs
     assert "results/expression/K562.tsv" in jobs
+
+
+def sheet_with_a_sample_of_another_kind(own_data) -> None:
+    """other.tsv: the own-data sheet and a sample Other, HepG2's files but for H3K9me3 reads
+    (HepG2's H3K4me1 tagAlign) where every other sample has a bigWig."""
+    rows = pd.read_csv(own_data / "data/samples.tsv", sep="\t", dtype=str)
+    other = rows[rows["sample"] == "HepG2"].assign(sample="Other")
+    reads = other[other["mark"] == "H3K4me1"].assign(mark="H3K9me3")
+    other = other[other["mark"] != "H3K9me3"]
+    pd.concat([rows, other, reads]).to_csv(own_data / "other.tsv", sep="\t", index=False)
+
+
+def test_a_sample_of_another_kind_that_the_run_does_not_use_does_not_stop_it(own_data):
+    sheet_with_a_sample_of_another_kind(own_data)
+    (own_data / "unused.yaml").write_text("samples: other.tsv\n")
+    plan = snakemake(own_data, "-n", *CONFIG, "unused.yaml", check=False)
+    assert plan.returncode == 0, plan.stderr[-2000:]
+    assert "Other" not in plan.stdout
+
+
+PREDICT_OTHER_KIND = """
+samples: other.tsv
+predict: {enabled: true, samples: [Other], models: [deepchrome], source: [K562, HepG2]}
+"""
+
+
+def test_a_prediction_sample_of_another_kind_is_predicted_with_a_warning(own_data):
+    sheet_with_a_sample_of_another_kind(own_data)
+    (own_data / "predict-other.yaml").write_text(PREDICT_OTHER_KIND)
+    target = "results/predictions/deepchrome/Other.tsv"
+    result = snakemake(own_data, target, *CONFIG, "predict-other.yaml")
+    assert re.search(
+        r"predict.samples: sample Other .* has H3K9me3 as reads \(the cells': signal\)",
+        result.stderr,
+    ), result.stderr[-2000:]
+    log = (own_data / "logs/predictions/deepchrome/Other.log").read_text()
+    assert "trained on input kind signal, but dataset of cell Other has reads" in log, log
+    assert "scored all the same" in log
+    assert len(pd.read_csv(own_data / target, sep="\t")) == 200

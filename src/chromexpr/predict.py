@@ -75,19 +75,26 @@ def predict_expression(
     reverse_minus_strand: bool | None = None,
     labels: Sequence[str] | None = None,
     device: str = "cpu",
+    allow_other_input_kind: bool = False,
 ) -> pd.DataFrame:
     """The predictions table (module docstring) of every gene of ``dataset`` by each bundle.
 
     The dataset's expression is never read. DatasetMismatchError for a bundle that may not
     score ``dataset`` (``Checkpoint.check_compatible``: task, marks, bins, input kind,
-    orientation); InputFormatError for counts that are not finite. The counts and every
-    bundle are checked before any scores.
+    orientation; with ``allow_other_input_kind`` another input kind is a logged warning);
+    InputFormatError for counts that are not finite. The counts and every bundle are checked
+    before any scores.
     """
     if not checkpoints:
         raise ValueError("predictions need at least one model bundle")
     check_finite_counts(dataset)
     for checkpoint in checkpoints:
-        checkpoint.check_compatible(dataset, task=task, reverse_minus_strand=reverse_minus_strand)
+        checkpoint.check_compatible(
+            dataset,
+            task=task,
+            reverse_minus_strand=reverse_minus_strand,
+            allow_other_input_kind=allow_other_input_kind,
+        )
     labels = list(labels) if labels is not None else bundle_labels(checkpoints)
     if len(labels) != len(checkpoints):
         raise ValueError(f"{len(labels)} labels for {len(checkpoints)} bundles")
@@ -105,7 +112,10 @@ def predict_expression(
     torch_device = resolve_device(device)
     with deterministic_algorithms(torch_device):
         for checkpoint, label in zip(checkpoints, labels, strict=True):
-            inputs = torch.as_tensor(checkpoint.inputs(dataset), device=torch_device)
+            inputs = torch.as_tensor(
+                checkpoint.inputs(dataset, allow_other_input_kind=allow_other_input_kind),
+                device=torch_device,
+            )
             table[f"{score}_{label}"] = checkpoint.scores(inputs, torch_device)
     per_bundle = table[[f"{score}_{label}" for label in labels]].to_numpy()
     table[score] = per_bundle.mean(axis=1)
@@ -204,17 +214,25 @@ def predict_sample(
     bigwig: str | os.PathLike[str] | None = None,
     chrom_sizes: Mapping[str, int] | None = None,
     device: str = "cpu",
+    allow_other_input_kind: bool = False,
 ) -> pd.DataFrame:
     """Predict every gene of ``dataset`` and write the table, and the BED and bigWig where
     asked. Everything is checked and computed before the first file is written, so bad input
-    leaves no output behind."""
+    leaves no output behind. ``allow_other_input_kind``: as for :func:`predict_expression`."""
     if bigwig is not None:
         if chrom_sizes is None:
             raise ValueError("a bigWig needs the chrom sizes")
         unknown = sorted(set(dataset.chrom.tolist()) - set(chrom_sizes))
         if unknown:
             raise InputFormatError(bigwig, f"chromosomes {unknown} are not in the chrom sizes")
-    table = predict_expression(checkpoints, dataset, task, reverse_minus_strand, device=device)
+    table = predict_expression(
+        checkpoints,
+        dataset,
+        task,
+        reverse_minus_strand,
+        device=device,
+        allow_other_input_kind=allow_other_input_kind,
+    )
     write_tsv(table, out_tsv)
     if bed is not None:
         write_bed(table, bed)

@@ -86,6 +86,8 @@ def check_sample_table(
     table: pd.DataFrame, marks: Sequence[str], source: str | os.PathLike[str]
 ) -> None:
     """What a row-by-row schema cannot see: names, formats, replicates, every sample's marks.
+    Whether a mark is one kind of feature (reads or signal) is checked for the samples a run
+    uses (chromexpr.config.rules.inputs.check_feature_kinds).
 
     ``table`` is indexed by the sheet's line numbers; ``source`` names the sheet in messages.
     """
@@ -124,16 +126,6 @@ def check_sample_table(
             raise InputFormatError(
                 source,
                 f"sample {sample} has no row for mark(s) {absent} (every sample needs every mark)",
-            )
-    for mark, rows in table.groupby("mark", sort=False):
-        kinds = rows["format"].map(feature_kind)
-        if kinds.nunique() > 1:
-            signal = list(rows.index[kinds == "signal"])
-            reads = list(rows.index[kinds == "reads"])
-            raise InputFormatError(
-                source,
-                f"mark {mark} mixes bigWig signal (lines {signal}) with reads (lines {reads}): "
-                "one mark must be the same kind of feature in every sample",
             )
 
 

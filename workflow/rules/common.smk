@@ -29,6 +29,7 @@ from chromexpr.config import check_config, derived, runs, sample_table, targets
 from chromexpr.config import without_bundled_cells
 from chromexpr.config.rules.genome import deprecations
 from chromexpr.config.rules.predict import unused_pretrained
+from chromexpr.config.rules.inputs import feature_kind_warnings, other_kind_targets
 from chromexpr.config.schema import (
     check_against_schema,
     config_sources,
@@ -142,7 +143,11 @@ def genome_file():
     return genome
 
 
-for note in deprecations(config) + unused_pretrained(config):
+for note in (
+    deprecations(config)
+    + unused_pretrained(config)
+    + feature_kind_warnings(config, SAMPLE_TABLE)
+):
     logger.warning(note)
 check_config(config, SAMPLE_TABLE, CONFIG_SOURCES, genome_file())
 
@@ -434,6 +439,12 @@ def read_filter_report_keys():
 def gan_classifier(wildcards):
     folder = f"results/models/{INTERPRET['gan']['classifier']}/{wildcards.cell}"
     return {"model": f"{folder}/model.pt", "metrics": f"{folder}/metrics.json"}
+
+
+def other_input_kind(wildcards):
+    """Whether a target's files are of another kind than the cells' (warned at parse time):
+    its prediction job scores it with a warning instead of refusing it."""
+    return wildcards.sample in other_kind_targets(SAMPLE_TABLE)
 
 
 def prediction_bundles(wildcards):

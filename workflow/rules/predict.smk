@@ -53,6 +53,7 @@ rule predict_sample:
         task=PREDICT["task"],
         reverse_minus_strand=config["bins"]["reverse_minus_strand"],
         device=config["training"].get("device", "auto"),
+        other_input_kind=other_input_kind,
     script:
         "../scripts/predict_sample.py"
 

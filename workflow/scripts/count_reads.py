@@ -14,4 +14,5 @@ with step_log(snakemake.log[0]):
         out_path=snakemake.output[0],
         bins_bed=snakemake.input.get("bins"),
         genes_source=snakemake.params.annotation,
+        name=f"sample {snakemake.wildcards.cell}, mark {snakemake.wildcards.mark}",
     )

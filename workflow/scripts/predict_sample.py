@@ -21,4 +21,5 @@ with step_log(snakemake.log[0]), claim_gpu(snakemake.params.device):
         bigwig=snakemake.output.bigwig,
         chrom_sizes=read_chrom_sizes(snakemake.input.chrom_sizes),
         device=snakemake.params.device,
+        allow_other_input_kind=snakemake.params.other_input_kind,
     )

@@ -8,7 +8,13 @@ from typing import Any
 from chromexpr.config.rules.crosscell import check_crosscell
 from chromexpr.config.rules.expression import check_expression
 from chromexpr.config.rules.genome import check_demo, check_genome
-from chromexpr.config.rules.inputs import check_bins, check_counting, check_engine, check_processed
+from chromexpr.config.rules.inputs import (
+    check_bins,
+    check_counting,
+    check_engine,
+    check_feature_kinds,
+    check_processed,
+)
 from chromexpr.config.rules.interpret import check_interpret
 from chromexpr.config.rules.models import check_model_names
 from chromexpr.config.rules.predict import check_predict, check_pretrained
@@ -32,8 +38,9 @@ def check_config(
         check_bins(config)
         check_engine(config)
         check_genome(config)
+        check_feature_kinds(config, samples)
         check_counting(config, samples)
-        check_processed(config)
+        check_processed(config, samples)
         check_demo(config, chrom_sizes_path)
         check_expression(config, samples)
         check_crosscell(config)

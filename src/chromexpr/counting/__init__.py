@@ -19,9 +19,14 @@ import numpy as np
 from chromexpr.atomic import atomic_path
 from chromexpr.bam import indexed_bam
 from chromexpr.counting.bigwig import bigwig_bin_means
-from chromexpr.counting.fast import bam_bin_counts, tagalign_bin_counts
+from chromexpr.counting.fast import (
+    PAIRED_SAMPLE,
+    bam_bin_counts,
+    is_paired_end,
+    tagalign_bin_counts,
+)
 from chromexpr.counting.multicov import multicov_counts
-from chromexpr.errors import ConfigError
+from chromexpr.errors import ConfigError, InputFormatError
 from chromexpr.genome.bins import BinLayout, bin_layout, scatter_bin_counts
 from chromexpr.genome.tss import read_gene_table
 from chromexpr.io.chrom_sizes import read_chrom_sizes
@@ -71,6 +76,12 @@ def _line_values(
         bam = indexed_bam(path, workdir)
         if engine == "fast":
             count = str(counting.get("count", "reads"))
+            if count == "fragments" and not is_paired_end(bam):
+                logger.warning(
+                    f"{path}: single-end reads (none of the first {PAIRED_SAMPLE} is flagged "
+                    "paired): counted as reads, not fragments (counting.count: fragments)"
+                )
+                count = "reads"
             return bam_bin_counts(
                 bam, layout, count=count, chrom_sizes_path=chrom_sizes_path, **filters
             )
@@ -88,14 +99,18 @@ def count_bins(
     out_path: str | os.PathLike[str],
     bins_bed: str | os.PathLike[str] | None = None,
     genes_source: str = "the gene table",
+    name: str = "this sample and mark",
 ) -> np.ndarray:
     """Values per bin of the replicates ``sources`` ((format, path): bam, tagalign, bed or
     bigwig) of one sample and mark, saved as [genes, bins].
 
     Replicates' read counts are summed (int32); bigWig means are averaged over replicates
     (float32). Bins that fall off a chromosome are 0. A file whose content is not its declared
-    format is an error naming it. ``genes_source`` names where the genes' contigs come from (the
-    annotation) in the error for reads that share no contig with them.
+    format is an error naming it; so is a matrix that is 0 in every bin (InputFormatError naming
+    the files and ``name``, e.g. "sample K562, mark H3K4me3"), which is never written. Under
+    ``count`` fragments, a single-end BAM is counted by reads (a log line names it).
+    ``genes_source`` names where the genes' contigs come from (the annotation) in the error for
+    reads that share no contig with them.
 
     The bins are laid out here from the gene table and the chrom sizes (a fraction of a second;
     reading them back from a 2-million-line BED took longer than counting). ``bins_bed``, the
@@ -131,9 +146,17 @@ def count_bins(
     matrix = (np.mean(replicates, axis=0) if signal else np.sum(replicates, axis=0)).astype(
         replicates[0].dtype
     )
+    paths = ", ".join(str(path) for _, path in sources)
+    if not matrix.any():
+        raise InputFormatError(
+            paths,
+            f"{name}: every bin of the {n_genes} genes is 0 ({'signal' if signal else 'reads'} "
+            f"counted by engine {engine}); nothing of these files falls in a TSS window: check "
+            "that they are of this genome and annotation (contig names, assembly) and the "
+            "counting settings (counting.min_mapq, counting.count)",
+        )
     with atomic_path(out_path, suffix=".npy") as tmp:
         np.save(tmp, matrix)
-    paths = ", ".join(str(path) for _, path in sources)
     logger.info(
         f"{paths}: engine {engine}: total {matrix.sum():.0f} over {n_genes} genes x {n_bins} bins"
     )

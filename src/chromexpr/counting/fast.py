@@ -16,7 +16,8 @@ Paired-end BAMs can instead be counted by fragment (``count: fragments``): each 
 fragment once, over its span from the leftmost to the rightmost mapped base of the pair (the
 first mate's position and template length), with the first mate's flags and MAPQ. Reads that are
 not the first mate of a proper pair (single-end reads, orphans, secondary and supplementary
-alignments) are not counted then.
+alignments) are not counted then, so a single-end BAM has no fragments
+(:func:`is_paired_end` tells them apart).
 
 A file's contig names are matched to the chrom sizes' and the bins' by
 :mod:`chromexpr.genome.contigs` (``1`` and ``chr1``, ``MT`` and ``chrM``).
@@ -45,6 +46,8 @@ QCFAIL_FLAG = 0x200
 PROPER_FIRST_MATE = 0x1 | 0x2 | 0x40  # paired, properly paired, first in the pair
 NOT_A_FRAGMENT = 0x4 | 0x8 | 0x100 | 0x800  # unmapped, mate unmapped, secondary, supplementary
 COUNT_UNITS = ("reads", "fragments")
+PAIRED_FLAG = 0x1
+PAIRED_SAMPLE = 10_000  # reads read to tell a paired-end BAM from a single-end one
 
 
 def overlap_counts(
@@ -102,6 +105,15 @@ def _chromosome_fragments(
     except OSError as error:
         raise InputFormatError(bam, f"cannot read the reads on {chrom}: {error}") from error
     return np.array(fields, dtype=np.int64).reshape(-1, 4)
+
+
+def is_paired_end(bam: str | os.PathLike[str]) -> bool:
+    """Whether any of the first ``PAIRED_SAMPLE`` reads of ``bam`` is flagged paired (0x1)."""
+    try:
+        with pysam.AlignmentFile(str(bam), "rb") as alignments:
+            return any(read.flag & PAIRED_FLAG for read in alignments.head(PAIRED_SAMPLE))
+    except (OSError, ValueError) as error:
+        raise InputFormatError(bam, f"cannot open as BAM: {error}") from error
 
 
 def bam_bin_counts(

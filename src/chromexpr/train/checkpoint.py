@@ -171,6 +171,7 @@ class Checkpoint:
         normalisation: str | None = None,
         input_transform: str | None = None,
         split: Mapping[str, Any] | None = None,
+        allow_other_input_kind: bool = False,
     ) -> None:
         """May this bundle score ``dataset`` as the caller asks? DatasetMismatchError naming the
         bundle and what differs unless so.
@@ -180,11 +181,12 @@ class Checkpoint:
         ``reverse_minus_strand`` (unchecked where either side does not know it), the
         ``normalisation``, the ``input_transform`` and the ``split`` (the config's ``split``
         that laid out the genes about to be scored; unchecked where the bundle does not record
-        one). None leaves that property unchecked.
+        one). None leaves that property unchecked. ``allow_other_input_kind``: a dataset of
+        another input kind is scored with a warning (compatibility.check_input_kind).
         """
         if dataset is not None:
             compatibility.check_marks_and_bins(self, dataset)
-            compatibility.check_input_kind(self, dataset)
+            compatibility.check_input_kind(self, dataset, allow_other_input_kind)
         if task is not None:
             compatibility.check_task(self, task)
         if reverse_minus_strand is not None:
@@ -196,7 +198,12 @@ class Checkpoint:
         if split is not None:
             compatibility.check_split(self, split)
 
-    def inputs(self, dataset: CellDataset, split: str | None = None) -> np.ndarray:
+    def inputs(
+        self,
+        dataset: CellDataset,
+        split: str | None = None,
+        allow_other_input_kind: bool = False,
+    ) -> np.ndarray:
         """The model's input for the genes of ``split`` (all when None) of ``dataset``:
         normalised, transformed and with neighbours gathered as in training.
 
@@ -204,7 +211,7 @@ class Checkpoint:
         them into NaN scores without a word; DatasetMismatchError where the bundle may not score
         ``dataset`` (``check_compatible``)."""
         check_finite_counts(dataset)
-        self.check_compatible(dataset)
+        self.check_compatible(dataset, allow_other_input_kind=allow_other_input_kind)
         return model_inputs(
             self.name,
             self.model,

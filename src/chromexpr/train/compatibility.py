@@ -16,6 +16,7 @@ rule                       the bundle and what the caller scores must agree on
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ from chromexpr.train.tasks import TASKS
 
 if TYPE_CHECKING:
     from chromexpr.train.checkpoint import Checkpoint
+
+logger = logging.getLogger(__name__)
 
 
 def check_marks_and_bins(checkpoint: Checkpoint, dataset: CellDataset) -> None:
@@ -40,16 +43,23 @@ def check_marks_and_bins(checkpoint: Checkpoint, dataset: CellDataset) -> None:
             )
 
 
-def check_input_kind(checkpoint: Checkpoint, dataset: CellDataset) -> None:
+def check_input_kind(
+    checkpoint: Checkpoint, dataset: CellDataset, allow_other_kind: bool = False
+) -> None:
     """Read counts and a bigWig's mean signal differ in scale: a model reads the kind it was
-    trained on (unchecked for a format-1 bundle, which did not record it)."""
+    trained on (unchecked for a format-1 bundle, which did not record it). With
+    ``allow_other_kind`` (a prediction sample whose files are of another kind, which the config
+    check warned about) the difference is logged as a warning instead."""
     recorded = checkpoint.input_kind
-    if recorded is not None and recorded != dataset.input_kind:
-        raise DatasetMismatchError(
-            f"{checkpoint.path} was trained on input kind {recorded}, but dataset of cell "
-            f"{dataset.cell} has {dataset.input_kind} (counts {dataset.counts.dtype}); train "
-            "on inputs of the kind it will score"
-        )
+    if recorded is None or recorded == dataset.input_kind:
+        return
+    message = (
+        f"{checkpoint.path} was trained on input kind {recorded}, but dataset of cell "
+        f"{dataset.cell} has {dataset.input_kind} (counts {dataset.counts.dtype})"
+    )
+    if not allow_other_kind:
+        raise DatasetMismatchError(f"{message}; train on inputs of the kind it will score")
+    logger.warning(f"{message}: scored all the same; its scores are on another input scale")
 
 
 def check_task(checkpoint: Checkpoint, task: str) -> None:
