@@ -141,9 +141,18 @@ def test_gan_trains_a_few_epochs_and_samples_are_counts_of_the_data_shape():
     assert np.array_equal(again, generate_counts(generator, 1, 7, seed=1))
 
 
-def tss_peak_classifier(n_bins=20):
+def layout_of(dataset):
+    """The bundle keys that say which marks and bins a model reads: ``dataset``'s."""
+    return {
+        "marks": [str(mark) for mark in dataset.marks],
+        "bin_offsets": [int(offset) for offset in dataset.bin_offsets],
+    }
+
+
+def tss_peak_classifier(dataset):
     """A Checkpoint whose model calls a gene high when its log1p H3K4me3 over the 4 TSS bins
     sums to more than 7: the rule that separates small_dataset's classes."""
+    n_bins = dataset.counts.shape[2]
 
     class TssPeak(nn.Module):
         def forward(self, inputs):
@@ -158,6 +167,7 @@ def tss_peak_classifier(n_bins=20):
             "task": "classification",
             "n_outputs": 1,
             "input": {"transform": "log1p", "normalisation": "none"},
+            **layout_of(dataset),
         },
     )
 
@@ -168,7 +178,7 @@ def test_gan_reproduces_the_classes_profiles_totals_and_diversity(seed):
     # Tolerances are the targets the demo cells are held to (benchmarks/gan.py).
     dataset = small_dataset(n_genes=600)
     settings = GanSettings(epochs=150, latent_size=8, batch_size=32, channels=8, seed=seed)
-    metrics = train_and_measure(dataset, tss_peak_classifier(), settings).metrics
+    metrics = train_and_measure(dataset, tss_peak_classifier(dataset), settings).metrics
     by_class = metrics.set_index(["class", "mark"])
     assert by_class["real_classifier_agreement"].min() >= 0.95  # the rule fits the data
     not_flat = by_class.index[~by_class["real_flat"]].tolist()
@@ -206,6 +216,7 @@ def test_gan_metrics_and_figures_are_written(tmp_path):
             "task": "classification",
             "n_outputs": 1,
             "input": {"transform": "log1p", "normalisation": "none"},
+            **layout_of(dataset),
         },
     )
     settings = GanSettings(epochs=2, latent_size=8, batch_size=16, channels=8, samples_per_class=30)

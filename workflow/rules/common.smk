@@ -25,11 +25,9 @@ WORKFLOW_ROOT = local_workflow_root()
 if WORKFLOW_ROOT is not None:
     sys.path.insert(0, str(WORKFLOW_ROOT / "src"))
 
-from chromexpr.config import check_config, derived, runs, sample_table, targets
-from chromexpr.config import without_bundled_cells
-from chromexpr.config.rules.genome import deprecations
-from chromexpr.config.rules.predict import unused_pretrained
-from chromexpr.config.rules.inputs import feature_kind_warnings, other_kind_targets
+from chromexpr.config import check_config, config_warnings, derived, runs, sample_table
+from chromexpr.config import targets, without_bundled_cells
+from chromexpr.config.rules.inputs import other_kind_targets
 from chromexpr.config.schema import (
     check_against_schema,
     config_sources,
@@ -143,11 +141,7 @@ def genome_file():
     return genome
 
 
-for note in (
-    deprecations(config)
-    + unused_pretrained(config)
-    + feature_kind_warnings(config, SAMPLE_TABLE)
-):
+for note in config_warnings(config, SAMPLE_TABLE):
     logger.warning(note)
 check_config(config, SAMPLE_TABLE, CONFIG_SOURCES, genome_file())
 

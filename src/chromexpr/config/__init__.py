@@ -7,7 +7,13 @@ Everything here is a function of the config (and the sample table); the workflow
 key, where it was set and what is allowed.
 """
 
-from chromexpr.config.check import check_config
+from chromexpr.config.check import check_config, config_warnings
 from chromexpr.config.sample_table import SampleTable, sample_table, without_bundled_cells
 
-__all__ = ["SampleTable", "check_config", "sample_table", "without_bundled_cells"]
+__all__ = [
+    "SampleTable",
+    "check_config",
+    "config_warnings",
+    "sample_table",
+    "without_bundled_cells",
+]

@@ -7,17 +7,18 @@ from typing import Any
 
 from chromexpr.config.rules.crosscell import check_crosscell
 from chromexpr.config.rules.expression import check_expression
-from chromexpr.config.rules.genome import check_demo, check_genome
+from chromexpr.config.rules.genome import check_demo, check_genome, deprecations
 from chromexpr.config.rules.inputs import (
     check_bins,
     check_counting,
     check_engine,
     check_feature_kinds,
     check_processed,
+    feature_kind_warnings,
 )
 from chromexpr.config.rules.interpret import check_interpret
 from chromexpr.config.rules.models import check_model_names
-from chromexpr.config.rules.predict import check_predict, check_pretrained
+from chromexpr.config.rules.predict import check_predict, check_pretrained, unused_pretrained
 from chromexpr.config.rules.split import check_seeds, check_split
 from chromexpr.config.sample_table import SampleTable
 from chromexpr.config.schema import located
@@ -49,3 +50,9 @@ def check_config(
         check_interpret(config, samples)
         check_predict(config, samples)
         check_pretrained(config)
+
+
+def config_warnings(config: Mapping[str, Any], samples: SampleTable) -> list[str]:
+    """What the config allows but a user should hear about: deprecated keys, pretrained bundles
+    nothing uses, prediction samples whose input kind is not the cells'."""
+    return deprecations(config) + unused_pretrained(config) + feature_kind_warnings(config, samples)
