@@ -206,3 +206,21 @@ def test_counts_that_are_zero_in_every_bin_stop_naming_the_sample_and_mark(tmp_p
             name="sample K562, mark H3K4me3",
         )
     assert not out.exists()
+
+
+def test_an_unsorted_bam_sharing_no_contig_with_the_genome_is_named_not_its_sorted_copy(tmp_path):
+    write_fixture(tmp_path)
+    bam = tmp_path / "scaffolds.bam"
+    header = {"HD": {"VN": "1.6", "SO": "unsorted"}, "SQ": [{"SN": "scaffold_7", "LN": 50_000}]}
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
+        for start in (900, 100, 500):  # out of order: counted from a sorted copy
+            read = pysam.AlignedSegment(out.header)
+            read.query_name, read.flag, read.reference_name = f"r{start}", 0, "scaffold_7"
+            read.reference_start, read.mapping_quality = start, 60
+            read.cigarstring, read.query_sequence = f"{READ_LENGTH}M", "A" * READ_LENGTH
+            out.write(read)
+    with pytest.raises(InputFormatError) as raised:
+        counted(tmp_path, bam, "reads")
+    message = str(raised.value)
+    assert message.startswith(f"{bam} (sorted into "), message
+    assert "shares no contig with the genome's chrom sizes" in message

@@ -20,17 +20,16 @@ class InputFormatError(ChromexprError):
 
 
 @contextmanager
-def named_as(copy: object, source: object) -> Iterator[None]:
-    """Re-raise an InputFormatError about ``copy`` (the workflow's download of a file) naming
-    ``source``, the file or URL the user gave, with the copy in brackets."""
+def named_as(copy: object, source: object, made_by: str = "downloaded to") -> Iterator[None]:
+    """Re-raise an InputFormatError about ``copy`` (the workflow's download of a file, or a
+    sorted copy of it: ``made_by`` says which) naming ``source``, the file or URL the user gave,
+    with the copy in brackets."""
     try:
         yield
     except InputFormatError as error:
         if str(error.path) != str(copy) or str(source) == str(copy):
             raise
-        raise InputFormatError(
-            f"{source} (downloaded to {copy})", error.message, error.line
-        ) from error
+        raise InputFormatError(f"{source} ({made_by} {copy})", error.message, error.line) from error
 
 
 class ConfigError(ChromexprError):

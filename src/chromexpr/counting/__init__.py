@@ -26,7 +26,7 @@ from chromexpr.counting.fast import (
     tagalign_bin_counts,
 )
 from chromexpr.counting.multicov import multicov_counts
-from chromexpr.errors import ConfigError, InputFormatError
+from chromexpr.errors import ConfigError, InputFormatError, named_as
 from chromexpr.genome.bins import BinLayout, bin_layout, scatter_bin_counts
 from chromexpr.genome.tss import read_gene_table
 from chromexpr.io.chrom_sizes import read_chrom_sizes
@@ -74,20 +74,35 @@ def _line_values(
     # A BAM that is not sorted and indexed is sorted or indexed into a scratch folder.
     with tempfile.TemporaryDirectory(dir=scratch, prefix=".bam-") as workdir:
         bam = indexed_bam(path, workdir)
-        if engine == "fast":
-            count = str(counting.get("count", "reads"))
-            if count == "fragments" and not is_paired_end(bam):
-                logger.warning(
-                    f"{path}: single-end reads (none of the first {PAIRED_SAMPLE} is flagged "
-                    "paired): counted as reads, not fragments (counting.count: fragments)"
-                )
-                count = "reads"
-            return bam_bin_counts(
-                bam, layout, count=count, chrom_sizes_path=chrom_sizes_path, **filters
+        with named_as(bam, path, "sorted into"):
+            return _bam_values(bam, path, bins_bed, layout, counting, filters, chrom_sizes_path)
+
+
+def _bam_values(
+    bam: str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    bins_bed: str | os.PathLike[str] | None,
+    layout: BinLayout,
+    counting: Mapping[str, object],
+    filters: Mapping[str, object],
+    chrom_sizes_path: str | os.PathLike[str] | None,
+) -> np.ndarray:
+    """Counts of ``bam`` (``path`` itself, or its sorted and indexed copy; logs name ``path``)."""
+    engine = counting["engine"]
+    if engine == "fast":
+        count = str(counting.get("count", "reads"))
+        if count == "fragments" and not is_paired_end(bam):
+            logger.warning(
+                f"{path}: single-end reads (none of the first {PAIRED_SAMPLE} is flagged "
+                "paired): counted as reads, not fragments (counting.count: fragments)"
             )
-        if bins_bed is None:
-            raise ConfigError("counting.engine", "engine multicov counts the bins of a BED file")
-        return multicov_counts(bam, bins_bed, **filters)
+            count = "reads"
+        return bam_bin_counts(
+            bam, layout, count=count, chrom_sizes_path=chrom_sizes_path, **filters
+        )
+    if bins_bed is None:
+        raise ConfigError("counting.engine", "engine multicov counts the bins of a BED file")
+    return multicov_counts(bam, bins_bed, **filters)
 
 
 def count_bins(
