@@ -97,6 +97,13 @@ def test_fragments_are_counted_only_in_bams_of_a_sheet(overlay, named):
         check_counting(config, samples_of(config))
 
 
+def test_fragments_allow_other_rows_beside_the_bams_of_a_sheet():
+    config = configured("samples: s.tsv\ncounting: {count: fragments}")
+    check_counting(config, sheet_samples(["bam", "tagalign", "bed", "bigwig"]))
+    with pytest.raises(ConfigError, match=r"these inputs are \['bed', 'tagalign'\]"):
+        check_counting(config, sheet_samples(["tagalign", "bed"]))
+
+
 def test_fragments_need_the_fast_engine():
     config = configured("samples: s.tsv\ncounting: {count: fragments, engine: multicov}")
     with pytest.raises(ConfigError, match=r"'counting.engine': count fragments needs engine fast"):

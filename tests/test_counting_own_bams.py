@@ -224,3 +224,22 @@ def test_an_unsorted_bam_sharing_no_contig_with_the_genome_is_named_not_its_sort
     message = str(raised.value)
     assert message.startswith(f"{bam} (sorted into "), message
     assert "shares no contig with the genome's chrom sizes" in message
+
+
+def test_fragments_of_a_tagalign_beside_bams_are_its_reads_and_the_log_names_it(tmp_path, caplog):
+    _, tagalign, _, _ = write_fixture(tmp_path)
+
+    def tagalign_counts(count):
+        return count_bins(
+            [("tagalign", tagalign)],
+            tmp_path / "genes.tsv",
+            tmp_path / "chrom.sizes",
+            {"window": 500, "bin_size": 100},
+            {"engine": "fast", "count": count, **FILTERS},
+            tmp_path / "counts" / f"tagalign-{count}.npy",
+        )
+
+    with caplog.at_level(logging.WARNING, logger="chromexpr.counting"):
+        fragments = tagalign_counts("fragments")
+    assert f"{tagalign}: a tagalign file holds reads, not pairs: counted as reads" in caplog.text
+    np.testing.assert_array_equal(fragments, tagalign_counts("reads"))

@@ -62,6 +62,11 @@ def _line_values(
             raise ConfigError("counting.engine", "counting a tagAlign directly needs engine fast")
         if chrom_sizes_path is None:
             raise ValueError("counting a tagAlign needs the chrom sizes")
+        if counting.get("count", "reads") == "fragments":
+            logger.warning(
+                f"{path}: a {source} file holds reads, not pairs: counted as reads, not "
+                "fragments (counting.count: fragments)"
+            )
         counts, _ = tagalign_bin_counts(
             path,
             layout,

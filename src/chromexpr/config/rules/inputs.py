@@ -32,7 +32,9 @@ def check_counting(config: Mapping[str, Any], samples: SampleTable) -> None:
     counting = config["counting"]
     formats = samples.formats
     if counting["count"] == "fragments":
-        if not config["samples"] or formats != {"bam"}:
+        # Other rows (tagAlign, BED, single-end BAMs) have no pairs: they are counted by reads,
+        # with a log line naming each file (chromexpr.counting).
+        if not config["samples"] or "bam" not in formats:
             raise ConfigError(
                 "counting.count",
                 "fragments are counted in paired-end BAMs of a sample sheet; these inputs are "
