@@ -72,7 +72,7 @@ marks: [H3K4me3, H3K27me3]
 urls:
   reads: "file:data/{cell}-{mark}.tagAlign.gz"
   annotation: "file:data/genes.gene_info"
-expression: {format: rsem, files: "file:data/{sample}.genes.results"}
+expression: {format: rsem, unit: tpm, files: "file:data/{sample}.genes.results"}
 """
     )
     (tmp_path / "Snakefile").write_text(USER_SNAKEFILE)
