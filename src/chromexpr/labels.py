@@ -48,13 +48,18 @@ def median_expression_labels(expression: np.ndarray, sample: str = "expression")
     expression = np.asarray(expression, dtype=np.float64)
     if expression.size == 0:
         raise ValueError("no expression values")
-    median = float(np.median(expression))
-    labels = median_labels(expression, median)
+    return labels_that_differ(expression, float(np.median(expression)), sample)
+
+
+def labels_that_differ(values: np.ndarray, median: float, sample: str) -> np.ndarray:
+    """:func:`median_labels` of ``values`` [genes], a LabelError naming ``sample`` and its share
+    of zeros where they would all be one label."""
+    labels = median_labels(values, median)
     if labels.min() == labels.max():
         raise LabelError(
-            f"{sample}: every one of {expression.size} genes would be "
+            f"{sample}: every one of {values.size} genes would be "
             f"{'high' if labels[0] else 'low'}: all values equal the median {median:g} "
-            f"({np.mean(expression == 0):.0%} zeros)"
+            f"({np.mean(values == 0):.0%} zeros)"
         )
     return labels
 
@@ -90,9 +95,9 @@ def label_table(
     distinct = expression.loc[list(dict.fromkeys(gene_ids) if median_over == "genes" else gene_ids)]
     frames = []
     for cell in cells:
-        over = distinct[cell].to_numpy()
-        median_expression_labels(over, f"{source}, sample {cell}")
+        over = distinct[cell].to_numpy(dtype=np.float64)
         median = float(np.median(over))
+        labels_that_differ(over, median, f"{source}, sample {cell}")
         if median == 0:
             logger.warning(
                 f"{cell}: {np.mean(over == 0):.0%} of the genes have value 0, the median; "
