@@ -7,9 +7,10 @@ import pytest
 import torch
 
 import chromexpr
-from chromexpr.errors import DatasetMismatchError, InputFormatError
+from chromexpr.errors import DatasetMismatchError, InputFormatError, LeakageError
 from chromexpr.models import build_model
 from chromexpr.train import load_checkpoint, train_cell
+from chromexpr.train.checkpoint import FORMAT_VERSION
 from chromexpr.train.inputs import transform_inputs
 
 from .test_training import learnable_cell, quick_settings
@@ -38,15 +39,31 @@ def trained(tmp_path_factory):
 def test_bundle_describes_the_model_its_inputs_and_its_training(trained):
     path, dataset, metrics = trained
     bundle = torch.load(path, weights_only=True)
-    assert (bundle["format"], bundle["format_version"]) == ("chromexpr-model", 2)
+    assert (bundle["format"], bundle["format_version"]) == ("chromexpr-model", 3)
     assert bundle["model"] == "deepchrome" and bundle["hyperparameters"] == {"dropout": 0.2}
     assert (bundle["task"], bundle["n_outputs"]) == ("classification", 2)
     assert bundle["expression_unit"] == dataset.expression_unit == "tpm"
     assert bundle["marks"] == dataset.marks.tolist()
     assert bundle["bin_offsets"] == dataset.bin_offsets.tolist() and bundle["bin_size"] == 100
     assert bundle["reverse_minus_strand"] is True and bundle["window_convention"] == "mirrored"
-    assert bundle["input"] == {"transform": "log1p", "normalisation": "none", "kind": "reads"}
+    statistics = bundle["input"].pop("statistics")
+    assert bundle["input"] == {
+        "transform": "log1p",
+        "normalisation": "none",
+        "kind": "reads",
+        "mark_kinds": ["reads"] * 5,
+    }
+    train = dataset.features("train")
+    assert list(statistics) == dataset.marks.tolist()
+    assert statistics["mark0"]["bin_mean"] == pytest.approx(train[:, 0].mean())
+    totals = train[:, 0].sum(axis=1)
+    assert statistics["mark0"]["gene_total_percentiles"] == pytest.approx(
+        np.percentile(totals, [1, 50, 99]).tolist()
+    )
     training = bundle["training"]
+    assert training.pop("genes") == {
+        split: sorted(dataset.gene_ids[dataset.mask(split)]) for split in ("train", "valid")
+    }
     assert training["samples"] == ["E999"] and training["split"] == {
         "train": 2,
         "valid": 1,
@@ -120,7 +137,7 @@ def test_regression_bundles_rebuild_their_single_output(tmp_path):
 def format_1_bundle(path, folder):
     """The bundle of ``path`` as chromexpr wrote it before format 2: no expression unit, no input
     kind."""
-    bundle = torch.load(path, weights_only=True)
+    bundle = torch.load(format_2_bundle(path, folder), weights_only=True)
     del bundle["expression_unit"], bundle["input"]["kind"]
     bundle["format_version"] = 1
     torch.save(bundle, folder / "model.pt")
@@ -131,7 +148,32 @@ def test_a_format_1_bundle_is_read_its_unit_unknown_and_its_input_kind_unchecked
     path, dataset, _ = trained
     old = load_checkpoint(format_1_bundle(path, tmp_path))
     assert (old.expression_unit, old.input_kind) == ("unknown", None)
-    old.check_compatible(replace(dataset, counts=dataset.counts.astype(np.float32)))
+    signal = replace(dataset, counts=dataset.counts.astype(np.float32), mark_kinds=None)
+    assert signal.input_kind == "signal"
+    old.check_compatible(signal)
+    np.testing.assert_array_equal(
+        old.scores(old.inputs(dataset, "test")),
+        load_checkpoint(path).scores(load_checkpoint(path).inputs(dataset, "test")),
+    )
+
+
+def format_2_bundle(path, folder):
+    """The bundle of ``path`` as chromexpr wrote it before format 3: no mark kinds, input
+    statistics or training genes."""
+    bundle = torch.load(path, weights_only=True)
+    del bundle["input"]["mark_kinds"], bundle["input"]["statistics"], bundle["training"]["genes"]
+    bundle["format_version"] = 2
+    torch.save(bundle, folder / "model.pt")
+    return folder / "model.pt"
+
+
+def test_a_format_2_bundle_is_read_its_genes_and_range_unchecked(trained, tmp_path, caplog):
+    path, dataset, _ = trained
+    old = load_checkpoint(format_2_bundle(path, tmp_path))
+    assert old.mark_kinds == ["reads"] * 5  # a bundle of reads read every mark as reads
+    assert old.seen_in_training(dataset.gene_ids) is None and old.out_of_range({}) is None
+    old.check_compatible(dataset, held_out=dataset.gene_ids)
+    assert "does not record the genes it was trained on (a bundle of format 2)" in caplog.text
     np.testing.assert_array_equal(
         old.scores(old.inputs(dataset, "test")),
         load_checkpoint(path).scores(load_checkpoint(path).inputs(dataset, "test")),
@@ -141,8 +183,9 @@ def test_a_format_1_bundle_is_read_its_unit_unknown_and_its_input_kind_unchecked
 def test_a_bundle_of_a_newer_format_asks_to_update_chromexpr(trained, tmp_path):
     path, _, _ = trained
     bundle = torch.load(path, weights_only=True)
-    torch.save({**bundle, "format_version": 3}, tmp_path / "model.pt")
-    with pytest.raises(InputFormatError, match="format 3 is newer.*update chromexpr"):
+    newer = FORMAT_VERSION + 1
+    torch.save({**bundle, "format_version": newer}, tmp_path / "model.pt")
+    with pytest.raises(InputFormatError, match=f"format {newer} is newer.*update chromexpr"):
         load_checkpoint(tmp_path / "model.pt")
 
 
@@ -177,13 +220,31 @@ def test_compatibility_other_bins_are_a_mismatch(trained):
         load_checkpoint(path).check_compatible(fewer_bins)
 
 
-def test_compatibility_signal_for_a_bundle_trained_on_reads_is_a_mismatch(trained):
+def test_compatibility_a_signal_mark_for_a_bundle_trained_on_reads_is_a_mismatch_naming_it(
+    trained,
+):
     path, dataset, _ = trained
-    signal = replace(dataset, counts=dataset.counts.astype(np.float32))
+    kinds = np.array(["reads", "reads", "signal", "reads", "reads"])
+    signal = replace(dataset, counts=dataset.counts.astype(np.float32), mark_kinds=kinds)
     with pytest.raises(
-        DatasetMismatchError, match=r"trained on input kind reads.*E999 has signal \(counts float32"
+        DatasetMismatchError,
+        match=r"model.pt was trained on inputs of another kind than dataset of cell E999: "
+        r"mark2 \(reads in training, signal in E999\); train on inputs of the kind",
     ):
         load_checkpoint(path).check_compatible(signal)
+
+
+def test_compatibility_genes_it_trained_or_validated_on_scored_as_held_out_are_leakage(trained):
+    path, dataset, _ = trained
+    checkpoint = load_checkpoint(path)
+    checkpoint.check_compatible(held_out=dataset.gene_ids[dataset.mask("test")])
+    scored = dataset.gene_ids[dataset.split != "train"]  # 15 validation and 15 test genes
+    with pytest.raises(
+        LeakageError,
+        match=r"model.pt \(deepchrome trained on E999\) was trained or validated on 15 of the "
+        r"30 genes it would score as held out \(first: ENSG00000000030\)",
+    ):
+        checkpoint.check_compatible(held_out=scored)
 
 
 def test_compatibility_another_task_is_a_mismatch_naming_the_score(trained):

@@ -53,10 +53,26 @@ def test_a_file_missing_arrays_names_them(tmp_path):
         CellDataset.load(tmp_path / "E999.npz")
 
 
-def test_input_kind_is_reads_for_integer_counts_and_signal_otherwise():
+def test_a_dataset_without_mark_kinds_takes_them_from_its_counts_type(tmp_path):
     dataset = learnable_cell()
-    assert dataset.input_kind == "reads"
-    assert replace(dataset, counts=dataset.counts.astype(np.float32)).input_kind == "signal"
+    assert dataset.input_kind == "reads" and set(dataset.mark_kinds) == {"reads"}
+    arrays = {name: np.asarray(value) for name, value in vars(dataset).items()}
+    del arrays["mark_kinds"]
+    arrays["counts"] = dataset.counts.astype(np.float32)
+    np.savez_compressed(tmp_path / "E999.npz", format_version=2, **arrays)
+    older = CellDataset.load(tmp_path / "E999.npz")
+    assert older.input_kind == "signal" and set(older.mark_kinds) == {"signal"}
+
+
+def test_normalised_read_counts_stay_reads_and_one_signal_mark_makes_a_signal_sample():
+    dataset = learnable_cell()
+    floats = replace(dataset, counts=dataset.counts.astype(np.float32))
+    assert floats.input_kind == "reads"
+    kinds = ["reads", "signal", "reads", "reads", "reads"]
+    one_signal = replace(floats, mark_kinds=np.array(kinds))
+    assert one_signal.input_kind == "signal"
+    with pytest.raises(ValueError, match="mark_kinds"):
+        replace(dataset, mark_kinds=np.array(["reads", "bigwig", "reads", "reads", "reads"]))
 
 
 def test_reads_beside_signal_marks_are_stored_as_float32():
@@ -75,6 +91,7 @@ def test_reads_beside_signal_marks_are_stored_as_float32():
         "K562", genes, labels, split, {"H3K4me3": reads, "H3K9me3": signal}, np.array([0, 1, 2])
     )
     assert dataset.counts.dtype == np.float32
+    assert dataset.mark_kinds.tolist() == ["reads", "signal"]
     assert np.array_equal(dataset.counts[:, 0], reads) and np.array_equal(
         dataset.counts[:, 1], signal
     )

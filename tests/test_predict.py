@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from chromexpr.cli import main
 from chromexpr.crosscell import pairwise_transfer
-from chromexpr.errors import DatasetMismatchError, InputFormatError
+from chromexpr.errors import DatasetMismatchError, InputFormatError, LeakageError
 from chromexpr.predict import (
     predict_expression,
     predict_sample,
@@ -21,6 +22,7 @@ from chromexpr.predict import (
     unlabelled,
 )
 from chromexpr.train import load_checkpoint, train_cell
+from chromexpr.train.input_statistics import out_of_range
 from chromexpr.train.export import (
     export_models,
     exported_checkpoint,
@@ -28,7 +30,7 @@ from chromexpr.train.export import (
     read_manifest,
 )
 
-from .test_crosscell import quick_settings, synthetic_cells
+from .test_crosscell import quick_settings, synthetic_cell, synthetic_cells
 
 CHROM_SIZES = {"chr1": 2_000_000, "chr2": 1_000_000}
 
@@ -52,7 +54,7 @@ def checkpoints(models):
 def test_held_back_sample_scores_like_pairwise_transfer_of_the_same_models(models, checkpoints):
     _, datasets, paths = models
     table = predict_expression(checkpoints, unlabelled(datasets["E003"]))
-    scores = score_predictions(table, datasets["E003"]).set_index("predictor")["auc"]
+    scores = score_predictions(table, datasets["E003"], checkpoints).set_index("predictor")["auc"]
     pairwise = pairwise_transfer("deepchrome", paths, datasets, "none", "cpu")
     transfer = pairwise[pairwise["test_cell"] == "E003"].set_index("train_set")["auc"]
     for cell in ("E001", "E002"):
@@ -99,18 +101,115 @@ def test_a_sample_of_another_marks_order_or_bin_size_is_an_error_naming_both(mod
         predict_expression(checkpoints, coarser)
 
 
-def test_a_sample_of_the_other_input_kind_is_refused_unless_allowed_then_scored_with_a_warning(
+def bigwig_mark(dataset, mark_index):
+    """``dataset`` with one mark as a bigWig's mean signal: float counts, that mark ``signal``."""
+    kinds = dataset.mark_kinds.copy()
+    kinds[mark_index] = "signal"
+    return replace(dataset, counts=dataset.counts.astype(np.float32), mark_kinds=kinds)
+
+
+def test_a_signal_mark_is_refused_naming_it_unless_allowed_then_scored_with_one_warning(
     models, checkpoints, caplog
 ):
     _, datasets, _ = models
     reads = unlabelled(datasets["E003"])
-    signal = replace(reads, counts=reads.counts.astype(np.float32))  # a bigWig-like sample
-    with pytest.raises(DatasetMismatchError, match=r"trained on input kind reads.*E003 has signal"):
+    signal = bigwig_mark(reads, 3)
+    with pytest.raises(
+        DatasetMismatchError, match=r"E001/model.pt .*E003: mark3 \(reads in training, signal in"
+    ):
         predict_expression(checkpoints, signal)
     with caplog.at_level(logging.WARNING, logger="chromexpr"):
         table = predict_expression(checkpoints, signal, allow_other_input_kind=True)
-    assert "E003 has signal (counts float32): scored all the same" in caplog.text
+    warnings = [line for line in caplog.messages if "scored all the same" in line]
+    assert len(warnings) == 2  # once per bundle, not again when its inputs are built
+    assert "mark3 (reads in training, signal in E003)" in warnings[0]
     np.testing.assert_allclose(table["p_high"], predict_expression(checkpoints, reads)["p_high"])
+
+
+def test_the_table_counts_the_bundles_that_trained_or_validated_on_each_gene(
+    models, checkpoints, caplog
+):
+    _, datasets, _ = models
+    with caplog.at_level(logging.INFO, logger="chromexpr"):
+        table = predict_expression(checkpoints, unlabelled(datasets["E003"]))
+    expected = np.where(datasets["E003"].split == "test", 0, 2)
+    np.testing.assert_array_equal(table["seen_in_training"], expected)
+    assert "bundle E001 trained or validated on 60 of the 90 genes of E003" in caplog.text
+
+
+def test_a_sample_on_another_scale_is_flagged_and_one_on_the_training_scale_is_not(models, caplog):
+    """A fourfold-scaled sample lies outside the training range of E001's bundle; the same
+    sample unscaled (another draw at E001's depth) is the negative control."""
+    _, _, paths = models
+    bundle = [load_checkpoint(paths["E001"])]
+    sample = unlabelled(synthetic_cell("E004", seed=7, depth=1.0))
+    with caplog.at_level(logging.WARNING, logger="chromexpr"):
+        in_range = predict_expression(bundle, sample)
+    assert (in_range["out_of_range_marks"] == "none").all()
+    assert "training range" not in caplog.text
+    scaled = replace(sample, counts=sample.counts * 4)
+    with caplog.at_level(logging.WARNING, logger="chromexpr"):
+        flagged = predict_expression(bundle, scaled)
+    marks = ",".join(sample.marks)
+    assert (flagged["out_of_range_marks"] == marks).all()
+    assert re.search(
+        r"E004's mark0 lies outside the training range of bundle E001: mean per bin 4\.\d+ is "
+        r"3\.\d+x the training's 1\.\d+; median per-gene total 40\d is outside the training's "
+        r"1st-99th percentiles",
+        caplog.text,
+    )
+
+
+def test_the_range_rule_bounds_the_mean_by_a_factor_2_and_the_median_by_the_percentiles():
+    training = {
+        "a": {"bin_mean": 1.0, "gene_total_percentiles": [10.0, 100.0, 300.0]},
+        "zero": {"bin_mean": 0.0, "gene_total_percentiles": [0.0, 0.0, 0.0]},
+    }
+
+    def sample(mean, median, zero_mean=0.0):
+        return {
+            "a": {"bin_mean": mean, "gene_total_percentiles": [0.0, median, 0.0]},
+            "zero": {"bin_mean": zero_mean, "gene_total_percentiles": [0.0, 0.0, 0.0]},
+        }
+
+    assert out_of_range(training, sample(2.0, 10.0)) == {}  # both bounds are inside
+    assert out_of_range(training, sample(0.5, 300.0)) == {}
+    assert list(out_of_range(training, sample(2.01, 100.0))) == ["a"]
+    assert list(out_of_range(training, sample(0.49, 100.0))) == ["a"]
+    assert "median per-gene total 301" in out_of_range(training, sample(1.0, 301.0))["a"]
+    assert out_of_range(training, sample(1.0, 100.0, zero_mean=0.1)) == {
+        "zero": "mean per bin 0.1, where the training's was 0"
+    }
+
+
+@pytest.fixture(scope="module")
+def other_split_bundle(models, tmp_path_factory):
+    """E001's DeepChrome trained on another split of the same genes: the split rolled by 10
+    genes, so 10 of the 30 test genes of the shared split are among its validation genes."""
+    _, datasets, _ = models
+    rolled = replace(datasets["E001"], split=np.roll(datasets["E001"].split, 10))
+    folder = tmp_path_factory.mktemp("other-split") / "E001"
+    train_cell(rolled, quick_settings(), folder)
+    return folder / "model.pt"
+
+
+def test_scoring_a_bundle_on_test_genes_it_trained_on_is_refused_naming_it_and_the_count(
+    models, checkpoints, other_split_bundle
+):
+    _, datasets, _ = models
+    other = load_checkpoint(other_split_bundle)
+    table = predict_expression([other], unlabelled(datasets["E003"]))
+    assert (table["seen_in_training"] == 1).sum() == 60
+    message = (
+        rf"{re.escape(str(other_split_bundle))} \(deepchrome trained on E001\) was trained or "
+        r"validated on 10 of the 30 genes it would score as held out"
+    )
+    with pytest.raises(LeakageError, match=message):
+        score_predictions(table, datasets["E003"], [other])
+    # on the training genes the figures are in-sample by nature: scored, not refused
+    assert len(score_predictions(table, datasets["E003"], [other], "train")) == 2
+    with pytest.raises(LeakageError, match=message):
+        pairwise_transfer("deepchrome", {"E001": other_split_bundle}, datasets, "none", "cpu")
 
 
 def test_a_bundle_of_the_other_bin_orientation_is_an_error(models, checkpoints):
@@ -268,6 +367,19 @@ def test_predict_command_with_a_tampered_bundle_fails_cleanly_and_writes_nothing
     assert code == 1
     assert "deepchrome-E002.pt: sha256" in capsys.readouterr().err
     assert not (tmp_path / "E003.tsv").exists()
+
+
+def test_predict_command_refuses_a_signal_mark_unless_allowed(tmp_path, models, capsys):
+    _, datasets, paths = models
+    bigwig_mark(datasets["E003"], 0).save(tmp_path / "E003.npz")
+    args = ["predict", str(paths["E001"]), "--dataset", str(tmp_path / "E003.npz")]
+    assert main([*args, "--out", str(tmp_path / "E003.tsv")]) == 1
+    assert "mark0 (reads in training, signal in E003)" in capsys.readouterr().err
+    assert not (tmp_path / "E003.tsv").exists()
+    code = main([*args, "--out", str(tmp_path / "E003.tsv"), "--allow-other-input-kind"])
+    assert code == 0
+    assert "60 of them seen in training by a bundle" in capsys.readouterr().out
+    assert (tmp_path / "E003.tsv").exists()
 
 
 def test_export_command_writes_the_manifest(tmp_path, models, capsys):

@@ -193,6 +193,6 @@ def test_a_prediction_sample_of_another_kind_is_predicted_with_a_warning(own_dat
         result.stderr,
     ), result.stderr[-2000:]
     log = (own_data / "logs/predictions/deepchrome/Other.log").read_text()
-    assert "trained on input kind signal, but dataset of cell Other has reads" in log, log
+    assert "H3K9me3 (signal in training, reads in Other)" in log, log
     assert "scored all the same" in log
     assert len(pd.read_csv(own_data / target, sep="\t")) == 200

@@ -49,8 +49,23 @@ def test_the_target_dataset_holds_no_expression_and_the_predictions_none_either(
         "p_high_E004",
         "p_high",
         "p_high_sd",
+        "seen_in_training",
+        "out_of_range_marks",
     ]
     assert len(table) == target.n_genes
+
+
+def test_the_predictions_count_seen_genes_and_find_the_demo_cells_in_range(workdir):
+    """Both bundles trained or validated on E005's training and validation genes (the run's
+    shared split), on none of its test genes; E005's marks lie inside both bundles' training
+    range (the demo's cells differ in depth by at most 1 / 0.6)."""
+    table = pd.read_csv(workdir / "results/predictions/deepchrome/E005.tsv", sep="\t")
+    expected = (table["split"] != "test").to_numpy() * 2
+    np.testing.assert_array_equal(table["seen_in_training"], expected)
+    assert (table["out_of_range_marks"] == "none").all()
+    log = (workdir / "logs/predictions/deepchrome/E005.log").read_text()
+    assert re.search(r"bundle E003 trained or validated on \d+ of the \d+ genes of E005", log)
+    assert "training range" not in log
 
 
 def test_the_tracks_carry_the_mean_probability_at_each_tss(workdir):

@@ -78,6 +78,13 @@ def assemble_cell_dataset(
         split=split["split"].to_numpy(str),
         marks=np.array(marks),
         bin_offsets=np.asarray(offsets, dtype=np.int64),
+        # a mark's counts file is int32 for reads, float32 for a bigWig's signal
+        mark_kinds=np.array(
+            [
+                "reads" if np.issubdtype(mark_counts[mark].dtype, np.integer) else "signal"
+                for mark in marks
+            ]
+        ),
     )
 
 

@@ -66,13 +66,16 @@ def _predict(args: argparse.Namespace) -> None:
             bed=args.bed,
             bigwig=args.bigwig,
             chrom_sizes=read_chrom_sizes(args.chrom_sizes) if args.chrom_sizes else None,
+            allow_other_input_kind=args.allow_other_input_kind,
         )
     print(
-        f"{len(table)} genes of {dataset.cell} predicted by {len(checkpoints)} bundle(s): {args.out}"
+        f"{len(table)} genes of {dataset.cell} predicted by {len(checkpoints)} bundle(s): "
+        f"{args.out}; {int((table['seen_in_training'] > 0).sum())} of them seen in training "
+        f"by a bundle; marks outside the training range: {table['out_of_range_marks'].iloc[0]}"
     )
     if args.score:
         # The dataset's real expression, read only now: the predictions above never saw it.
-        scores = score_predictions(table, dataset, args.score)
+        scores = score_predictions(table, dataset, checkpoints, args.score)
         print(scores.to_string(index=False, float_format=lambda value: f"{value:.6f}"))
 
 
@@ -125,6 +128,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     predict.add_argument("--bed", type=Path, help="also a BED of the predictions at each TSS")
     predict.add_argument("--bigwig", type=Path, help="also a bigWig (needs --chrom-sizes)")
     predict.add_argument("--chrom-sizes", dest="chrom_sizes", type=Path)
+    predict.add_argument(
+        "--allow-other-input-kind",
+        dest="allow_other_input_kind",
+        action="store_true",
+        help="predict a sample whose marks are of another input kind (reads or bigWig signal) "
+        "than the bundles were trained on, with a warning, instead of refusing it",
+    )
     predict.add_argument(
         "--score",
         choices=["train", "valid", "test"],

@@ -21,6 +21,11 @@ key                   shape / dtype         meaning
                                             axis
 ``bin_offsets``       [bins] int64          start of each bin relative to the TSS (genomic
                                             order)
+``mark_kinds``        [marks] str           each mark's input kind: ``reads`` (counted reads)
+                                            or ``signal`` (a bigWig's mean). Optional: where
+                                            absent (written before it was recorded) every
+                                            mark is ``reads`` for integer counts, else
+                                            ``signal``
 ``format_version``    scalar int            2. Format 1 (no version) named the expression
                                             ``rpkm`` whatever its unit and had no unit; it is
                                             still read, its unit ``unknown``
@@ -41,10 +46,13 @@ from chromexpr.atomic import atomic_path
 from chromexpr.errors import InputFormatError
 
 SPLITS = ("train", "valid", "test")
+INPUT_KINDS = ("reads", "signal")
 FORMAT_VERSION = 2
 # The unit of expression nobody recorded: format-1 datasets, the published processed layout and
 # prediction targets (which have no expression).
 UNKNOWN_UNIT = "unknown"
+# Arrays a dataset may lack (written before they were recorded): taken from the others.
+OPTIONAL = ("mark_kinds",)
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ class CellDataset:
     split: np.ndarray  # [genes]
     marks: np.ndarray  # [marks]
     bin_offsets: np.ndarray  # [bins]
+    # [marks] "reads" or "signal"; None: taken from the counts' dtype (see the module docstring)
+    mark_kinds: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n_genes = len(self.gene_ids)
@@ -76,6 +86,20 @@ class CellDataset:
         unknown = set(np.unique(self.split)) - set(SPLITS)
         if unknown:
             raise ValueError(f"unknown split names {sorted(unknown)}")
+        kinds = self.mark_kinds
+        if kinds is None:
+            kind = "reads" if np.issubdtype(self.counts.dtype, np.integer) else "signal"
+            kinds = np.full(len(self.marks), kind)
+        # A frozen dataclass: the one place a field is set after construction.
+        # Wide enough for either kind, so that a copy can be edited in place.
+        object.__setattr__(
+            self, "mark_kinds", np.asarray(kinds, dtype=f"U{max(map(len, INPUT_KINDS))}")
+        )
+        if len(self.mark_kinds) != len(self.marks) or set(self.mark_kinds) - set(INPUT_KINDS):
+            raise ValueError(
+                f"mark_kinds {self.mark_kinds.tolist()} is not one of {INPUT_KINDS} per mark "
+                f"of {self.marks.tolist()}"
+            )
 
     @property
     def n_genes(self) -> int:
@@ -83,9 +107,9 @@ class CellDataset:
 
     @property
     def input_kind(self) -> str:
-        """``reads`` for integer counts; ``signal`` where any mark is a bigWig's mean signal (or
-        counts were imported with fractions)."""
-        return "reads" if np.issubdtype(self.counts.dtype, np.integer) else "signal"
+        """``signal`` where any mark is a bigWig's mean signal (or counts were imported with
+        fractions), else ``reads``; normalised read counts stay ``reads``."""
+        return "signal" if "signal" in set(self.mark_kinds) else "reads"
 
     def mask(self, split: str) -> np.ndarray:
         """Boolean mask [genes] of the genes in ``split``."""
@@ -122,10 +146,10 @@ class CellDataset:
         if version == 1 and "rpkm" in arrays:
             arrays["expression"] = arrays.pop("rpkm")
             arrays["expression_unit"] = np.asarray(UNKNOWN_UNIT)
-        missing = {f.name for f in fields(cls)} - set(arrays)
+        missing = {f.name for f in fields(cls) if f.name not in OPTIONAL} - set(arrays)
         if missing:
             raise InputFormatError(path, f"not a chromexpr dataset: missing {sorted(missing)}")
-        values = {f.name: arrays[f.name] for f in fields(cls)}
+        values = {f.name: arrays[f.name] for f in fields(cls) if f.name in arrays}
         values["cell"] = str(values["cell"])
         values["expression_unit"] = str(values["expression_unit"])
         return cls(**values)

@@ -71,6 +71,10 @@ class DatasetMismatchError(ChromexprError):
     the message names both."""
 
 
+class LeakageError(ChromexprError):
+    """A gene a model was trained or selected on is among the test genes it is scored on."""
+
+
 def preview(values: object) -> str:
     """A short text of a sequence for messages: all of it up to 6 values, else the first 6."""
     shown = list(values.tolist() if hasattr(values, "tolist") else values)

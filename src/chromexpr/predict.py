@@ -17,7 +17,18 @@ column            meaning
                   regression, in the unit of the bundle's training data)
 ``{score}``       the mean over the bundles; ``{score}_sd`` their standard deviation
                   (population, 0 for one bundle)
+``seen_in_``      how many of the bundles trained or validated on the gene (0: a
+``training``      held-out gene for every bundle; bundles that do not record their
+                  genes, formats 1 and 2, are not counted, with a warning in the log)
+``out_of_``       the sample's marks (comma-separated) outside the training range of
+``range_marks``   at least one bundle, ``none`` where every mark is in range; the same
+                  on every row (the rule: ``chromexpr.train.input_statistics``; the
+                  log names each bundle, mark and figure)
 ================  ==================================================================
+
+Before any scores, the counts and every bundle are checked (``Checkpoint.check_compatible``):
+a sample whose marks are of another input kind (reads or a bigWig's signal) than a bundle was
+trained on is refused, naming the marks, unless ``allow_other_input_kind``.
 
 The tracks put the mean at each gene's TSS: a BED (BED6 + the value; the BED score is the value
 scaled to 0-1000 over the sample's genes) and a bigWig of 1-base entries (where genes share a
@@ -40,6 +51,7 @@ from chromexpr.dataset import UNKNOWN_UNIT, CellDataset
 from chromexpr.errors import DatasetMismatchError, InputFormatError
 from chromexpr.interpret.tracks import write_bigwig
 from chromexpr.train.checkpoint import Checkpoint, check_finite_counts
+from chromexpr.train.input_statistics import sample_statistics
 from chromexpr.train.runtime import deterministic_algorithms, resolve_device
 from chromexpr.train.tasks import TASKS
 
@@ -80,10 +92,11 @@ def predict_expression(
     """The predictions table (module docstring) of every gene of ``dataset`` by each bundle.
 
     The dataset's expression is never read. DatasetMismatchError for a bundle that may not
-    score ``dataset`` (``Checkpoint.check_compatible``: task, marks, bins, input kind,
-    orientation; with ``allow_other_input_kind`` another input kind is a logged warning);
-    InputFormatError for counts that are not finite. The counts and every bundle are checked
-    before any scores.
+    score ``dataset`` (``Checkpoint.check_compatible``: task, marks, bins, each mark's input
+    kind, orientation; with ``allow_other_input_kind`` another input kind is a logged
+    warning); InputFormatError for counts that are not finite. The counts and every bundle are
+    checked once, before any scores. The log says how many genes each bundle saw in training
+    and which marks lie outside its training range.
     """
     if not checkpoints:
         raise ValueError("predictions need at least one model bundle")
@@ -112,14 +125,15 @@ def predict_expression(
     torch_device = resolve_device(device)
     with deterministic_algorithms(torch_device):
         for checkpoint, label in zip(checkpoints, labels, strict=True):
-            inputs = torch.as_tensor(
-                checkpoint.inputs(dataset, allow_other_input_kind=allow_other_input_kind),
-                device=torch_device,
-            )
+            inputs = torch.as_tensor(checkpoint.inputs(dataset, checked=True), device=torch_device)
             table[f"{score}_{label}"] = checkpoint.scores(inputs, torch_device)
     per_bundle = table[[f"{score}_{label}" for label in labels]].to_numpy()
     table[score] = per_bundle.mean(axis=1)
     table[f"{score}_sd"] = per_bundle.std(axis=1)
+    table["seen_in_training"] = seen_in_training(checkpoints, labels, dataset)
+    table["out_of_range_marks"] = (
+        ",".join(out_of_range_marks(checkpoints, labels, dataset)) or "none"
+    )
     logger.info(
         "%s: %d genes predicted by %d bundle(s) (%s); mean %s %.4f",
         dataset.cell,
@@ -130,6 +144,69 @@ def predict_expression(
         table[score].mean(),
     )
     return table
+
+
+def seen_in_training(
+    checkpoints: Sequence[Checkpoint], labels: Sequence[str], dataset: CellDataset
+) -> np.ndarray:
+    """Per gene of ``dataset``, how many of the bundles trained or validated on it [genes]; the
+    log says how many genes each bundle saw (a bundle without the record: a warning)."""
+    counts = np.zeros(dataset.n_genes, dtype=np.int64)
+    for checkpoint, label in zip(checkpoints, labels, strict=True):
+        seen = checkpoint.seen_in_training(dataset.gene_ids)
+        if seen is None:
+            logger.warning(
+                "bundle %s (%s) does not record the genes it was trained on: seen_in_training "
+                "does not count it",
+                label,
+                checkpoint.path,
+            )
+            continue
+        counts += seen
+        logger.info(
+            "bundle %s trained or validated on %d of the %d genes of %s predicted (their scores "
+            "are not held out)",
+            label,
+            int(seen.sum()),
+            dataset.n_genes,
+            dataset.cell,
+        )
+    return counts
+
+
+def out_of_range_marks(
+    checkpoints: Sequence[Checkpoint], labels: Sequence[str], dataset: CellDataset
+) -> list[str]:
+    """The marks of ``dataset`` outside the training range of at least one bundle, in the
+    dataset's mark order; a warning in the log per bundle and mark, with the figures."""
+    statistics = {}  # per normalisation: bundles of one normalisation see the same inputs
+    found = set()
+    for checkpoint, label in zip(checkpoints, labels, strict=True):
+        if checkpoint.normalisation not in statistics:
+            statistics[checkpoint.normalisation] = sample_statistics(
+                dataset, checkpoint.normalisation
+            )
+        marks = checkpoint.out_of_range(statistics[checkpoint.normalisation])
+        if marks is None:
+            logger.warning(
+                "bundle %s (%s) does not record its training inputs' statistics: the range of "
+                "%s's marks is not checked against it",
+                label,
+                checkpoint.path,
+                dataset.cell,
+            )
+            continue
+        for mark, reason in marks.items():
+            logger.warning(
+                "%s's %s lies outside the training range of bundle %s: %s; its scores read "
+                "inputs unlike those it was trained on",
+                dataset.cell,
+                mark,
+                label,
+                reason,
+            )
+        found.update(marks)
+    return [str(mark) for mark in dataset.marks if mark in found]
 
 
 def score_column(table: pd.DataFrame) -> str:
@@ -178,11 +255,19 @@ def write_prediction_bigwig(
 
 
 def score_predictions(
-    table: pd.DataFrame, dataset: CellDataset, split: str = "test"
+    table: pd.DataFrame,
+    dataset: CellDataset,
+    checkpoints: Sequence[Checkpoint],
+    split: str = "test",
 ) -> pd.DataFrame:
     """Each bundle's and the mean's figures against ``dataset``'s real expression, over the
     genes of ``split``: columns ``predictor`` and the task's figures (AUC; Pearson and Spearman).
-    For checking predictions of a sample whose expression was held back."""
+    For checking predictions of a sample whose expression was held back.
+
+    ``checkpoints``: the bundles that predicted ``table``. On the test genes, LeakageError
+    naming a bundle that trained or validated on some of them and how many
+    (``Checkpoint.check_compatible(held_out=...)``): those would not be test scores. On the
+    training or validation genes the figures are in-sample by nature and nothing is refused."""
     score = score_column(table)
     task = TASKS[{name: task for task, name in SCORE_NAMES.items()}[score]]
     if not np.array_equal(table["gene_id"].to_numpy(str), dataset.gene_ids.astype(str)):
@@ -190,6 +275,9 @@ def score_predictions(
             f"predictions and the dataset of cell {dataset.cell} list different genes"
         )
     mask = dataset.mask(split)
+    if split == "test":
+        for checkpoint in checkpoints:
+            checkpoint.check_compatible(held_out=dataset.gene_ids[mask])
     targets = task.targets(dataset, split)
     predictors = [column for column in table.columns if column.startswith(f"{score}_")]
     predictors = [column for column in predictors if column != f"{score}_sd"] + [score]

@@ -62,6 +62,8 @@ rule prediction_scores:
     input:
         predictions="results/predictions/{model}/{sample}.tsv",
         dataset="results/datasets/{sample}.npz",
+        # to refuse a bundle that trained on the test genes scored (another split)
+        bundles=prediction_bundles,
     output:
         report(
             "results/predictions/{model}/{sample}-scores.tsv",

@@ -7,13 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from chromexpr.dataset import CellDataset
-from chromexpr.errors import ChromexprError, DatasetMismatchError, preview
+from chromexpr.errors import DatasetMismatchError, LeakageError, preview
 
 __all__ = ["DatasetMismatchError", "LeakageError"]
-
-
-class LeakageError(ChromexprError):
-    """A gene a model was trained or selected on is among the test genes it is scored on."""
 
 
 def check_no_test_leakage(train_sets: Sequence[CellDataset], test_set: CellDataset) -> None:

@@ -30,6 +30,7 @@ from chromexpr.models import capabilities
 from chromexpr.normalisation import normalise
 from chromexpr.stats import auc_interval
 from chromexpr.train import Checkpoint, TrainingSettings, load_checkpoint, train_cell
+from chromexpr.train.input_statistics import sample_statistics
 from chromexpr.train.runtime import deterministic_algorithms, resolve_device
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def pool_datasets(datasets: Sequence[CellDataset], name: str) -> CellDataset:
     Each gene keeps its id and split, so a gene id appears once per cell, and ``train_cell``
     trains on all training genes, selects on all validation genes and reports the AUC over all
     test genes. The datasets must share marks and bins; the pool takes the first one's
-    expression unit (the cells of one run share it).
+    expression unit and mark kinds (the cells of one run share them).
     """
     if not datasets:
         raise ValueError("pool_datasets needs at least one dataset")
@@ -70,13 +71,14 @@ def pool_datasets(datasets: Sequence[CellDataset], name: str) -> CellDataset:
     per_gene = {
         field.name: np.concatenate([getattr(dataset, field.name) for dataset in datasets])
         for field in fields(CellDataset)
-        if field.name not in ("cell", "expression_unit", "marks", "bin_offsets")
+        if field.name not in ("cell", "expression_unit", "marks", "bin_offsets", "mark_kinds")
     }
     return CellDataset(
         cell=name,
         expression_unit=datasets[0].expression_unit,
         marks=datasets[0].marks,
         bin_offsets=datasets[0].bin_offsets,
+        mark_kinds=datasets[0].mark_kinds,
         **per_gene,
     )
 
@@ -92,7 +94,7 @@ def train_normalised_cell(
     ``pairwise_transfer`` scores with that normalisation.
 
     Writes the files ``train_cell`` writes; ``metrics.json`` and the bundle also record
-    ``normalisation`` (and the input kind of the counts before normalisation).
+    ``normalisation`` (the bundle's input kinds are the counts', which normalising keeps).
     """
     check_no_test_leakage([dataset], dataset)
     return train_cell(
@@ -100,11 +102,7 @@ def train_normalised_cell(
         settings,
         out_dir,
         extra_metrics={"normalisation": normalisation},
-        provenance={
-            **(provenance or {}),
-            "normalisation": normalisation,
-            "input_kind": dataset.input_kind,
-        },
+        provenance={**(provenance or {}), "normalisation": normalisation},
     )
 
 
@@ -118,7 +116,7 @@ def _train_pooled(
 ) -> tuple[dict[str, Any], Checkpoint, torch.device]:
     """Train one model on the pooled genes of ``cells`` (named ``name``); its metrics, its
     bundle loaded for scoring, and the device. A mark is one input kind in every cell (the
-    sample sheet's rule), so the first cell's kind is the pool's."""
+    sample sheet's rule), so the first cell's kinds are the pool's (``pool_datasets``)."""
     # Each cell is normalised on its own (depth is per experiment), then pooled.
     pool = pool_datasets([normalise(datasets[cell], normalisation) for cell in cells], name)
     metrics = train_cell(
@@ -126,11 +124,7 @@ def _train_pooled(
         settings,
         out_dir,
         extra_metrics={"normalisation": normalisation},
-        provenance={
-            "samples": list(cells),
-            "normalisation": normalisation,
-            "input_kind": datasets[cells[0]].input_kind,
-        },
+        provenance={"samples": list(cells), "normalisation": normalisation},
     )
     device = resolve_device(settings.device)
     return metrics, load_checkpoint(Path(out_dir) / "model.pt", device), device
@@ -184,7 +178,11 @@ def pairwise_transfer(
 
     No retraining. Each bundle must be of ``model_name`` and record ``normalisation``
     (``train_cell`` writes ``none``; ``train_normalised_cell`` the one it trained with) and,
-    given ``split`` (the config's, which laid out ``datasets``), have been trained with it.
+    given ``split`` (the config's, which laid out ``datasets``), have been trained with it; none
+    may have trained or validated on a test gene (LeakageError naming the bundle and how many:
+    a bundle of another split, fold or gene table, fetched with ``pretrained``, say). A test
+    cell whose marks lie outside a model's training range is scored with a warning in the log
+    naming the models and marks (``chromexpr.train.input_statistics``).
     Every model is loaded once and kept (a few MB each); the test cells are taken one at a time,
     normalised once and scored by every model in one batched pass each, so memory holds one
     cell's test inputs beside the models.
@@ -196,6 +194,9 @@ def pairwise_transfer(
         raise ValueError(f"checkpoints of cells without a dataset: {missing}")
     train_cells, test_cells = sorted(checkpoints), sorted(datasets)
     check_experiment([datasets[cell] for cell in train_cells], [datasets[c] for c in test_cells])
+    first = datasets[test_cells[0]]
+    # check_experiment: every test cell has the first one's genes and split
+    test_genes = first.gene_ids[first.mask("test")]
 
     torch_device = resolve_device(device)
     models = {cell: load_checkpoint(checkpoints[cell], torch_device) for cell in train_cells}
@@ -205,10 +206,11 @@ def pairwise_transfer(
         # Every model reads the input built once per test cell (by the first model): one
         # normalisation, one transform; the test cells share marks and bins (check_experiment).
         checkpoint.check_compatible(
-            datasets[test_cells[0]],
+            first,
             normalisation=normalisation,
             input_transform=models[train_cells[0]].input_transform,
             split=split,
+            held_out=test_genes,
         )
     logger.info(
         "%s, normalisation %s: %d models x %d test cells on %s",
@@ -223,6 +225,7 @@ def pairwise_transfer(
         for test_cell in test_cells:
             # Every model reads the same input (same transform and normalisation): build it once.
             inputs = _test_inputs(models[train_cells[0]], datasets[test_cell], torch_device)
+            _warn_out_of_range(models, datasets[test_cell], normalisation)
             rows += [
                 _score(
                     models[train_cell],
@@ -238,6 +241,22 @@ def pairwise_transfer(
                 "test cell %s: %d genes scored by %d models", test_cell, len(inputs), len(models)
             )
     return transfer_table(rows)
+
+
+def _warn_out_of_range(
+    models: Mapping[str, Checkpoint], test_set: CellDataset, normalisation: str
+) -> None:
+    """One warning per test cell naming the models whose training range its marks lie outside."""
+    statistics = sample_statistics(test_set, normalisation)
+    outside = {cell: model.out_of_range(statistics) for cell, model in models.items()}
+    named = [f"{cell} ({', '.join(marks)})" for cell, marks in outside.items() if marks]
+    if named:
+        logger.warning(
+            "test cell %s: marks outside the training range of the models of %s; their AUCs "
+            "there read inputs unlike those they were trained on",
+            test_set.cell,
+            ", ".join(named),
+        )
 
 
 def leave_one_out(

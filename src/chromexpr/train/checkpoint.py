@@ -6,8 +6,10 @@ numbers, lists and dicts only):
 =====================  ==========================================================================
 key                    what
 =====================  ==========================================================================
-``format``             ``"chromexpr-model"``; ``format_version`` (2; format 1, without
-                       ``expression_unit`` and ``input.kind``, is still read)
+``format``             ``"chromexpr-model"``; ``format_version`` (3; older formats are still
+                       read: format 2 lacks ``input.mark_kinds``, ``input.statistics`` and
+                       ``training.genes``, format 1 also ``expression_unit`` and
+                       ``input.kind``)
 ``model``              registry name; ``hyperparameters``: the constructor's keyword arguments
                        (with the task's ``n_outputs``); ``n_outputs``: the output width
 ``task``               ``classification`` or ``regression``; ``expression_unit``: the unit of the
@@ -17,10 +19,14 @@ key                    what
                        ``reverse_minus_strand``: the bins' orientation, ``window_convention``
                        where a minus-strand gene's window sits (chromexpr.genome.bins; both
                        None where unknown, as in bundles written before they were recorded)
-``input``              ``transform`` (raw, log1p), ``normalisation`` (none, cpm, quantile) and
-                       ``kind`` (``reads``: integer counts; ``signal``: a bigWig mark); fitted
-                       input statistics are buffers of ``state_dict``
+``input``              ``transform`` (raw, log1p), ``normalisation`` (none, cpm, quantile),
+                       ``kind`` (``reads``: integer counts; ``signal``: any mark a bigWig's),
+                       ``mark_kinds`` (each mark's) and ``statistics``: per mark the training
+                       genes' mean per bin and percentiles of per-gene totals
+                       (``chromexpr.train.input_statistics``); fitted input statistics are
+                       buffers of ``state_dict``
 ``training``           ``samples`` (the cells trained on), ``split`` (how genes were split),
+                       ``genes``: the ids of the ``train`` and ``valid`` genes,
                        ``selection_metric`` and ``best_epoch``, ``epochs_run``, ``settings``
 ``metrics``            train / valid / test figures of the kept epoch
 ``versions``           ``chromexpr`` and ``torch`` that wrote it
@@ -30,7 +36,9 @@ key                    what
 ``load_checkpoint`` rebuilds the model without the config; cross-cell scoring, interpretation
 and prediction all load through it, and ask ``Checkpoint.check_compatible`` whether the bundle
 may score their dataset as they ask (one function per rule, in
-``chromexpr.train.compatibility``). A bare state dict
+``chromexpr.train.compatibility``), ``Checkpoint.seen_in_training`` which genes it trained or
+validated on, and ``Checkpoint.out_of_range`` where a sample's marks lie outside the range of
+its training inputs. A bare state dict
 (chromexpr before this format) is refused with a message saying how to retrain. Given the
 sha256 an export manifest records (``chromexpr.train.export``), it checks the file's bytes
 before reading them.
@@ -43,6 +51,7 @@ import os
 import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +68,17 @@ from chromexpr.models import build_model
 from chromexpr.normalisation import normalise
 from chromexpr.train import compatibility
 from chromexpr.train.fit import Run, state_copy
+from chromexpr.train.input_statistics import (
+    SEEN_SPLITS,
+    input_statistics,
+    out_of_range,
+    seen_genes,
+)
 from chromexpr.train.inputs import model_inputs, transform_inputs
 from chromexpr.train.tasks import TASKS, Task
 
 FORMAT = "chromexpr-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 SPLIT_PREFIXES = ("train_", "valid_", "test_")
 
 
@@ -76,10 +91,11 @@ def save_checkpoint(
 ) -> None:
     """Write ``run``'s model (its current weights) and what it needs to be applied, atomically.
 
-    ``provenance`` adds what the dataset does not record: ``samples`` (default: the dataset's
-    cell), ``split``, ``fold`` (default 0), ``reverse_minus_strand``, ``window_convention``,
-    ``normalisation`` (default ``none``), ``input_kind`` (default: the dataset's; given where
-    ``dataset`` is normalised).
+    ``dataset`` is what the model was trained on (normalised where it was): its input kinds,
+    training input statistics and training and validation genes are recorded. ``provenance``
+    adds what the dataset does not record: ``samples`` (default: the dataset's cell),
+    ``split``, ``fold`` (default 0), ``reverse_minus_strand``, ``window_convention``,
+    ``normalisation`` (default ``none``).
     """
     provenance = dict(provenance or {})
     settings = run.settings
@@ -101,12 +117,15 @@ def save_checkpoint(
         "input": {
             "transform": settings.input_transform,
             "normalisation": provenance.get("normalisation", "none"),
-            "kind": provenance.get("input_kind", dataset.input_kind),
+            "kind": dataset.input_kind,
+            "mark_kinds": [str(kind) for kind in dataset.mark_kinds],
+            "statistics": input_statistics(dataset),
         },
         "training": {
             "samples": list(provenance.get("samples", [dataset.cell])),
             "split": provenance.get("split"),
             "fold": provenance.get("fold", 0),
+            "genes": seen_genes(dataset),
             "selection_metric": run.task.selection_column,
             "best_epoch": run.best.epoch,
             "epochs_run": len(run.history),
@@ -159,8 +178,46 @@ class Checkpoint:
         return self.bundle["input"].get("kind")
 
     @property
+    def mark_kinds(self) -> list[str] | None:
+        """Each mark's input kind; None where not recorded (a format-2 bundle of signal, whose
+        marks' kinds are unknown, or format 1). A format-2 bundle of reads read every mark as
+        reads."""
+        if "mark_kinds" in self.bundle["input"]:
+            return self.bundle["input"]["mark_kinds"]
+        if self.input_kind == "reads":
+            return ["reads"] * len(self.bundle["marks"])
+        return None
+
+    @property
     def expression_unit(self) -> str:
         return self.bundle["expression_unit"]
+
+    @cached_property
+    def seen_genes(self) -> np.ndarray | None:
+        """The ids of the genes it trained or validated on, sorted; None where the bundle does
+        not record them (formats 1 and 2)."""
+        genes = self.bundle["training"].get("genes")
+        if genes is None:
+            return None
+        return np.unique(np.concatenate([np.asarray(genes[s], dtype=str) for s in SEEN_SPLITS]))
+
+    def seen_in_training(self, gene_ids: np.ndarray) -> np.ndarray | None:
+        """Per gene of ``gene_ids`` [genes]: whether the bundle trained or validated on it (bool
+        [genes]); None where it does not record its genes."""
+        if self.seen_genes is None:
+            return None
+        return np.isin(np.asarray(gene_ids, dtype=str), self.seen_genes)
+
+    def out_of_range(self, sample: Mapping[str, Mapping[str, Any]]) -> dict[str, str] | None:
+        """The marks of a sample outside this bundle's training range, each with what breaks
+        the rule (``chromexpr.train.input_statistics``); ``sample``: the sample's statistics,
+        normalised as this bundle normalises (``sample_statistics(dataset,
+        checkpoint.normalisation)``). None where the bundle does not record its input
+        statistics (formats 1 and 2)."""
+        training = self.bundle["input"].get("statistics")
+        if training is None:
+            return None
+        return out_of_range(training, sample)
 
     def check_compatible(
         self,
@@ -171,6 +228,7 @@ class Checkpoint:
         normalisation: str | None = None,
         input_transform: str | None = None,
         split: Mapping[str, Any] | None = None,
+        held_out: np.ndarray | None = None,
         allow_other_input_kind: bool = False,
     ) -> None:
         """May this bundle score ``dataset`` as the caller asks? DatasetMismatchError naming the
@@ -181,8 +239,11 @@ class Checkpoint:
         ``reverse_minus_strand`` (unchecked where either side does not know it), the
         ``normalisation``, the ``input_transform`` and the ``split`` (the config's ``split``
         that laid out the genes about to be scored; unchecked where the bundle does not record
-        one). None leaves that property unchecked. ``allow_other_input_kind``: a dataset of
-        another input kind is scored with a warning (compatibility.check_input_kind).
+        one), ``held_out``: the ids of the genes about to be scored as held out, none of which
+        may be a gene it trained or validated on (LeakageError; unchecked, with a warning, where
+        the bundle does not record its genes). None leaves that property unchecked.
+        ``allow_other_input_kind``: a dataset of another input kind is scored with a warning
+        (compatibility.check_input_kind).
         """
         if dataset is not None:
             compatibility.check_marks_and_bins(self, dataset)
@@ -197,21 +258,26 @@ class Checkpoint:
             compatibility.check_input_transform(self, input_transform)
         if split is not None:
             compatibility.check_split(self, split)
+        if held_out is not None:
+            compatibility.check_unseen_genes(self, held_out)
 
     def inputs(
         self,
         dataset: CellDataset,
         split: str | None = None,
         allow_other_input_kind: bool = False,
+        checked: bool = False,
     ) -> np.ndarray:
         """The model's input for the genes of ``split`` (all when None) of ``dataset``:
         normalised, transformed and with neighbours gathered as in training.
 
         InputFormatError for counts that are not finite (NaN or infinite): a model would turn
         them into NaN scores without a word; DatasetMismatchError where the bundle may not score
-        ``dataset`` (``check_compatible``)."""
-        check_finite_counts(dataset)
-        self.check_compatible(dataset, allow_other_input_kind=allow_other_input_kind)
+        ``dataset`` (``check_compatible``). ``checked``: the caller has run both checks on
+        ``dataset`` already (predictions check every bundle before scoring any)."""
+        if not checked:
+            check_finite_counts(dataset)
+            self.check_compatible(dataset, allow_other_input_kind=allow_other_input_kind)
         return model_inputs(
             self.name,
             self.model,
