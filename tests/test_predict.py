@@ -22,13 +22,13 @@ from chromexpr.predict import (
     unlabelled,
 )
 from chromexpr.train import load_checkpoint, train_cell
-from chromexpr.train.input_statistics import out_of_range
 from chromexpr.train.export import (
     export_models,
     exported_checkpoint,
     fetch_exported_bundle,
     read_manifest,
 )
+from chromexpr.train.input_statistics import out_of_range
 
 from .test_crosscell import quick_settings, synthetic_cell, synthetic_cells
 

@@ -6,25 +6,25 @@ input transform and neighbour gathering, so bundles trained differently can be a
 
 The predictions table (``predict_expression``; written with ``chromexpr.atomic.write_tsv``), one row per gene in the dataset's order:
 
-================  ==================================================================
-column            meaning
-================  ==================================================================
-``gene_id``       Ensembl gene id; ``symbol``, ``chrom``, ``tss`` (0-based), ``strand``
-``split``         the gene's split in the training layout (``test`` genes were seen by
-                  no per-cell model of the same layout)
-``{score}_{b}``   each bundle ``b``'s score: ``p_high`` (probability of "high",
-                  classification) or ``log_expression`` (predicted log(expression + 1),
-                  regression, in the unit of the bundle's training data)
-``{score}``       the mean over the bundles; ``{score}_sd`` their standard deviation
-                  (population, 0 for one bundle)
-``seen_in_``      how many of the bundles trained or validated on the gene (0: a
-``training``      held-out gene for every bundle; bundles that do not record their
-                  genes, formats 1 and 2, are not counted, with a warning in the log)
-``out_of_``       the sample's marks (comma-separated) outside the training range of
-``range_marks``   at least one bundle, ``none`` where every mark is in range; the same
-                  on every row (the rule: ``chromexpr.train.input_statistics``; the
-                  log names each bundle, mark and figure)
-================  ==================================================================
+======================  =====================================================================
+column                  meaning
+======================  =====================================================================
+``gene_id``             Ensembl gene id; ``symbol``, ``chrom``, ``tss`` (0-based), ``strand``
+``split``               the gene's split in the training layout (``test`` genes were seen by
+                        no per-cell model of the same layout)
+``{score}_{b}``         each bundle ``b``'s score: ``p_high`` (probability of "high",
+                        classification) or ``log_expression`` (predicted log(expression + 1),
+                        regression, in the unit of the bundle's training data)
+``{score}``             the mean over the bundles; ``{score}_sd`` their standard deviation
+                        (population, 0 for one bundle)
+``seen_in_training``    how many of the bundles trained or validated on the gene (0: a
+                        held-out gene for every bundle; bundles that do not record their
+                        genes, formats 1 and 2, are not counted, with a warning in the log)
+``out_of_range_marks``  the sample's marks (comma-separated) outside the training range of
+                        at least one bundle, ``none`` where every mark is in range; the same
+                        on every row (the rule: ``chromexpr.train.input_statistics``; the
+                        log names each bundle, mark and figure)
+======================  =====================================================================
 
 Before any scores, the counts and every bundle are checked (``Checkpoint.check_compatible``):
 a sample whose marks are of another input kind (reads or a bigWig's signal) than a bundle was
