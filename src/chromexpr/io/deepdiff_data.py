@@ -91,7 +91,7 @@ def read_expression(path: Path) -> pd.Series:
     if len(bad):
         row = int(bad[0])
         raise InputFormatError(
-            path, f"expression {table.iat[row, 1]!r} is not a number >= 0", row + 1
+            path, f"expression {_field(path, row, 1)!r} is not a number >= 0", row + 1
         )
     duplicated = np.flatnonzero(table[0].duplicated().to_numpy())
     if len(duplicated):
@@ -103,8 +103,9 @@ def read_expression(path: Path) -> pd.Series:
 def read_counts(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Gene ids [genes] and counts [genes, marks, bins] of one split's CSV.
 
-    The number of bins is the first gene's (its lines up to the next bin 1); every gene must have bins 1..n in order, and the
-    counts must be whole numbers not below 0 (their loader reads them with ``int()``).
+    The number of bins is the first gene's (its lines up to the next bin 1); every gene must
+    have bins 1..n in order, and the counts must be whole numbers not below 0 (their loader
+    reads them with ``int()``).
     """
     table = _read_csv(path, dtype={0: str})
     if table.shape[1] < 2:
@@ -141,7 +142,8 @@ def read_counts(path: Path) -> tuple[np.ndarray, np.ndarray]:
         row, column = (int(index[0]) for index in np.nonzero(bad))
         raise InputFormatError(
             path,
-            f"count {table.iat[row, column + 1]!r} (field {column + 2}) is not a whole number >= 0",
+            f"count {_field(path, row, column + 1)!r} (field {column + 2}) is not a whole "
+            "number >= 0",
             row + 1,
         )
     counts = values.reshape(-1, n_bins, values.shape[1]).transpose(0, 2, 1)
@@ -155,6 +157,14 @@ def _lookup(expression: pd.Series, gene_ids: np.ndarray, path: Path) -> np.ndarr
             path, f"no expression for {len(missing)} genes (first {missing[0]!r})"
         )
     return expression.loc[gene_ids].to_numpy()
+
+
+def _field(path: Path, row: int, column: int) -> str:
+    """Field ``column`` of data row ``row`` (0-based; blank lines, which pandas skips, not
+    counted), as written."""
+    with open(path) as handle:
+        line = [line for line in handle if line.strip()][row]
+    return line.rstrip("\n").split(",")[column]
 
 
 def _read_csv(path: Path, dtype: dict[int, type]) -> pd.DataFrame:
