@@ -29,6 +29,13 @@ unless the class says True); the harness (``chromexpr.train``) and the workflow 
 
 ``PUBLISHED_RECIPE`` on the class holds the training values of the model's paper that differ
 from DeepChrome's (``chromexpr.train.settings``).
+
+Differential models (``DIFFERENTIAL_MODELS``) read two cells' counts and predict the change of
+expression between them, so they do not fit the contract above: ``forward(counts_a, counts_b)``
+with counts [batch, marks, bins] returns ``{"difference", "a", "b"}`` ([batch] each: the log2
+fold change of B over A and each cell's log2 expression), ``loss(outputs, target_difference,
+target_a, target_b)`` is the model's own training loss, and ``attention(counts_a, counts_b)``
+the weights that explain the difference (``chromexpr.models.deepdiff``).
 """
 
 from __future__ import annotations
@@ -61,6 +68,11 @@ MODELS: dict[str, str] = {
     "transformer": "chromexpr.models.transformer:BinTransformer",
     "gbdt": "chromexpr.models.gbdt:GradientBoostedTrees",
     "logistic": "chromexpr.models.logistic:LogisticBaseline",
+}
+
+# Config name -> "module:Class" of the models of a cell pair (see the module docstring).
+DIFFERENTIAL_MODELS: dict[str, str] = {
+    "deepdiff": "chromexpr.models.deepdiff:DeepDiff",
 }
 
 
@@ -132,8 +144,23 @@ def model_class(name: str) -> type[nn.Module]:
     """The class registered as ``name`` (imports its file); a ConfigError listing the known
     names otherwise."""
     check_model_name(name)
-    module, class_name = MODELS[name].split(":")
+    return _imported(MODELS[name])
+
+
+def _imported(target: str) -> type[nn.Module]:
+    """The class a registry's "module:Class" names."""
+    module, class_name = target.split(":")
     return getattr(importlib.import_module(module), class_name)
+
+
+def differential_model_class(name: str, key: str = "differential.models") -> type[nn.Module]:
+    """The differential model class registered as ``name`` (imports its file); a ConfigError
+    naming ``key`` and the known names otherwise."""
+    if name not in DIFFERENTIAL_MODELS:
+        raise ConfigError(
+            key, f"unknown differential model {name!r}; known: {sorted(DIFFERENTIAL_MODELS)}"
+        )
+    return _imported(DIFFERENTIAL_MODELS[name])
 
 
 def build_model(name: str, n_marks: int, n_bins: int, **hyperparameters: Any) -> nn.Module:
