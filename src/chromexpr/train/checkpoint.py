@@ -21,7 +21,9 @@ key                    what
                        ``kind`` (``reads``: integer counts; ``signal``: a bigWig mark); fitted
                        input statistics are buffers of ``state_dict``
 ``training``           ``samples`` (the cells trained on), ``split`` (how genes were split),
-                       ``selection_metric`` and ``best_epoch``, ``epochs_run``, ``settings``
+                       ``selection_metric`` and ``best_epoch``, ``epochs_run``, ``converged``
+                       and ``convergence`` (chromexpr.train.convergence; absent in bundles
+                       written before it was recorded), ``settings``
 ``metrics``            train / valid / test figures of the kept epoch
 ``versions``           ``chromexpr`` and ``torch`` that wrote it
 ``state_dict``         the weights (on the CPU)
@@ -110,6 +112,8 @@ def save_checkpoint(
             "selection_metric": run.task.selection_column,
             "best_epoch": run.best.epoch,
             "epochs_run": len(run.history),
+            "converged": metrics["converged"],
+            "convergence": metrics["convergence"],
             "settings": metrics["settings"],
         },
         "metrics": {key: value for key, value in metrics.items() if key.startswith(SPLIT_PREFIXES)},
