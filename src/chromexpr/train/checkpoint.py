@@ -166,6 +166,12 @@ class Checkpoint:
     def expression_unit(self) -> str:
         return self.bundle["expression_unit"]
 
+    @property
+    def converged(self) -> bool | None:
+        """Whether the model's training converged (chromexpr.train.convergence); None for a
+        bundle written before that was recorded."""
+        return self.bundle["training"].get("converged")
+
     def check_compatible(
         self,
         dataset: CellDataset | None = None,

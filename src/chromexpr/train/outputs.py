@@ -102,8 +102,7 @@ def write_run_outputs(
     )
     if not metrics["converged"]:
         logger.warning(
-            "%s did not converge (%s): the claims table judges no comparison with it; "
-            "raise training.epochs or train with its own recipe",
+            "%s did not converge (%s): the claims table judges no comparison with it",
             run.name,
             metrics["convergence"],
         )
