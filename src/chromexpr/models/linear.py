@@ -27,7 +27,7 @@ Deviations from the published code:
   the seed with the best validation AUC; the harness trains the configured seed. Under the
   shared ``fast`` recipe (``FAST_RECIPE``) it trains with Adam at 1e-2 for up to 200 epochs,
   patience 10: at the shared 3e-4 its 12 weights were still rising after 30 epochs (test AUC
-  0.57-0.61 on the demo against 0.80-0.84 for the same function fitted to convergence).
+  0.57-0.61 on the demo against 0.79-0.83 for the same function fitted to convergence).
 - ``forward`` returns logits and the loss applies the softmax (their cross-entropy does the same).
 """
 

@@ -19,7 +19,7 @@ clips gradients keeps its ``grad_clip``, and a model whose class states ``FAST_R
 those values instead of the shared ones where they do not let it converge
 (``chromexpr.train.convergence``): the 12-parameter linear model moves its weights too slowly at
 Adam 3e-4 (best epoch 30 of 30, test AUC 0.57-0.61 on the demo, where the same function fitted
-to convergence reaches 0.80-0.84), so it trains at Adam 1e-2 for up to 200 epochs and stops
+to convergence reaches 0.79-0.83), so it trains at Adam 1e-2 for up to 200 epochs and stops
 early after 37-64 of them.
 
 DeepChrome's recipe is Singh et al. 2016's: plain SGD with Torch7 ``optim.sgd``'s
