@@ -22,6 +22,7 @@ from chromexpr.crosscell import (
     transfer_matrix,
     write_transfer_table,
 )
+from chromexpr.crosscell.transfer_tests import read_transfer_tests
 from chromexpr.dataset import CellDataset
 from chromexpr.errors import ConfigError, DatasetMismatchError, InputFormatError
 from chromexpr.normalisation import normalise
@@ -318,6 +319,7 @@ def crafted_long() -> pd.DataFrame:
     # A made-up interval of +- 0.05 around each AUC.
     table.insert(6, "auc_ci_low", table["auc"] - 0.05)
     table.insert(7, "auc_ci_high", table["auc"] + 0.05)
+    table["converged"] = True
     return table
 
 
@@ -347,6 +349,34 @@ def test_every_transfer_row_carries_the_delong_interval_of_its_auc(pairwise_long
     assert (pairwise_long["auc_ci_low"] <= pairwise_long["auc"]).all()
     assert (pairwise_long["auc"] <= pairwise_long["auc_ci_high"]).all()
     assert (pairwise_long["auc_ci_high"] - pairwise_long["auc_ci_low"] > 0).all()
+
+
+def test_every_transfer_row_says_whether_its_model_converged(pairwise_long, per_cell_models):
+    _, _, metrics = per_cell_models
+    recorded = pairwise_long.groupby("train_set")["converged"].unique()
+    assert {cell: list(values) for cell, values in recorded.items()} == {
+        cell: [run["converged"]] for cell, run in metrics.items()
+    }
+
+
+def test_pairwise_transfer_tests_the_mean_transfer_against_the_own_model_per_cell(
+    per_cell_models, tmp_path
+):
+    datasets, checkpoints, metrics = per_cell_models
+    long = pairwise_transfer(
+        "deepchrome", checkpoints, datasets, "none", "cpu", tests_path=tmp_path / "tests.tsv"
+    )
+    tests = read_transfer_tests([tmp_path / "tests.tsv"]).set_index("test_cell")
+    assert list(tests.index) == list(CELLS)
+    for cell in CELLS:
+        onto = long[long["test_cell"] == cell].set_index("train_set")["auc"]
+        transfer = onto.drop(cell).mean()
+        assert tests.loc[cell, "own_auc"] == pytest.approx(onto[cell])
+        assert tests.loc[cell, "difference"] == pytest.approx(transfer - onto[cell])
+        assert tests.loc[cell, "transferred_from"] == ",".join(c for c in CELLS if c != cell)
+        assert 0 < tests.loc[cell, "p_value"] <= 1 and tests.loc[cell, "se"] > 0
+    every_model_converged = all(run["converged"] for run in metrics.values())
+    assert (tests["converged"] == every_model_converged).all()
 
 
 def test_read_transfer_results_combines_tables_and_json_rows_and_rejects_repeats(tmp_path):

@@ -18,6 +18,7 @@ marks: [H3K4me3, H3K27me3]
 demo: {enabled: true, seed: 7, n_genes: 300}
 bam: false
 export_processed: false
+models: [deepchrome]
 training: {recipe: fast, epochs: 2, seed: 1}
 crosscell: {enabled: false}
 interpret: {enabled: false}

@@ -8,6 +8,7 @@ from sklearn.metrics import roc_auc_score
 
 from chromexpr.stats import (
     auc_interval,
+    delong_contrast,
     delong_covariance,
     delong_test,
     equivalence_p,
@@ -111,6 +112,32 @@ def test_delong_test_se_matches_a_stratified_bootstrap_of_the_difference():
     assert result.difference > 0
     assert result.se == pytest.approx(np.std(differences), rel=0.1)
     assert result.p_value == pytest.approx(2 * stats.norm.sf(abs(result.z)))
+
+
+def test_delong_contrast_of_a_mean_matches_a_stratified_bootstrap():
+    # The transfer claim's per-cell test: the mean AUC of two models minus a third's.
+    labels, scores_a, scores_b = correlated_scores(9)
+    scores_c = scores_a + np.random.default_rng(3).normal(0, 1.0, len(labels))
+    scores = np.vstack([scores_a, scores_b, scores_c])
+    result = delong_contrast(labels, scores, np.array([0.5, 0.5, -1.0]))
+    rng = np.random.default_rng(1)
+    genes = stratified_bootstrap(labels, rng, 2000)
+    aucs = [bootstrap_aucs(labels, row, genes) for row in scores]
+    contrasts = (aucs[0] + aucs[1]) / 2 - aucs[2]
+    expected = (roc_auc_score(labels, scores_a) + roc_auc_score(labels, scores_b)) / 2
+    assert result.estimate == pytest.approx(expected - roc_auc_score(labels, scores_c))
+    assert result.se == pytest.approx(np.std(contrasts), rel=0.1)
+
+
+def test_delong_contrast_of_two_models_is_the_paired_test():
+    labels, scores_a, scores_b = correlated_scores(4)
+    paired = delong_test(labels, scores_a, scores_b)
+    contrast = delong_contrast(labels, np.vstack([scores_a, scores_b]), np.array([1.0, -1.0]))
+    assert (contrast.estimate, contrast.se, contrast.p_value) == (
+        paired.difference,
+        paired.se,
+        paired.p_value,
+    )
 
 
 def test_delong_test_of_a_model_against_itself_finds_no_difference():

@@ -34,6 +34,7 @@ def write_metrics(directory, cell, model, test_auc, fold=0, seed=1):
         "test_auc": test_auc,
         "best_epoch": 4,
         "epochs_run": 10,
+        "converged": model != "linear",
         "wall_seconds": 12.5,
         "device": "cpu",
         "n_parameters": 644177 if model == "deepchrome" else 12,
@@ -80,6 +81,7 @@ def test_long_table_has_one_row_per_cell_and_model(tables):
         "train_auc",
         "best_epoch",
         "epochs_run",
+        "converged",
         "wall_seconds",
         "device",
         "n_parameters",
@@ -200,6 +202,19 @@ def test_models_table_has_each_models_size_cost_and_mean_auc(tables):
     assert models.loc["linear", "mean_seconds_per_cell"] == 12.5
 
 
+def test_long_table_and_models_table_say_which_runs_converged(tables):
+    long = read_tsv(tables / "auc.tsv")
+    assert dict(zip(long["model"], long["converged"], strict=False)) == {
+        "deepchrome": True,
+        "linear": False,
+    }
+    models = read_tsv(tables / "models.tsv").set_index("model")
+    assert (models.loc["deepchrome", "converged_runs"], models.loc["linear", "converged_runs"]) == (
+        3,
+        0,
+    )
+
+
 def test_model_comparison_plot_is_identical_on_every_run(tables, tmp_path):
     for run in ("a", "b"):
         plot_model_comparison(tables / "auc.tsv", tmp_path / f"{run}.png", tmp_path / f"{run}.svg")
@@ -225,6 +240,7 @@ def write_regression_metrics(directory, cell, model, pearson, fold=0, seed=1):
         "test_spearman": pearson - 0.02,
         "best_epoch": 2,
         "epochs_run": 3,
+        "converged": True,
         "wall_seconds": 4.0,
         "device": "cpu",
         "n_parameters": 12,

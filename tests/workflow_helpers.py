@@ -91,9 +91,11 @@ interpret:
 DEMO_CONFIGS = ("small.yaml",)
 
 # The demo's prediction (E005 from the E003 and E004 models, its expression held back) on 300
-# genes. keep_bams: test_workflow_prepare counts the BAMs again with bedtools multicov.
+# genes, DeepChrome alone. keep_bams: test_workflow_prepare counts the BAMs again with bedtools
+# multicov.
 PREDICT_OVERLAY = """
 demo: {enabled: true, seed: 3, n_genes: 300}
+models: [deepchrome]
 keep_bams: true
 training: {recipe: fast, epochs: 3, seed: 1}
 crosscell: {enabled: true, normalisations: [none], experiments: [pairwise]}

@@ -5,7 +5,8 @@
   Letters 21:1389), O(genes log genes) per model instead of O(positives x negatives);
 - a confidence interval per AUC from that variance (normal on the AUC scale, clipped to [0, 1],
   as pROC's ``ci.auc(method="delong")``);
-- DeLong's test of two correlated ROC curves (two models scored on the same genes);
+- DeLong's test of two correlated ROC curves (two models scored on the same genes), and of any
+  contrast of several (the mean AUC of k models against another's);
 - across samples (cells, or cell x fold x seed averaged per cell): the Wilcoxon signed-rank test
   on the per-sample AUC differences, a t interval of their mean, a two one-sided tests (TOST)
   equivalence test with a margin, and Holm's correction over the pairs compared.
@@ -97,20 +98,45 @@ class PairedAucTest:
     p_value: float
 
 
+@dataclass(frozen=True)
+class ContrastTest:
+    """DeLong's test of a contrast of correlated AUCs: weights . AUCs = 0."""
+
+    estimate: float
+    se: float
+    z: float
+    p_value: float
+
+
+def delong_contrast(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> ContrastTest:
+    """Two-sided DeLong test of ``weights`` [models] . AUCs = 0, the AUCs of ``scores`` [models,
+    genes] (several models' scores of the same genes, in the order of ``labels`` [genes]); its
+    variance is weights' DeLong covariance weights (DeLong et al. 1988, eq. 4)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    aucs, covariance = delong_covariance(labels, scores)
+    if weights.shape != aucs.shape:
+        raise ValueError(f"{len(weights)} contrast weights for {len(aucs)} models")
+    return _contrast_test(aucs, covariance, weights)
+
+
+def _contrast_test(aucs: np.ndarray, covariance: np.ndarray, weights: np.ndarray) -> ContrastTest:
+    estimate = float(weights @ aucs)
+    se = float(np.sqrt(max(float(weights @ covariance @ weights), 0.0)))
+    if se == 0:
+        # Identical rankings: no evidence of a difference.
+        return ContrastTest(estimate, se, 0.0, 1.0)
+    z = estimate / se
+    return ContrastTest(estimate, se, z, float(2 * stats.norm.sf(abs(z))))
+
+
 def delong_test(labels: np.ndarray, scores_a: np.ndarray, scores_b: np.ndarray) -> PairedAucTest:
     """Two-sided DeLong test of two correlated ROC curves; ``scores_a``, ``scores_b`` [genes]
     are two models' scores of the same genes, in the order of ``labels`` [genes]."""
     aucs, covariance = delong_covariance(labels, np.vstack([scores_a, scores_b]))
-    difference = float(aucs[0] - aucs[1])
-    variance = float(covariance[0, 0] + covariance[1, 1] - 2 * covariance[0, 1])
-    se = float(np.sqrt(max(variance, 0.0)))
-    if se == 0:
-        # Identical rankings: no evidence of a difference.
-        z, p_value = 0.0, 1.0
-    else:
-        z = difference / se
-        p_value = float(2 * stats.norm.sf(abs(z)))
-    return PairedAucTest(float(aucs[0]), float(aucs[1]), difference, se, z, p_value)
+    test = _contrast_test(aucs, covariance, np.array([1.0, -1.0]))
+    return PairedAucTest(
+        float(aucs[0]), float(aucs[1]), test.estimate, test.se, test.z, test.p_value
+    )
 
 
 def _differences(differences: np.ndarray) -> np.ndarray:

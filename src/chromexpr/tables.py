@@ -19,8 +19,17 @@ from chromexpr.atomic import atomic_path, write_tsv
 from chromexpr.errors import InputFormatError
 from chromexpr.stats import auc_interval, mean_interval
 
-# What every run records after its scores, in both tasks' tables.
-RUN_COLUMNS = ("best_epoch", "epochs_run", "wall_seconds", "device", "n_parameters", "recipe")
+# What every run records after its scores, in both tasks' tables (``converged``: the rule of
+# chromexpr.train.convergence).
+RUN_COLUMNS = (
+    "best_epoch",
+    "epochs_run",
+    "converged",
+    "wall_seconds",
+    "device",
+    "n_parameters",
+    "recipe",
+)
 # What names one run: a row of the long tables.
 RUN_KEYS = ("cell", "model", "fold", "seed")
 # Columns of auc.tsv, in order; every metrics.json must carry them.
@@ -252,8 +261,8 @@ def markdown_table(
 def model_summary(long: pd.DataFrame, score: str = "test_auc") -> pd.DataFrame:
     """One row per model: parameters, cells trained, runs (cells x folds x seeds), mean ``score``
     over cells (each cell's the mean over its runs) with the 95% t interval of that mean (empty
-    for one cell), median ``score`` over cells, mean epochs run, seconds per epoch and seconds per
-    cell (one run's training and scoring)."""
+    for one cell), median ``score`` over cells, mean epochs run, the runs that converged, seconds
+    per epoch and seconds per cell (one run's training and scoring)."""
     grouped = long.groupby("model", sort=True)
     by_cell = long.groupby(["model", "cell"], sort=True)[score].mean().groupby("model")
     intervals = by_cell.apply(lambda values: mean_interval(values.to_numpy()))
@@ -267,6 +276,7 @@ def model_summary(long: pd.DataFrame, score: str = "test_auc") -> pd.DataFrame:
             f"mean_{score}_ci_high": intervals.map(lambda interval: interval[2]),
             f"median_{score}": by_cell.median(),
             "mean_epochs_run": grouped["epochs_run"].mean(),
+            "converged_runs": grouped["converged"].sum(),
             "mean_seconds_per_epoch": grouped["seconds_per_epoch"].mean(),
             "mean_seconds_per_cell": grouped["wall_seconds"].mean(),
         }

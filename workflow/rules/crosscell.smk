@@ -29,7 +29,9 @@ rule crosscell_pairwise:
         datasets=expand("results/datasets/{cell}.npz", cell=CELLS),
         checkpoints=per_cell_checkpoints,
     output:
-        "results/crosscell/{model}/{normalisation}/pairwise.tsv",
+        table="results/crosscell/{model}/{normalisation}/pairwise.tsv",
+        # per test cell, DeLong's test of the mean transfer AUC against the own model's
+        tests="results/crosscell/{model}/{normalisation}/transfer_tests.tsv",
     log:
         "logs/crosscell/pairwise/{model}-{normalisation}.log",
     conda:

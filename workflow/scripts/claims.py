@@ -9,7 +9,7 @@ from chromexpr.logs import step_log
 with step_log(snakemake.log[0]) as logger:
     claims = build_claims(
         [Path(path) for path in snakemake.input.metrics],
-        Path(snakemake.input.crosscell[0]) if snakemake.input.crosscell else None,
+        [Path(path) for path in snakemake.input.crosscell] if snakemake.input.crosscell else None,
         snakemake.params.margin,
         snakemake.params.alpha,
         ClaimsOutputs(**{name: Path(path) for name, path in snakemake.output.items()}),

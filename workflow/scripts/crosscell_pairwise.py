@@ -1,4 +1,5 @@
-"""Every per-cell model scored on every cell's test genes: the A x B transfer AUCs."""
+"""Every per-cell model scored on every cell's test genes: the A x B transfer AUCs, and per test
+cell DeLong's test of the mean transfer AUC against the own model's."""
 
 from pathlib import Path
 
@@ -23,5 +24,6 @@ with step_log(snakemake.log[0]), claim_gpu(device):
         snakemake.wildcards.normalisation,
         device,
         split=snakemake.params.split,
+        tests_path=Path(snakemake.output.tests),
     )
-    write_transfer_table(table, Path(snakemake.output[0]))
+    write_transfer_table(table, Path(snakemake.output.table))

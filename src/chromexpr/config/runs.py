@@ -75,11 +75,16 @@ def crosscell_results(config: Mapping[str, Any], cells: list[str]) -> list[str]:
 
 
 def claims_crosscell(config: Mapping[str, Any]) -> list[str]:
-    """The cross-cell table where pairwise transfer runs: the claims table tests transfer."""
+    """The pairwise transfer tests (per model and normalisation) where pairwise transfer runs:
+    the claims table tests transfer with them."""
     crosscell = config["crosscell"]
-    if crosscell["enabled"] and "pairwise" in crosscell["experiments"]:
-        return ["results/tables/crosscell.tsv"]
-    return []
+    if not (crosscell["enabled"] and "pairwise" in crosscell["experiments"]):
+        return []
+    return [
+        f"results/crosscell/{model}/{normalisation}/transfer_tests.tsv"
+        for model in crosscell["models"]
+        for normalisation in crosscell["normalisations"]
+    ]
 
 
 def prediction_bundles(

@@ -24,6 +24,7 @@ from chromexpr.crosscell.tables import (
     transfer_table,
     write_transfer_table,
 )
+from chromexpr.crosscell.transfer_tests import transfer_test, write_transfer_tests
 from chromexpr.dataset import CellDataset
 from chromexpr.evaluation import auc
 from chromexpr.models import capabilities
@@ -142,21 +143,44 @@ def _score(
     normalisation: str,
 ) -> dict[str, Any]:
     """One transfer-table row: the AUC of a model on one cell's test genes (one batched pass),
-    with its DeLong 95% interval."""
-    labels = test_set.labels[test_set.mask("test")].astype(np.int64)
-    probabilities = checkpoint.scores(inputs, inputs.device)
+    with its DeLong 95% interval, and whether the model converged (as its bundle records)."""
+    return _row(
+        checkpoint,
+        _test_labels(test_set),
+        checkpoint.scores(inputs, inputs.device),
+        test_set.cell,
+        experiment,
+        train_set,
+        normalisation,
+    )
+
+
+def _row(
+    checkpoint: Checkpoint,
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    test_cell: str,
+    experiment: str,
+    train_set: str,
+    normalisation: str,
+) -> dict[str, Any]:
     interval = auc_interval(labels, probabilities)
     return {
         "experiment": experiment,
         "train_set": train_set,
-        "test_cell": test_set.cell,
+        "test_cell": test_cell,
         "model": checkpoint.name,
         "normalisation": normalisation,
         "auc": auc(labels, probabilities),
         "auc_ci_low": interval.low,
         "auc_ci_high": interval.high,
         "n_test": len(labels),
+        "converged": checkpoint.converged,
     }
+
+
+def _test_labels(test_set: CellDataset) -> np.ndarray:
+    return test_set.labels[test_set.mask("test")].astype(np.int64)
 
 
 def _test_inputs(
@@ -172,9 +196,12 @@ def pairwise_transfer(
     normalisation: str,
     device: str = "auto",
     split: Mapping[str, Any] | None = None,
+    tests_path: Path | None = None,
 ) -> pd.DataFrame:
     """Every per-cell model (``checkpoints``: train cell -> model.pt) scored on the test genes of
     every cell of ``datasets``: the long table, one ``pairwise`` row per (train cell, test cell).
+    With ``tests_path``, also writes there, per test cell with a model of its own and another's,
+    DeLong's test of the mean transfer AUC against the own model's (``transfer_tests``).
 
     No retraining. Each bundle must be of ``model_name`` and record ``normalisation``
     (``train_cell`` writes ``none``; ``train_normalised_cell`` the one it trained with) and,
@@ -220,26 +247,28 @@ def pairwise_transfer(
         len(test_cells),
         torch_device,
     )
-    rows = []
+    rows, tests = [], []
+    converged = {cell: checkpoint.converged for cell, checkpoint in models.items()}
     with deterministic_algorithms(torch_device):
         for test_cell in test_cells:
             # Every model reads the same input (same transform and normalisation): build it once.
             inputs = _test_inputs(models[train_cells[0]], datasets[test_cell], torch_device)
             _warn_out_of_range(models, datasets[test_cell], normalisation)
+            labels = _test_labels(datasets[test_cell])
+            scores = {cell: models[cell].scores(inputs, torch_device) for cell in train_cells}
             rows += [
-                _score(
-                    models[train_cell],
-                    inputs,
-                    datasets[test_cell],
-                    PAIRWISE,
-                    train_cell,
-                    normalisation,
-                )
-                for train_cell in train_cells
+                _row(models[cell], labels, scores[cell], test_cell, PAIRWISE, cell, normalisation)
+                for cell in train_cells
             ]
+            if test_cell in scores and len(scores) > 1:
+                tests.append(
+                    transfer_test(model_name, normalisation, test_cell, labels, scores, converged)
+                )
             logger.info(
                 "test cell %s: %d genes scored by %d models", test_cell, len(inputs), len(models)
             )
+    if tests_path is not None:
+        write_transfer_tests(tests, tests_path)
     return transfer_table(rows)
 
 

@@ -24,6 +24,8 @@ TRANSFER_COLUMNS = (
     "auc_ci_low",
     "auc_ci_high",
     "n_test",
+    # whether the row's model converged, as its bundle records (empty: not recorded)
+    "converged",
 )
 # Summary AUCs that carry a 95% interval (the transfer means are means over models: no interval).
 INTERVAL_COLUMNS = ("within_cell", "leave_one_out", "pooled")

@@ -28,7 +28,8 @@ unless the class says True); the harness (``chromexpr.train``) and the workflow 
   gradient-based interpretation refuses the model.
 
 ``PUBLISHED_RECIPE`` on the class holds the training values of the model's paper that differ
-from DeepChrome's (``chromexpr.train.settings``).
+from DeepChrome's (``chromexpr.train.settings``); ``FAST_RECIPE`` the values of the shared
+``fast`` recipe a model replaces because it does not converge with them.
 
 Differential models (``DIFFERENTIAL_MODELS``) read two cells' counts and predict the change of
 expression between them, so they do not fit the contract above: ``forward(counts_a, counts_b)``

@@ -109,9 +109,11 @@ class GradientBoostedTrees(nn.Module):
         valid_targets: np.ndarray,
         task_name: str,
         seed: int,
-    ) -> None:
+    ) -> tuple[bool, str]:
         """Boost on the training genes [genes, marks, bins], early-stopped on the validation
-        genes; keep the best round's trees."""
+        genes; keep the best round's trees. Returns whether the boosting converged, and how:
+        its best round precedes the last ``early_stopping_rounds`` of ``max_rounds`` (the early
+        stopping ended it, or would have at the last round)."""
         classification = task_name == "classification"
         parameters = {
             **self.settings,
@@ -134,6 +136,17 @@ class GradientBoostedTrees(nn.Module):
         text = booster.model_to_string(num_iteration=booster.best_iteration)
         self.trees = torch.frombuffer(bytearray(text.encode()), dtype=torch.uint8).clone()
         self._booster = None
+        best = booster.best_iteration
+        if best <= self.max_rounds - self.early_stopping_rounds:
+            return True, (
+                f"early stopping: best round {best}, no better validation figure in the "
+                f"{self.early_stopping_rounds} rounds after it (at most {self.max_rounds})"
+            )
+        return (
+            False,
+            f"best round {best} of at most {self.max_rounds} is among the last "
+            f"{self.early_stopping_rounds}: the validation figure was still improving",
+        )
 
     def n_fitted_values(self) -> int:
         """Leaf values and split thresholds of every tree (0 before fitting)."""

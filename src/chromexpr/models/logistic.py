@@ -80,9 +80,11 @@ class LogisticBaseline(nn.Module):
         valid_targets: np.ndarray,
         task_name: str,
         seed: int,
-    ) -> None:
+    ) -> tuple[bool, str]:
         """Fix the standardisation and the weights from the training genes [genes, marks,
-        bins] and their targets [genes] (0/1 labels, or log(expression + 1) for regression)."""
+        bins] and their targets [genes] (0/1 labels, or log(expression + 1) for regression).
+        Returns whether the fit converged, and how: lbfgs within ``max_iter`` iterations (what
+        scikit-learn's ConvergenceWarning checks); ridge has a closed-form solution."""
         features = self.features(train_inputs.to(self.centre)).double()
         centre = features.mean(dim=0)
         spread = features.std(dim=0)
@@ -104,6 +106,13 @@ class LogisticBaseline(nn.Module):
             weight, bias = torch.cat([-weight / 2, weight / 2]), torch.cat([-bias / 2, bias / 2])
         self.linear.weight.copy_(weight)
         self.linear.bias.copy_(bias)
+        if task_name != "classification":
+            return True, "ridge regression: closed-form solution"
+        iterations = int(np.max(estimator.n_iter_))
+        return (
+            iterations < self.max_iter,
+            f"lbfgs stopped after {iterations} of at most {self.max_iter} iterations",
+        )
 
     def forward(self, counts: torch.Tensor) -> torch.Tensor:
         return self.linear((self.features(counts) - self.centre) / self.spread)

@@ -27,7 +27,9 @@ key                    what
                        buffers of ``state_dict``
 ``training``           ``samples`` (the cells trained on), ``split`` (how genes were split),
                        ``genes``: the ids of the ``train`` and ``valid`` genes,
-                       ``selection_metric`` and ``best_epoch``, ``epochs_run``, ``settings``
+                       ``selection_metric`` and ``best_epoch``, ``epochs_run``, ``converged``
+                       and ``convergence`` (chromexpr.train.convergence; absent in bundles
+                       written before it was recorded), ``settings``
 ``metrics``            train / valid / test figures of the kept epoch
 ``versions``           ``chromexpr`` and ``torch`` that wrote it
 ``state_dict``         the weights (on the CPU)
@@ -129,6 +131,8 @@ def save_checkpoint(
             "selection_metric": run.task.selection_column,
             "best_epoch": run.best.epoch,
             "epochs_run": len(run.history),
+            "converged": metrics["converged"],
+            "convergence": metrics["convergence"],
             "settings": metrics["settings"],
         },
         "metrics": {key: value for key, value in metrics.items() if key.startswith(SPLIT_PREFIXES)},
@@ -218,6 +222,12 @@ class Checkpoint:
         if training is None:
             return None
         return out_of_range(training, sample)
+
+    @property
+    def converged(self) -> bool | None:
+        """Whether the model's training converged (chromexpr.train.convergence); None for a
+        bundle written before that was recorded."""
+        return self.bundle["training"].get("converged")
 
     def check_compatible(
         self,

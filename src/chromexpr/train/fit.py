@@ -28,6 +28,7 @@ from torch import nn
 from chromexpr.errors import TrainingError
 from chromexpr.evaluation import predict_outputs
 from chromexpr.models import capabilities
+from chromexpr.train.convergence import Convergence
 from chromexpr.train.inputs import SplitData
 from chromexpr.train.settings import TrainingSettings
 from chromexpr.train.tasks import Task
@@ -82,6 +83,8 @@ class Run:
     data: SplitData
     callbacks: list[Callback] = field(default_factory=list)
     history: list[EpochRecord] = field(default_factory=list)
+    # A model fitted outside the loop: its library's verdict on the fit (``FittedOnceEngine``).
+    fit_convergence: Convergence | None = None
 
     @property
     def best(self) -> BestState:

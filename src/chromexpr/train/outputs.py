@@ -24,6 +24,7 @@ from chromexpr.dataset import SPLITS, CellDataset
 from chromexpr.evaluation import predict_outputs
 from chromexpr.models import count_parameters
 from chromexpr.train.checkpoint import save_checkpoint
+from chromexpr.train.convergence import run_convergence
 from chromexpr.train.fit import EVALUATION_BATCH_SIZE, Run
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,9 @@ def run_metrics(
     extra_metrics: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(metrics.json content, test scores [test genes]) of ``run``'s model as it now is (the
-    kept epoch's weights). ``started`` is the ``time.perf_counter()`` of the run's start."""
+    kept epoch's weights), with whether the run converged (``converged``, ``convergence``: the
+    rule's reason, ``chromexpr.train.convergence``). ``started`` is the ``time.perf_counter()``
+    of the run's start."""
     task, settings, history = run.task, run.settings, run.history
     scores = {
         split: task.scores(
@@ -54,10 +57,13 @@ def run_metrics(
     }
     for split in SPLITS:
         metrics.update(task.metrics(run.data.targets[split], scores[split], split))
+    convergence = run_convergence(run)
     metrics.update(
         {
             "best_epoch": run.best.epoch,
             "epochs_run": len(history),
+            "converged": convergence.converged,
+            "convergence": convergence.reason,
             "wall_seconds": round(time.perf_counter() - started, 3),
             "seconds_per_epoch": round(sum(row.seconds for row in history) / len(history), 4),
             "device": device.type,
@@ -94,6 +100,12 @@ def write_run_outputs(
         run.best.epoch,
         ", ".join(f"{key} {value:.4f}" for key, value in metrics.items() if key.startswith(SPLITS)),
     )
+    if not metrics["converged"]:
+        logger.warning(
+            "%s did not converge (%s): the claims table judges no comparison with it",
+            run.name,
+            metrics["convergence"],
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     save_checkpoint(out_dir / "model.pt", run, dataset, metrics, provenance)
     write_tsv(

@@ -14,6 +14,7 @@ from torch import nn
 from chromexpr.dataset import SPLITS, CellDataset
 from chromexpr.evaluation import predict_outputs
 from chromexpr.models import capabilities, count_parameters
+from chromexpr.train.convergence import Convergence
 from chromexpr.train.fit import Run, fit
 from chromexpr.train.outputs import write_run_outputs
 from chromexpr.train.prepare import prepare_run
@@ -88,14 +89,15 @@ class SingleEngine:
 
 class FittedOnceEngine:
     """A model fitted outside the gradient loop (``fits_without_gradients``: scikit-learn,
-    LightGBM) in its one epoch; its loss is the task's loss on the training genes after."""
+    LightGBM) in its one epoch; its loss is the task's loss on the training genes after, and the
+    library's verdict on the fit becomes the run's ``fit_convergence``."""
 
     def __init__(self, run: Run, device: torch.device) -> None:
         self.device = device
 
     def train_epoch(self, runs: Sequence[Run], training: Sequence[bool]) -> list[float]:
         (run,) = runs
-        run.model.fit_without_gradients(
+        converged, reason = run.model.fit_without_gradients(
             run.data.features["train"],
             run.data.targets["train"],
             run.data.features["valid"],
@@ -103,6 +105,7 @@ class FittedOnceEngine:
             run.task.name,
             run.settings.seed,
         )
+        run.fit_convergence = Convergence(converged, reason)
         outputs = predict_outputs(run.model, run.data.features["train"], self.device)
         return [run.task.loss(outputs, run.data.train_targets.cpu()).item()]
 
