@@ -6,10 +6,11 @@ Run the demo first (``make demo``, or ``snakemake --cores 2`` with the default c
     .venv/bin/python benchmarks/demo_numbers.py --workdir /path/to/run
 
 Prints, in the README's layout: the per-cell AUC table (``results/tables/auc_wide.md``), the
-published AUCs of the same cells (``results/tables/published_comparison.tsv``), the cross-cell
-summary (means over the cells, ``results/tables/crosscell_summary.tsv``) and how long the run took
-(from the first job's log file to the last one written, under ``logs/``). Nothing is computed
-that the workflow did not write; a missing table is reported as missing.
+runs that did not converge (``results/tables/auc.tsv``), the published AUCs of the same cells
+(``results/tables/published_comparison.tsv``), the cross-cell summary (means over the cells,
+``results/tables/crosscell_summary.tsv``), the claims table (``results/tables/claims.md``) and how
+long the run took (from the first job's log file to the last one written, under ``logs/``).
+Nothing is computed that the workflow did not write; a missing table is reported as missing.
 """
 
 from __future__ import annotations
@@ -29,6 +30,22 @@ CROSSCELL_COLUMNS = {
 
 def auc_table(workdir: Path) -> str:
     return (workdir / "results/tables/auc_wide.md").read_text().strip()
+
+
+def convergence(workdir: Path) -> str:
+    """The runs that did not converge, or that every run did."""
+    table = pd.read_csv(workdir / "results/tables/auc.tsv", sep="\t", dtype={"cell": str})
+    failing = table[~table["converged"].astype(bool)]
+    if not len(failing):
+        return f"all {len(table)} runs converged"
+    return "did not converge: " + ", ".join(
+        f"{row.model} on {row.cell} (fold {row.fold}, seed {row.seed})"
+        for row in failing.itertuples(index=False)
+    )
+
+
+def claims_table(workdir: Path) -> str:
+    return (workdir / "results/tables/claims.md").read_text().strip()
 
 
 def published_aucs(workdir: Path) -> str:
@@ -64,11 +81,13 @@ def main() -> None:
     args = parser.parse_args()
     sections = [
         ("Per-cell test AUC (results/tables/auc_wide.md)", lambda: auc_table(args.workdir)),
+        ("Convergence (results/tables/auc.tsv)", lambda: convergence(args.workdir)),
         ("DeepChrome's published AUC of these cells", lambda: published_aucs(args.workdir)),
         (
             f"Cross-cell, {args.model}, mean over the cells (results/tables/crosscell_summary.tsv)",
             lambda: crosscell_table(args.workdir, args.model),
         ),
+        ("Published claims (results/tables/claims.md)", lambda: claims_table(args.workdir)),
         ("Run time (logs/)", lambda: f"{run_minutes(args.workdir):.1f} min"),
     ]
     for title, make in sections:

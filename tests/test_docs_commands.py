@@ -42,18 +42,6 @@ RUN = {
     ".venv/bin/snakemake -n --configfile config/config.yaml config/predict-demo.yaml": (
         r"predict_sample\s+\d+"
     ),
-    (
-        "cat > claims-demo.yaml <<'END'\n"
-        "models: [deepchrome, linear, mlp, attentivechrome, simplechrome, simplechrome_self, gbdt, logistic]\n"
-        "task: classification\n"
-        "crosscell: {enabled: true, models: [deepchrome], normalisations: [none], experiments: [pairwise]}\n"
-        "interpret: {enabled: false}\n"
-        "export_processed: false\n"
-        "END"
-    ): r"",
-    ".venv/bin/snakemake -n results/tables/claims.tsv --configfile config/config.yaml claims-demo.yaml": (
-        r"claims\s+1\b"
-    ),
     ".venv/bin/snakemake --unlock": r"",
 }
 
