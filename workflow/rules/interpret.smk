@@ -24,9 +24,9 @@ rule class_optimisation:
 # most predictive mark alone (chromexpr.interpret.controls). Trains the control models itself.
 rule interpretation_controls:
     input:
+        **targets.control_inputs(config),
         dataset="results/datasets/{cell}.npz",
         model="results/models/{model}/{cell}/model.pt",
-        **targets.control_inputs(config),
     output:
         table=report(
             "results/interpret/controls/{model}/{cell}.tsv",

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from chromexpr.dataset import CellDataset
+from chromexpr.models import build_model
 from chromexpr.train import Checkpoint, TrainingSettings, load_checkpoint, train_cell
 
 logger = logging.getLogger(__name__)
@@ -68,30 +69,31 @@ def parameter_layers(model: nn.Module) -> list[nn.Module]:
     return [module for module in model.modules() if list(module.parameters(recurse=False))]
 
 
-def reinitialise(module: nn.Module) -> None:
-    """Draw ``module``'s own parameters afresh with its class's initialisation."""
-    for name in ("reset_parameters", "_reset_parameters"):
-        if callable(getattr(module, name, None)):
-            getattr(module, name)()
-            return
-    raise ValueError(
-        f"{type(module).__name__} has parameters but no reset_parameters method: the model "
-        "randomisation control cannot re-initialise it"
-    )
-
-
-def randomised_cascade(model: nn.Module, seed: int) -> list[tuple[int, nn.Module]]:
-    """(layers re-initialised, copy of ``model``) for 1, 2, ... all of its parameter layers,
-    each copy with that many layers from the top drawn afresh (seeded by ``seed``; the global
-    random state is left as it was). Buffers (input statistics, say) are kept."""
-    layers = parameter_layers(model)
+def randomised_cascade(trained: Checkpoint, seed: int) -> list[tuple[int, nn.Module]]:
+    """(layers re-initialised, copy of ``trained``'s model) for 1, 2, ... all of its parameter
+    layers, each copy with that many layers from the top drawn afresh: their parameters are those
+    of a new model of the same class and hyperparameters built with ``seed`` (the class's own
+    initialisation; the global random state is left as it was). Buffers (input statistics,
+    say) are kept."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        fresh = build_model(
+            trained.name,
+            len(trained.bundle["marks"]),
+            len(trained.bundle["bin_offsets"]),
+            **trained.bundle["hyperparameters"],
+        )
+    fresh_layers = parameter_layers(fresh)[::-1]
     cascade = []
-    for count in range(1, len(layers) + 1):
-        randomised = copy.deepcopy(model).eval()
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            for layer in parameter_layers(randomised)[::-1][:count]:
-                reinitialise(layer)
+    for count in range(1, len(fresh_layers) + 1):
+        randomised = copy.deepcopy(trained.model).eval()
+        layers = parameter_layers(randomised)[::-1]
+        with torch.no_grad():
+            for layer, new in zip(layers[:count], fresh_layers[:count], strict=True):
+                for parameter, drawn in zip(
+                    layer.parameters(recurse=False), new.parameters(recurse=False), strict=True
+                ):
+                    parameter.copy_(drawn)
         cascade.append((count, randomised))
     return cascade
 
@@ -153,7 +155,7 @@ def control_models(
     weights and the permutation), and a logistic regression on the most predictive mark."""
     marks = [str(mark) for mark in dataset.marks]
     recipe = training_settings(trained)
-    cascade = randomised_cascade(trained.model, seed)
+    cascade = randomised_cascade(trained, seed)
     models = [
         ControlModel(
             "model_randomisation",
