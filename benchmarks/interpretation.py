@@ -23,6 +23,7 @@ labels, the single most predictive mark; control ``seed`` = seed). Prints, as Ma
 ``--reverse-minus-strand`` first turns the datasets' minus-strand genes round (what
 ``bins.reverse_minus_strand: true`` would have counted: the bins are symmetric about the TSS), so
 that H3K36me3's gene body lies downstream on both strands and has positional structure.
+``--truth-only`` prints table 1 and the seconds of the maps and attributions, without controls.
 
     .venv/bin/python benchmarks/interpretation.py --results results --seeds 1 2 3
 """
@@ -70,10 +71,17 @@ def cpu_seconds(action):
 
 
 def measure_seed(
-    dataset: CellDataset, truth: np.ndarray, config: dict, model: str, seed: int, folder: Path
-) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """One seed on one cell: truth scores (one row per method and mark), the controls table,
-    and the CPU seconds of the maps, the attributions and the controls."""
+    dataset: CellDataset,
+    truth: np.ndarray,
+    config: dict,
+    model: str,
+    seed: int,
+    folder: Path,
+    controls: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
+    """One seed on one cell: truth scores (one row per method and mark), the controls table
+    (None without ``controls``), and the CPU seconds of the maps, the attributions and the
+    controls."""
     interpret = config["interpret"]
     marks = [str(mark) for mark in dataset.marks]
     training = {**config["training"], "seed": seed, "device": "cpu"}
@@ -100,7 +108,10 @@ def measure_seed(
             attribution_truth(ig, knockouts, truth, marks),
         ]
     )
-    controls, control_seconds = cpu_seconds(
+    seconds = {"maps": map_seconds, "attributions": ig_seconds}
+    if not controls:
+        return scores, None, seconds
+    table, seconds["all controls"] = cpu_seconds(
         lambda: run_interpretation_controls(
             dataset,
             trained,
@@ -113,7 +124,6 @@ def measure_seed(
             folder / "controls.npz",
         )
     )
-    seconds = {"maps": map_seconds, "attributions": ig_seconds, "all controls": control_seconds}
     if seed == 1:
         demo = ControlSettings.from_config({**interpret.get("controls", {}), "seed": seed})
         _, seconds["demo's controls"] = cpu_seconds(
@@ -129,12 +139,14 @@ def measure_seed(
                 folder / "demo-controls.npz",
             )
         )
-    return scores, controls, seconds
+    return scores, table, seconds
 
 
-def measure(results: Path, config: dict, seeds: list[int], model: str, turn_round: bool):
+def measure(
+    results: Path, config: dict, seeds: list[int], model: str, turn_round: bool, controls: bool
+):
     """Truth scores, controls tables and CPU seconds of every cell and seed."""
-    scores, controls, timings = [], [], []
+    scores, tables, timings = [], [], []
     for cell in config["cells"]:
         dataset = CellDataset.load(results / "datasets" / f"{cell}.npz")
         if turn_round:
@@ -148,12 +160,13 @@ def measure(results: Path, config: dict, seeds: list[int], model: str, turn_roun
         for seed in seeds:
             with tempfile.TemporaryDirectory() as folder:
                 table, control_table, seconds = measure_seed(
-                    dataset, truth, config, model, seed, Path(folder)
+                    dataset, truth, config, model, seed, Path(folder), controls
                 )
             scores.append(table.assign(cell=cell, seed=seed))
-            controls.append(control_table.assign(seed=seed))
+            if controls:
+                tables.append(control_table.assign(seed=seed))
             timings.append({"cell": cell, "seed": seed, **seconds})
-    return pd.concat(scores, ignore_index=True), controls, pd.DataFrame(timings)
+    return pd.concat(scores, ignore_index=True), tables, pd.DataFrame(timings)
 
 
 def value_range(values: pd.Series) -> str:
@@ -248,6 +261,13 @@ def single_mark_table(scores: pd.DataFrame, controls: list[pd.DataFrame]) -> pd.
     return pd.DataFrame(rows)
 
 
+def print_controls(scores: pd.DataFrame, controls: list[pd.DataFrame]) -> None:
+    print("\nControls (every mark ablated, the whole cascade), per cell, method and control\n")
+    print(markdown(controls_table(controls)))
+    print("\nThe single-mark control against the real model, H3K4me1 (criterion: r >= 0.8)\n")
+    print(markdown(single_mark_table(scores, controls)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=REPO / "results")
@@ -259,6 +279,7 @@ def main() -> None:
         action="store_true",
         help="turn minus-strand genes of datasets counted in genomic order round first",
     )
+    parser.add_argument("--truth-only", action="store_true", help="skip the controls")
     args = parser.parse_args()
     torch.set_num_threads(1)
     logging.basicConfig(level=logging.WARNING)
@@ -266,7 +287,12 @@ def main() -> None:
     if config["bins"]["reverse_minus_strand"] and args.reverse_minus_strand:
         parser.error("the config's datasets are already in transcription order")
     scores, controls, timings = measure(
-        args.results, config, args.seeds, args.model, args.reverse_minus_strand
+        args.results,
+        config,
+        args.seeds,
+        args.model,
+        args.reverse_minus_strand,
+        not args.truth_only,
     )
     reversed_bins = config["bins"]["reverse_minus_strand"] or args.reverse_minus_strand
     print(
@@ -275,10 +301,8 @@ def main() -> None:
         "(marks with positional structure only), signs right the seeds with the truth's sign\n"
     )
     print(markdown(truth_table(scores)))
-    print("\nControls (every mark ablated, the whole cascade), per cell, method and control\n")
-    print(markdown(controls_table(controls)))
-    print("\nThe single-mark control against the real model, H3K4me1 (criterion: r >= 0.8)\n")
-    print(markdown(single_mark_table(scores, controls)))
+    if controls:
+        print_controls(scores, controls)
     print("\nCPU seconds per cell (torch on one thread), slowest seed; demo's controls: seed 1\n")
     slowest = timings.drop(columns="seed").groupby("cell", sort=False).max().reset_index()
     print(markdown(slowest.round(1)))
