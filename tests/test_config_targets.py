@@ -77,9 +77,7 @@ def test_controls_run_with_the_maps_and_attributions_they_control():
         "optimisation": "results/interpret/optimisation/{model}/{cell}.npz",
         "attributions": "results/interpret/attributions/{model}/{cell}/integrated_gradients.npz",
     }
-    assert targets.control_tables(both, CELLS) == [
-        "results/interpret/controls/deepchrome/E004.tsv"
-    ]
+    assert targets.control_tables(both, CELLS) == ["results/interpret/controls/deepchrome/E004.tsv"]
     neither = configured("interpret: {methods: [gan, profiles]}")
     assert targets.control_inputs(neither) == {} and targets.control_tables(neither, CELLS) == []
 

@@ -24,6 +24,8 @@ from chromexpr.interpret.attribution import (
     knockout_table,
     run_attributions,
 )
+from chromexpr.interpret.controls.checks import ControlSettings
+from chromexpr.interpret.controls.outputs import run_interpretation_controls
 from chromexpr.interpret.gan.metrics import flat_profile, mean_pairwise_distance, summarise_metrics
 from chromexpr.interpret.gan.run import run_gan, train_and_measure
 from chromexpr.interpret.gan.sampling import generate_counts
@@ -481,6 +483,18 @@ def test_interpretation_refuses_a_regression_bundle_before_any_output(tmp_path):
         run_attributions(dataset, regression, AttributionSettings(), *paths)
     with pytest.raises(DatasetMismatchError, match="is a regression model, but classification"):
         run_optimisation(dataset, regression, OptimisationSettings(), paths[0])
+    with pytest.raises(DatasetMismatchError, match="is a regression model, but classification"):
+        run_interpretation_controls(
+            dataset,
+            regression,
+            {"optimisation": paths[0]},
+            OptimisationSettings(),
+            AttributionSettings(),
+            ControlSettings(),
+            None,
+            paths[1],
+            paths[0],
+        )
     gan_outputs = {name: tmp_path / f"gan-{name}" for name in ("metrics", "history", "samples")}
     with pytest.raises(DatasetMismatchError, match="is a regression model, but classification"):
         run_gan(

@@ -4,6 +4,7 @@ single-mark control that the previous optimisation penalty passed (issue #24).""
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -28,9 +29,15 @@ from chromexpr.interpret.controls.models import (
     with_permuted_labels,
     without_marks,
 )
-from chromexpr.interpret.optimisation import OptimisationSettings, class_optimisation_maps
+from chromexpr.interpret.controls.outputs import write_controls
+from chromexpr.interpret.optimisation import (
+    OptimisationSettings,
+    class_optimisation_maps,
+    write_maps,
+)
 from chromexpr.interpret.truth import score_against_truth
 from chromexpr.models import build_model
+from chromexpr.plots.maps import control_title, plot_maps_with_controls
 from chromexpr.train import TrainingSettings
 from chromexpr.train.checkpoint import Checkpoint
 
@@ -216,3 +223,26 @@ def test_control_models_are_trained_with_the_real_model_recipe(truth_cell):
     settings = training_settings(trained, model="deepchrome")
     assert settings.model == "deepchrome" and settings.recipe == "fast"
     assert settings.device == "cpu" and settings.seed == LOGISTIC.seed
+
+
+def test_the_maps_figure_shows_each_judged_control_with_its_verdict(logistic_controls, tmp_path):
+    dataset, truth, methods, real, models = logistic_controls
+    table, profiles = run_controls(methods[:1], real, models, truth, "demo truth", MARKS)
+    table.insert(0, "cell", dataset.cell)
+    table.insert(0, "model", "logistic")
+    write_controls(tmp_path / "controls.tsv", tmp_path / "controls.npz", table, profiles, dataset)
+    write_maps(
+        tmp_path / "maps.npz", {"maps": real["optimisation"]}, MARKS, dataset.bin_offsets, "raw"
+    )
+    plot_maps_with_controls(
+        tmp_path / "maps.png",
+        tmp_path / "maps.npz",
+        tmp_path / "controls.npz",
+        tmp_path / "controls.tsv",
+        "logistic, cell E003: class optimisation maps",
+    )
+    assert (tmp_path / "maps.png").stat().st_size > 0
+    failing = pd.DataFrame({"statistic": ["score_ratio"], "value": [0.4], "passes": [False]})
+    assert control_title("trained without H3K4me3", failing) == (
+        "trained without H3K4me3\nscore ratio 0.40: FAILS"
+    )
