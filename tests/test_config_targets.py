@@ -59,14 +59,27 @@ def test_interpretation_draws_truth_only_on_the_demo_and_tracks_only_from_raw_da
     assert targets.interpret_targets(config, CELLS) == [
         "results/figures/interpret/optimisation/deepchrome-E004.png",
         "results/interpret/optimisation/deepchrome/E004-truth.tsv",
+        "results/report/interpretation_controls.html",
         *(f"results/tracks/E004/{mark}.bw" for mark in config["marks"]),
     ]
     without_demo = configured(
         "demo: {enabled: false}\ninterpret: {cells: [E004], methods: [optimisation]}"
     )
     assert targets.interpret_targets(without_demo, CELLS) == [
-        "results/figures/interpret/optimisation/deepchrome-E004.png"
+        "results/figures/interpret/optimisation/deepchrome-E004.png",
+        "results/report/interpretation_controls.html",
     ]
+
+
+def test_controls_run_with_the_maps_and_attributions_they_control():
+    both = configured("interpret: {cells: [E004]}")
+    assert targets.control_inputs(both) == {
+        "optimisation": "results/interpret/optimisation/{model}/{cell}.npz",
+        "attributions": "results/interpret/attributions/{model}/{cell}/integrated_gradients.npz",
+    }
+    assert targets.control_tables(both, CELLS) == ["results/interpret/controls/deepchrome/E004.tsv"]
+    neither = configured("interpret: {methods: [gan, profiles]}")
+    assert targets.control_inputs(neither) == {} and targets.control_tables(neither, CELLS) == []
 
 
 def test_attention_maps_are_drawn_for_the_models_with_attention():

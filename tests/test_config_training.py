@@ -129,6 +129,10 @@ def test_a_disabled_crosscell_is_not_checked():
             r"'interpret.cells': \['E009'\] not among \['E003', 'E004', 'E005'\]",
         ),
         (
+            "interpret: {controls: {ablate: [H3K4me3, H3K79me2]}}",
+            r"'interpret.controls.ablate': \['H3K79me2'\] not among \['H3K27me3'",
+        ),
+        (
             "models: [deepchrome, simplechrome]\ninterpret: {enabled: true, models: [simplechrome]}",
             r"'interpret.models': \['simplechrome'\] read neighbouring genes",
         ),

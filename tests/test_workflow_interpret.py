@@ -13,6 +13,7 @@ import pyBigWig
 import pytest
 
 from chromexpr.dataset import CellDataset
+from chromexpr.interpret.controls.checks import CONTROLS
 
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
@@ -54,6 +55,38 @@ def test_demo_maps_and_attributions_are_scored_against_the_demo_truth(workdir):
         with np.load(folder / "integrated_gradients.npz") as attributions:
             assert attributions["maps"].shape == (2, 5, 100)
         assert (workdir / f"results/figures/interpret/attributions/deepchrome-{cell}.png").exists()
+
+
+def test_maps_and_attributions_have_their_controls_beside_them(workdir):
+    """config.yaml's subset of the controls (H3K4me3 and H3K27me3 ablated, only the fully
+    randomised model) for both methods, judged against the truth; a model that cannot see a
+    mark gives it nothing, and the most predictive mark alone (H3K4me3) does not draw
+    H3K4me1."""
+    for cell in CELLS:
+        table = pd.read_csv(workdir / f"results/interpret/controls/deepchrome/{cell}.tsv", sep="\t")
+        assert table["reference"].eq("demo truth").all() and table["cell"].eq(cell).all()
+        verdicts = table[table["mark"] == "all"].set_index(["method", "control"])["passes"]
+        assert set(verdicts.index) == {
+            (method, control)
+            for method in ("optimisation", "integrated_gradients")
+            for control in CONTROLS
+        }
+        rows = table[table["mark"] != "all"]
+        randomised = rows[rows["control"] == "model_randomisation"]
+        assert set(randomised["control_model"]) == {"top 4 of 4 layers re-initialised"}
+        assert randomised["value"].between(-1, 1).all()
+        ablated = rows[rows["control"] == "mark_ablation"]
+        assert sorted(set(ablated["mark"])) == ["H3K27me3", "H3K4me3"]
+        assert (ablated["value"] == 0).all() and ablated["passes"].all()
+        single = rows[(rows["control"] == "single_mark") & (rows["mark"] == "H3K4me1")]
+        assert set(single["control_model"]) == {"logistic regression on H3K4me3 alone"}
+        assert single["passes"].all()
+        assert verdicts.loc[(slice(None), ["mark_ablation", "single_mark"])].all()
+        with np.load(workdir / f"results/interpret/controls/deepchrome/{cell}.npz") as maps:
+            assert maps["profiles"].shape == (len(maps["names"]), 5, 100)
+    summary = pd.read_csv(workdir / "results/tables/interpretation_controls.tsv", sep="\t")
+    assert set(summary["cell"]) == set(CELLS) and set(summary["control"]) == set(CONTROLS)
+    assert "interpretation_controls.html" in (workdir / "report.html").read_text()
 
 
 def test_gan_measures_every_class_and_mark(workdir):

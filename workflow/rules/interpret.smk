@@ -5,13 +5,6 @@ rule class_optimisation:
         metrics="results/models/{model}/{cell}/metrics.json",
     output:
         maps="results/interpret/optimisation/{model}/{cell}.npz",
-        png=report(
-            "results/figures/interpret/optimisation/{model}-{cell}.png",
-            caption="../report/optimisation.rst",
-            category="Interpretation",
-            subcategory="Class optimisation maps",
-            labels={"model": "{model}", "cell": "{cell}"},
-        ),
     log:
         "logs/interpret/optimisation/{model}-{cell}.log",
     conda:
@@ -22,9 +15,92 @@ rule class_optimisation:
         runtime=per_attempt(30),
     params:
         optimisation=INTERPRET["optimisation"],
-        simulated=SIMULATED,
     script:
         "../scripts/class_optimisation.py"
+
+
+# Adebayo et al.'s controls of the maps and attributions of one model on one cell: the same
+# methods on models with re-initialised weights, without a mark, on permuted labels, and on the
+# most predictive mark alone (chromexpr.interpret.controls). Trains the control models itself.
+rule interpretation_controls:
+    input:
+        **targets.control_inputs(config),
+        dataset="results/datasets/{cell}.npz",
+        model="results/models/{model}/{cell}/model.pt",
+    output:
+        table=report(
+            "results/interpret/controls/{model}/{cell}.tsv",
+            caption="../report/controls.rst",
+            category="Interpretation",
+            subcategory="Controls",
+            labels={"model": "{model}", "cell": "{cell}", "output": "controls"},
+        ),
+        maps="results/interpret/controls/{model}/{cell}.npz",
+    log:
+        "logs/interpret/controls/{model}-{cell}.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: 1
+    resources:
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(60),
+    params:
+        optimisation=INTERPRET["optimisation"],
+        attributions=INTERPRET["attributions"],
+        controls=INTERPRET["controls"],
+        reverse_minus_strand=config["bins"]["reverse_minus_strand"],
+        demo=config["demo"],
+    script:
+        "../scripts/interpretation_controls.py"
+
+
+rule optimisation_figure:
+    input:
+        maps="results/interpret/optimisation/{model}/{cell}.npz",
+        controls="results/interpret/controls/{model}/{cell}.tsv",
+        controls_maps="results/interpret/controls/{model}/{cell}.npz",
+    output:
+        report(
+            "results/figures/interpret/optimisation/{model}-{cell}.png",
+            caption="../report/optimisation.rst",
+            category="Interpretation",
+            subcategory="Class optimisation maps",
+            labels={"model": "{model}", "cell": "{cell}"},
+        ),
+    log:
+        "logs/interpret/optimisation/{model}-{cell}-figure.log",
+    conda:
+        "../../envs/train.yaml"
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+    params:
+        simulated=SIMULATED,
+    script:
+        "../scripts/optimisation_figure.py"
+
+
+rule controls_summary:
+    input:
+        targets.control_tables(config, CELLS),
+    output:
+        table="results/tables/interpretation_controls.tsv",
+        page=report(
+            "results/report/interpretation_controls.html",
+            caption="../report/controls_summary.rst",
+            category="Interpretation",
+            subcategory="Controls",
+            labels={"model": "all", "cell": "all", "output": "summary"},
+        ),
+    log:
+        "logs/interpret/controls/summary.log",
+    conda:
+        "../../envs/train.yaml"
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+    script:
+        "../scripts/controls_table.py"
 
 
 rule optimisation_truth:

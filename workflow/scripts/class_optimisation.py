@@ -1,4 +1,4 @@
-"""Class optimisation maps of one trained model on one cell type: npz + heatmaps."""
+"""Class optimisation maps of one trained model on one cell type: npz."""
 
 import torch
 
@@ -9,13 +9,9 @@ from chromexpr.train import load_checkpoint
 
 torch.set_num_threads(snakemake.threads)
 with step_log(snakemake.log[0]):
-    dataset = CellDataset.load(snakemake.input.dataset)
-    trained = load_checkpoint(snakemake.input.model)
     run_optimisation(
-        dataset,
-        trained,
+        CellDataset.load(snakemake.input.dataset),
+        load_checkpoint(snakemake.input.model),
         OptimisationSettings.from_config(snakemake.params.optimisation),
         snakemake.output.maps,
-        snakemake.output.png,
-        snakemake.params.simulated,
     )

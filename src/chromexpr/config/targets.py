@@ -99,6 +99,32 @@ def interpret_cells(config: Mapping[str, Any], cells: list[str]) -> list[str]:
     return config["interpret"]["cells"] or cells
 
 
+# The maps whose controls the controls job draws, per method (patterns of {model} and {cell}).
+CONTROLLED_MAPS = {
+    "optimisation": "results/interpret/optimisation/{model}/{cell}.npz",
+    "attributions": "results/interpret/attributions/{model}/{cell}/integrated_gradients.npz",
+}
+
+
+def control_inputs(config: Mapping[str, Any]) -> dict[str, str]:
+    """The controls job's real maps, named by method: those of the configured methods that
+    have controls (optimisation, attributions)."""
+    methods = config["interpret"]["methods"]
+    return {method: path for method, path in CONTROLLED_MAPS.items() if method in methods}
+
+
+def control_tables(config: Mapping[str, Any], cells: list[str]) -> list[str]:
+    """The controls table of every interpreted model and cell, where a method has controls."""
+    interpret = config["interpret"]
+    if not interpret["enabled"] or not control_inputs(config):
+        return []
+    return [
+        f"results/interpret/controls/{model}/{cell}.tsv"
+        for model in interpret["models"]
+        for cell in interpret_cells(config, cells)
+    ]
+
+
 def interpret_targets(config: Mapping[str, Any], cells: list[str]) -> list[str]:
     """The figures (and, on the demo's generated data, the comparisons with the truth) of each
     interpretation method, per model and interpreted cell."""
@@ -134,6 +160,8 @@ def interpret_targets(config: Mapping[str, Any], cells: list[str]) -> list[str]:
                 for model in models
                 for cell in cells
             ]
+    if control_tables(config, cells):
+        targets.append("results/report/interpretation_controls.html")
     if "gan" in methods:
         targets += [
             f"results/figures/interpret/gan/{cell}-{figure}.png"

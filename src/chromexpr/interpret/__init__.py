@@ -1,10 +1,13 @@
 """Interpretation of the data and of trained models, one module per method.
 
 - ``optimisation``: class optimisation maps (DeepChrome): the input a trained model scores
-  highest for a class under a penalty from the training genes' covariance, averaged over restarts;
+  highest for a class when each bin may move about as far as it varies among genes of one class,
+  averaged over restarts;
 - ``attribution``: integrated gradients (Captum) averaged per class, and mark knockouts;
 - ``truth``: scores of any per-class profile or map against the demo's truth
   (``chromexpr.demo.truth``);
+- ``controls``: the maps and attributions of models that must not give the same answer (random
+  weights, a mark hidden, permuted labels, one mark alone), each judged by a rule;
 - ``gan``: a class-conditional GAN (after DeepChrome 2.0) that generates histone-signal
   matrices, measured against the real genes and a trained classifier;
 - ``attention``: AttentiveChrome's bin- and mark-level attention, averaged per predicted class;

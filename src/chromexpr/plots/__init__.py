@@ -5,7 +5,8 @@ in parallel jobs) and saved byte-identical for the same inputs.
 - ``scores``: test AUC per cell type against the published AUCs, models compared across cell
   types, training curves;
 - ``claims``: the forest plot of the published claims tested;
-- ``gan``: the conditional GAN's profiles and sample grids.
+- ``gan``: the conditional GAN's profiles and sample grids;
+- ``maps``: the class optimisation maps beside their controls' maps.
 
 Interpretation methods draw their own figures beside their tables (``chromexpr.interpret``), on
 ``figure``'s functions.

@@ -12,13 +12,16 @@ from chromexpr.models import models_with
 
 def check_interpret(config: Mapping[str, Any], samples: SampleTable) -> None:
     """With interpret on: its models are trained models of one gene's marks x bins (with input
-    gradients for optimisation), its cells are cells, the GAN's classifier is such a model."""
+    gradients for optimisation), its cells are cells, the marks its controls ablate are marks,
+    the GAN's classifier is such a model."""
     interpret, models = config["interpret"], config["models"]
     if not interpret["enabled"]:
         return
+    ablate = interpret["controls"]["ablate"]
     for key, values, known in (
         ("interpret.models", interpret["models"], models),
         ("interpret.cells", interpret["cells"], samples.cells),
+        ("interpret.controls.ablate", [] if ablate == "all" else ablate, config["marks"]),
     ):
         unknown = sorted(set(values) - set(known))
         if unknown:
