@@ -34,7 +34,7 @@ from chromexpr.stats import delong_test, equivalence_p, holm, mean_interval, wil
 from chromexpr.tables import predictions_path, read_prediction_table
 
 SUPERIORITY, EQUIVALENCE = "superiority", "equivalence"
-MODELS, CROSSCELL = "models", "crosscell"
+MODELS, CROSSCELL, DIFFERENTIAL = "models", "crosscell", "differential"
 # The cross-cell claim's comparison: the model's own-cell AUC against its AUC when trained on
 # another cell type (pairwise transfer, no input normalisation).
 OWN_CELL = "own cell"
@@ -92,6 +92,8 @@ class Claim:
         relation = "=" if self.kind == EQUIVALENCE else ">"
         if self.experiment == CROSSCELL:
             return f"{self.better} from other cells {relation} {self.better} on its own cell"
+        if self.experiment == DIFFERENTIAL:
+            return f"{self.better} {relation} {self.other} (Pearson r of log2 fold change)"
         return f"{self.better} {relation} {self.other}"
 
 
@@ -154,6 +156,14 @@ CLAIMS = (
         "DeepChrome (Singh et al., Bioinformatics 2016)",
         "deepchrome",
         "mlp",
+    ),
+    Claim(
+        "deepdiff_over_difference",
+        "DeepDiff beats the difference of single-cell models",
+        "DeepDiff (Sekhon et al., Bioinformatics 2018)",
+        "deepdiff",
+        "difference",
+        experiment=DIFFERENTIAL,
     ),
 )
 
@@ -240,6 +250,23 @@ def crosscell_differences(crosscell: pd.DataFrame, claim: Claim) -> pd.DataFrame
     return pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
 
 
+def differential_differences(differential: pd.DataFrame, claim: Claim) -> pd.DataFrame:
+    """``PAIR_COLUMNS`` rows, one per cell-type pair (``cell``: A-B): the test Pearson r of the
+    log2 fold change of ``claim``'s model minus the baseline's (differential.tsv; the figure
+    columns hold Pearson r, not AUC). Their paired bootstrap tests are in
+    differential_comparisons.tsv, so no DeLong p."""
+    scores = differential.set_index(["cell_a", "cell_b", "model"])["pearson"]
+    rows = []
+    for cell_a, cell_b in sorted({key[:2] for key in scores.index}):
+        keys = [(cell_a, cell_b, model) for model in (claim.better, claim.other)]
+        if all(key in scores.index for key in keys):
+            better, other = (float(scores.loc[key]) for key in keys)
+            rows.append(
+                (claim.key, f"{cell_a}-{cell_b}", 0, 0, better, other, better - other, np.nan)
+            )
+    return pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
+
+
 def _delong_summary(pairs: pd.DataFrame, alpha: float) -> str:
     """How many (cell, fold, seed) comparisons DeLong's test finds significant, each way."""
     tested = pairs.dropna(subset=["delong_p"])
@@ -300,17 +327,31 @@ def claims_table(
     margin: float,
     alpha: float,
     claims: Sequence[Claim] = CLAIMS,
+    differential: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(claims table [claims, CLAIM_COLUMNS], per-sample differences [rows, PAIR_COLUMNS]).
 
-    A claim whose models (or cross-cell transfer) were not run keeps its row, verdict "not run",
-    with a note naming what is missing.
+    A claim whose models (or cross-cell transfer, or the differential task) were not run keeps
+    its row, verdict "not run", with a note naming what is missing. ``differential``: the
+    differential task's table (differential.tsv), whose samples are cell-type pairs.
     """
     rows, all_pairs = [], []
     run_models = set(runs["model"])
     for claim in claims:
         note = ""
-        if claim.experiment == CROSSCELL:
+        if claim.experiment == DIFFERENTIAL:
+            pairs = pd.DataFrame(columns=PAIR_COLUMNS)
+            if differential is None:
+                note = "differential task not run"
+            else:
+                pairs = differential_differences(differential, claim)
+                note = (
+                    "test Pearson r of the log2 fold change per cell-type pair; paired bootstrap "
+                    "per pair in differential_comparisons.tsv"
+                    if len(pairs)
+                    else f"no pair with both {claim.better} and {claim.other}"
+                )
+        elif claim.experiment == CROSSCELL:
             if crosscell is None:
                 pairs, note = pd.DataFrame(columns=PAIR_COLUMNS), "cross-cell transfer not run"
             else:
@@ -366,6 +407,7 @@ def build_claims(
     alpha: float,
     outputs: ClaimsOutputs,
     simulated: bool,
+    differential_table: Path | None = None,
 ) -> pd.DataFrame:
     """Write the claims table, the per-sample differences behind it and their forest plot;
     return the claims table."""
@@ -374,7 +416,14 @@ def build_claims(
         crosscell = pd.read_csv(
             crosscell_table, sep="\t", dtype={"train_set": str, "test_cell": str}
         )
-    table, pairs = claims_table(read_runs(metrics_paths), crosscell, margin, alpha)
+    differential = None
+    if differential_table is not None:
+        differential = pd.read_csv(
+            differential_table, sep="\t", dtype={"cell_a": str, "cell_b": str}
+        )
+    table, pairs = claims_table(
+        read_runs(metrics_paths), crosscell, margin, alpha, differential=differential
+    )
     write_tsv(table, outputs.claims)
     with atomic_path(outputs.markdown) as tmp:
         tmp.write_text(claims_markdown(table))
