@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 import torch
 
-from chromexpr.claims import CLAIMS, claims_table, differential_differences
+from chromexpr.claims import CLAIMS, PAIR_COLUMNS, claims_table
 from chromexpr.cli import main
 from chromexpr.dataset import CellDataset
+from chromexpr.differential import claims as differential_claims
 from chromexpr.differential.bundle import is_differential_bundle, load_bundle
 from chromexpr.differential.models import build_pair_model, pair_hyperparameters
 from chromexpr.differential.pairs import PairDataset, change_classes, log2_fold_change
@@ -348,7 +349,9 @@ NO_RUNS = pd.DataFrame(columns=["cell", "model", "fold", "seed", "test_auc", "pr
 
 
 def test_deepdiff_claim_compares_pearson_r_per_pair():
-    pairs = differential_differences(differential_scores({"E1-E2": 0.1, "E1-E3": -0.05}), CLAIM)
+    scores = differential_scores({"E1-E2": 0.1, "E1-E3": -0.05})
+    pairs = differential_claims.pearson_differences(scores, CLAIM.key, CLAIM.better, CLAIM.other)
+    assert list(pairs.columns) == list(PAIR_COLUMNS)
     assert pairs["cell"].tolist() == ["E1-E2", "E1-E3"]
     assert pairs["difference"].to_numpy() == pytest.approx([0.1, -0.05])
 
@@ -365,5 +368,5 @@ def test_deepdiff_claim_is_supported_by_six_better_pairs_and_not_run_without_the
     table, _ = claims_table(NO_RUNS, None, 0.01, 0.05, [CLAIM])
     assert (table.iloc[0]["verdict"], table.iloc[0]["note"]) == (
         "not run",
-        "differential task not run",
+        "differential not run",
     )

@@ -52,7 +52,7 @@ def test_claims_table_tests_every_pair_of_zoo_models_on_its_one_cell(zoo):
     transfer = claims.loc["code_independent_of_cell_type"]
     assert (transfer["verdict"], transfer["note"]) == ("not run", "cross-cell transfer not run")
     deepdiff = claims.loc["deepdiff_over_difference"]
-    assert (deepdiff["verdict"], deepdiff["note"]) == ("not run", "differential task not run")
+    assert (deepdiff["verdict"], deepdiff["note"]) == ("not run", "differential not run")
     compared = claims.drop(index=["code_independent_of_cell_type", "deepdiff_over_difference"])
     assert (compared["samples"] == 1).all()
     # One cell: no spread to estimate and nothing a test across cells can show.

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from chromexpr.atomic import atomic_path, write_tsv
+from chromexpr.differential.claims import pearson_differences, read_scores
 from chromexpr.errors import InputFormatError
 from chromexpr.plots.claims import plot_claims
 from chromexpr.stats import delong_test, equivalence_p, holm, mean_interval, wilcoxon_p
@@ -250,23 +251,6 @@ def crosscell_differences(crosscell: pd.DataFrame, claim: Claim) -> pd.DataFrame
     return pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
 
 
-def differential_differences(differential: pd.DataFrame, claim: Claim) -> pd.DataFrame:
-    """``PAIR_COLUMNS`` rows, one per cell-type pair (``cell``: A-B): the test Pearson r of the
-    log2 fold change of ``claim``'s model minus the baseline's (differential.tsv; the figure
-    columns hold Pearson r, not AUC). Their paired bootstrap tests are in
-    differential_comparisons.tsv, so no DeLong p."""
-    scores = differential.set_index(["cell_a", "cell_b", "model"])["pearson"]
-    rows = []
-    for cell_a, cell_b in sorted({key[:2] for key in scores.index}):
-        keys = [(cell_a, cell_b, model) for model in (claim.better, claim.other)]
-        if all(key in scores.index for key in keys):
-            better, other = (float(scores.loc[key]) for key in keys)
-            rows.append(
-                (claim.key, f"{cell_a}-{cell_b}", 0, 0, better, other, better - other, np.nan)
-            )
-    return pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
-
-
 def _delong_summary(pairs: pd.DataFrame, alpha: float) -> str:
     """How many (cell, fold, seed) comparisons DeLong's test finds significant, each way."""
     tested = pairs.dropna(subset=["delong_p"])
@@ -331,26 +315,15 @@ def claims_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(claims table [claims, CLAIM_COLUMNS], per-sample differences [rows, PAIR_COLUMNS]).
 
-    A claim whose models (or cross-cell transfer, or the differential task) were not run keeps
-    its row, verdict "not run", with a note naming what is missing. ``differential``: the
-    differential task's table (differential.tsv), whose samples are cell-type pairs.
-    """
+    A claim whose models (or cross-cell transfer, or the differential task's ``differential``
+    table) were not run keeps its row, verdict "not run", with a note naming what is missing."""
     rows, all_pairs = [], []
     run_models = set(runs["model"])
     for claim in claims:
         note = ""
         if claim.experiment == DIFFERENTIAL:
-            pairs = pd.DataFrame(columns=PAIR_COLUMNS)
-            if differential is None:
-                note = "differential task not run"
-            else:
-                pairs = differential_differences(differential, claim)
-                note = (
-                    "test Pearson r of the log2 fold change per cell-type pair; paired bootstrap "
-                    "per pair in differential_comparisons.tsv"
-                    if len(pairs)
-                    else f"no pair with both {claim.better} and {claim.other}"
-                )
+            pairs = pearson_differences(differential, claim.key, claim.better, claim.other)
+            note = "Pearson r of the fold change per pair" if len(pairs) else "differential not run"
         elif claim.experiment == CROSSCELL:
             if crosscell is None:
                 pairs, note = pd.DataFrame(columns=PAIR_COLUMNS), "cross-cell transfer not run"
@@ -416,13 +389,8 @@ def build_claims(
         crosscell = pd.read_csv(
             crosscell_table, sep="\t", dtype={"train_set": str, "test_cell": str}
         )
-    differential = None
-    if differential_table is not None:
-        differential = pd.read_csv(
-            differential_table, sep="\t", dtype={"cell_a": str, "cell_b": str}
-        )
     table, pairs = claims_table(
-        read_runs(metrics_paths), crosscell, margin, alpha, differential=differential
+        read_runs(metrics_paths), crosscell, margin, alpha, CLAIMS, read_scores(differential_table)
     )
     write_tsv(table, outputs.claims)
     with atomic_path(outputs.markdown) as tmp:

@@ -52,15 +52,17 @@ def check_pairs(pairs: str | list[list[str]], cells: list[str]) -> None:
             raise ConfigError("differential.pairs", f"all needs two or more cells; cells: {cells}")
         return
     seen: set[frozenset[str]] = set()
-    for index, (a, b) in enumerate(pairs):
-        key = f"differential.pairs.{index}"
+    for number, (a, b) in enumerate(pairs, start=1):
+        pair = f"pair {number} [{a}, {b}]"
         unknown = [cell for cell in (a, b) if cell not in cells]
         if unknown:
-            raise ConfigError(key, f"{unknown} not among the cells {cells}")
+            raise ConfigError(
+                "differential.pairs", f"{pair}: {unknown} not among the cells {cells}"
+            )
         if a == b:
-            raise ConfigError(key, f"a pair of one cell with itself ({a}) has no difference")
+            raise ConfigError("differential.pairs", f"{pair}: a cell with itself has no difference")
         if frozenset((a, b)) in seen:
-            raise ConfigError(key, f"the pair {a}, {b} is listed twice (in either order)")
+            raise ConfigError("differential.pairs", f"{pair} is listed twice (in either order)")
         seen.add(frozenset((a, b)))
 
 
