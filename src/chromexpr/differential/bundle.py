@@ -1,7 +1,7 @@
 """The differential bundle: a trained pair model that describes itself, saved and loaded here.
 
-``model.pt`` of a differential model is a dict that ``torch.load(path, weights_only=True)``
-reads, like the per-cell bundle (``chromexpr.train.checkpoint``) and beside it:
+``model.pt`` of a differential model is a dict that torch reads with ``weights_only=True``
+(through ``chromexpr.train.checkpoint.read_bundle_file``, like the per-cell bundle):
 
 =====================  ==========================================================================
 key                    what
@@ -28,7 +28,6 @@ key                    what
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +42,7 @@ from chromexpr.differential.models import PairModel, build_pair_model
 from chromexpr.differential.pairs import PairDataset
 from chromexpr.differential.registry import has_attention
 from chromexpr.errors import DatasetMismatchError, InputFormatError
+from chromexpr.train.checkpoint import read_bundle_file
 from chromexpr.train.fit import state_copy
 
 if TYPE_CHECKING:
@@ -142,21 +142,11 @@ class DifferentialBundle:
         return pair
 
 
-def read_bundle(path: str | os.PathLike[str], device: torch.device | str = "cpu") -> dict:
-    """The dict of a model bundle file (either format); InputFormatError naming the file where
-    it cannot be read."""
-    try:
-        return torch.load(Path(path), map_location=device, weights_only=True)
-    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise InputFormatError(path, f"cannot read model bundle: {first_line}") from error
-
-
 def is_differential_bundle(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` holds a differential bundle; False for a per-cell bundle and for a file
     that cannot be read (whose loader then says why)."""
     try:
-        bundle = read_bundle(path)
+        bundle = read_bundle_file(path)
     except InputFormatError:
         return False
     return isinstance(bundle, dict) and bundle.get("format") == FORMAT
@@ -168,7 +158,7 @@ def load_bundle(
     """The pair model of ``path`` on ``device``, in eval mode; InputFormatError naming the file
     for anything but a differential bundle this chromexpr can read."""
     path = Path(path)
-    bundle = read_bundle(path, device)
+    bundle = read_bundle_file(path, device)
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         raise InputFormatError(path, "not a differential model bundle (chromexpr differential)")
     if bundle["format_version"] > FORMAT_VERSION:
