@@ -46,8 +46,8 @@ def copy_workflow(workdir: Path) -> None:
 def run_seed(workdir: Path, seed: int, cores: int) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """The differential and truth tables of one training seed, and the run's seconds."""
     (workdir / "seed.yaml").write_text(f"differential: {{training: {{seed: {seed}}}}}\n")
-    command = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile"]
-    command += [*CONFIGS, "seed.yaml", *TARGETS]
+    command = [sys.executable, "-m", "snakemake", *TARGETS, "--cores", str(cores)]
+    command += ["--configfile", *CONFIGS, "seed.yaml"]
     started = time.perf_counter()
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
     if result.returncode != 0:

@@ -12,7 +12,9 @@ import torch
 from chromexpr.claims import CLAIMS, PAIR_COLUMNS, claims_table
 from chromexpr.cli import main
 from chromexpr.dataset import CellDataset
+from chromexpr.demo.switching import SwitchTruth
 from chromexpr.differential import claims as differential_claims
+from chromexpr.differential.attention import attention_labels, pair_attention
 from chromexpr.differential.bundle import is_differential_bundle, load_bundle
 from chromexpr.differential.models import build_pair_model, pair_hyperparameters
 from chromexpr.differential.pairs import PairDataset, change_classes, log2_fold_change
@@ -20,6 +22,7 @@ from chromexpr.differential.predict import predict_fold_changes
 from chromexpr.differential.scores import bootstrap_correlations, change_aucs, paired_bootstrap
 from chromexpr.differential.tables import build_differential_tables
 from chromexpr.differential.train import DifferentialSettings, score_difference, train_pair
+from chromexpr.differential.truth import bin_recovery, mark_recovery, truth_table
 from chromexpr.errors import DatasetMismatchError
 from chromexpr.evaluation import correlations
 from chromexpr.models import build_model, count_parameters
@@ -370,3 +373,62 @@ def test_deepdiff_claim_is_supported_by_six_better_pairs_and_not_run_without_the
         "not run",
         "differential not run",
     )
+
+
+# --- attention and the truth ------------------------------------------------------------------
+
+
+def test_a_stacked_attention_model_attends_over_both_cells_marks(tmp_path):
+    a, b = pair_cells(60)
+    train_pair(PairDataset(a, b), quick("stacked_attentivechrome"), tmp_path / "stacked")
+    bundle = load_bundle(tmp_path / "stacked/model.pt")
+    labels = attention_labels(bundle)
+    assert labels[0] == "A1 active" and labels[-1] == "B1 silent" and len(labels) == 2 * len(MARKS)
+    weights = pair_attention(bundle, PairDataset(a, b).counts()[:4])
+    assert weights["marks"].shape == (4, 2 * len(MARKS))
+    assert weights["marks"].sum(axis=1) == pytest.approx(1.0, abs=1e-5)
+
+
+def pair_truth_of(pair: PairDataset, genes: np.ndarray) -> SwitchTruth:
+    """A truth whose switching genes are ``genes`` (rows of the pair), their expected counts the
+    counts themselves."""
+    fold_change = pair.fold_change()[genes]
+    return SwitchTruth(
+        pair.a.gene_ids[genes],
+        np.sign(fold_change).astype(int),
+        tuple(MARKS),
+        pair.a.counts[genes].astype(float),
+        pair.b.counts[genes].astype(float),
+    )
+
+
+def test_truth_table_scores_the_switching_genes_against_the_untrained_model(deepdiff_run):
+    folder, _ = deepdiff_run
+    bundle = load_bundle(folder / "deepdiff/model.pt")
+    pair = bundle.pair(*(CellDataset.load(folder / f"{name}.npz") for name in ("A1", "B1")))
+    test = np.flatnonzero(pair.mask("test"))
+    table = truth_table(bundle, pair, pair_truth_of(pair, test[:4]), steps=4).set_index("measure")
+    assert list(table.index) == [
+        "pearson_switching",
+        "pearson_other",
+        "direction_switching",
+        "mark_recovery_attention",
+        "bin_recovery_attention",
+        "mark_recovery_attribution",
+        "bin_recovery_attribution",
+    ]
+    predictions = pd.read_csv(folder / "deepdiff/predictions.tsv", sep="\t").iloc[test[:4]]
+    expected = np.corrcoef(
+        predictions["log2_fold_change"], predictions["predicted_log2_fold_change"]
+    )
+    assert table.loc["pearson_switching", "trained"] == pytest.approx(expected[0, 1], abs=1e-5)
+    assert table.loc["pearson_switching", "n_genes"] == 4
+    assert table["untrained"].notna().all() and table["trained"].between(-1, 1).all()
+
+
+def test_recovery_is_one_for_the_truths_own_ranking_and_minus_one_reversed():
+    change = np.array([[1.0, 2.0, 3.0], [3.0, 1.0, 2.0]])
+    assert mark_recovery(change, change) == pytest.approx(1.0)
+    assert mark_recovery(-change, change) == pytest.approx(-1.0)
+    bins = np.random.default_rng(0).random((5, 2, 8))
+    assert bin_recovery(bins, bins) == pytest.approx(1.0)
