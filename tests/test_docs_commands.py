@@ -43,6 +43,9 @@ RUN = {
         r"predict_sample\s+\d+"
     ),
     ".venv/bin/snakemake --unlock": r"",
+    ".venv/bin/snakemake -n --configfile config/config.yaml config/differential.yaml": (
+        r"differential_train\s+\d+"
+    ),
 }
 
 # Runs a workflow (or the whole suite): the file that runs it, and the function there (None: a
@@ -61,6 +64,14 @@ COVERED = {
     ".venv/bin/snakemake --cores 2 --configfile config/own-data.yaml": (
         "tests/test_workflow_own_data.py",
         "own_data",
+    ),
+    (
+        ".venv/bin/chromexpr predict results/differential/E003/E004/deepdiff/model.pt --dataset"
+        " results/differential/window/datasets/E003.npz"
+        " results/differential/window/datasets/E004.npz --out E004-over-E003.tsv --score test"
+    ): (
+        "tests/test_workflow_differential.py",
+        "test_predict_command_applies_the_deepdiff_bundle_to_two_samples",
     ),
 }
 

@@ -51,7 +51,9 @@ def test_claims_table_tests_every_pair_of_zoo_models_on_its_one_cell(zoo):
     claims = pd.read_csv(zoo / "results/tables/claims.tsv", sep="\t").set_index("key")
     transfer = claims.loc["code_independent_of_cell_type"]
     assert (transfer["verdict"], transfer["note"]) == ("not run", "cross-cell transfer not run")
-    compared = claims.drop(index="code_independent_of_cell_type")
+    deepdiff = claims.loc["deepdiff_over_difference"]
+    assert (deepdiff["verdict"], deepdiff["note"]) == ("not run", "differential not run")
+    compared = claims.drop(index=["code_independent_of_cell_type", "deepdiff_over_difference"])
     assert (compared["samples"] == 1).all()
     # One cell: no spread to estimate and nothing a test across cells can show.
     assert compared["ci_low"].isna().all()

@@ -3,6 +3,8 @@
 ``chromexpr demo --out DIR --cells E003 E004``  writes a demo REMC mirror;
 ``chromexpr train DATASET --out DIR``           trains one model on one dataset, progress on the terminal;
 ``chromexpr predict BUNDLE... --dataset NPZ --out TSV``  predicts expression of a sample from its counts;
+``chromexpr predict DIFFERENTIAL_BUNDLE --dataset A.npz B.npz --out TSV``  predicts the log2 fold
+                                                 change of B over A from both samples' counts;
 ``chromexpr export-models NAME=BUNDLE... --out DIR``     writes bundles and a checksummed manifest.
 """
 
@@ -44,7 +46,56 @@ def _train(args: argparse.Namespace) -> None:
     )
 
 
+def _predict_differential(args: argparse.Namespace) -> None:
+    from chromexpr.dataset import CellDataset
+    from chromexpr.differential.bundle import load_bundle
+    from chromexpr.differential.predict import predict_fold_changes, score_fold_changes
+    from chromexpr.io.chrom_sizes import read_chrom_sizes
+    from chromexpr.logs import step_log
+
+    if len(args.bundles) != 1 or args.exported is not None or len(args.dataset) != 2:
+        raise ChromexprError(
+            "predict: a differential bundle predicts alone, from two datasets: "
+            "chromexpr predict BUNDLE --dataset A.npz B.npz --out TSV"
+        )
+    with step_log(None):
+        bundle = load_bundle(args.bundles[0])
+        dataset_a, dataset_b = (CellDataset.load(path) for path in args.dataset)
+        table = predict_fold_changes(
+            bundle,
+            dataset_a,
+            dataset_b,
+            args.out,
+            bed=args.bed,
+            bigwig=args.bigwig,
+            chrom_sizes=read_chrom_sizes(args.chrom_sizes) if args.chrom_sizes else None,
+        )
+    print(
+        f"{len(table)} genes: log2 fold change of {dataset_b.cell} over {dataset_a.cell} "
+        f"predicted by {bundle.name} (trained on {' and '.join(bundle.cells)}): {args.out}"
+    )
+    if args.score:
+        # The datasets' real expression, read only now: the predictions above never saw it.
+        scores = score_fold_changes(table, args.score)
+        print(scores.to_string(index=False, float_format=lambda value: f"{value:.6f}"))
+
+
 def _predict(args: argparse.Namespace) -> None:
+    from chromexpr.differential.bundle import is_differential_bundle
+
+    if any(is_differential_bundle(path) for path in args.bundles):
+        _predict_differential(args)
+        return
+    if len(args.dataset) != 1:
+        raise ChromexprError(
+            f"predict: one --dataset for per-cell bundles (two only with a differential "
+            f"bundle); got {len(args.dataset)}"
+        )
+    args.dataset = args.dataset[0]
+    _predict_cells(args)
+
+
+def _predict_cells(args: argparse.Namespace) -> None:
     from chromexpr.dataset import CellDataset
     from chromexpr.io.chrom_sizes import read_chrom_sizes
     from chromexpr.logs import step_log
@@ -122,7 +173,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     predict.add_argument("bundles", type=Path, nargs="*", help="model.pt files")
     predict.add_argument("--exported", type=Path, help="a folder chromexpr export-models wrote")
     predict.add_argument("--names", nargs="+", help="bundles of --exported (default: all)")
-    predict.add_argument("--dataset", type=Path, required=True, help="the sample's dataset (.npz)")
+    predict.add_argument(
+        "--dataset",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="the sample's dataset (.npz); with a differential bundle, two: A's then B's",
+    )
     predict.add_argument("--out", type=Path, required=True, help="predictions table (.tsv)")
     predict.add_argument("--task", default="classification", choices=sorted(TASKS))
     predict.add_argument("--bed", type=Path, help="also a BED of the predictions at each TSS")
@@ -138,7 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     predict.add_argument(
         "--score",
         choices=["train", "valid", "test"],
-        help="then score the predictions against the dataset's own expression on this split",
+        help="then score the predictions against the dataset's (datasets') own expression on "
+        "this split",
     )
     export = commands.add_parser(
         "export-models", help="copy model bundles into a folder with a checksummed manifest"

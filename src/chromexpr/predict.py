@@ -217,9 +217,10 @@ def score_column(table: pd.DataFrame) -> str:
     return found[0]
 
 
-def write_bed(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """BED6 + the value: each gene's TSS base, named by its id, scored 0-1000 by its mean."""
-    score = score_column(table)
+def write_bed(table: pd.DataFrame, path: str | os.PathLike[str], score: str | None = None) -> None:
+    """BED6 + the value: each gene's TSS base, named by its id, scored 0-1000 by its mean (or
+    by the column ``score``)."""
+    score = score or score_column(table)
     values = table[score].to_numpy(np.float64)
     low, high = values.min(), values.max()
     scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
@@ -238,10 +239,14 @@ def write_bed(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
 
 
 def write_prediction_bigwig(
-    table: pd.DataFrame, chrom_sizes: Mapping[str, int], path: str | os.PathLike[str]
+    table: pd.DataFrame,
+    chrom_sizes: Mapping[str, int],
+    path: str | os.PathLike[str],
+    score: str | None = None,
 ) -> None:
-    """A bigWig of the mean score on each gene's TSS base (first gene wins on a shared TSS)."""
-    score = score_column(table)
+    """A bigWig of the mean score (or of the column ``score``) on each gene's TSS base (first
+    gene wins on a shared TSS)."""
+    score = score or score_column(table)
     if (table["chrom"] == "").any() or (table["tss"] < 0).any():
         raise InputFormatError(path, "genes without a position (processed source): no track")
     entries = {}

@@ -15,6 +15,7 @@ rule demo_mirror:
         marks=MARKS,
         seed=config["demo"]["seed"],
         n_genes=config["demo"]["n_genes"],
+        switching=config["demo"]["switching"],
         out_dir=output_folder,
     script:
         "../scripts/demo_mirror.py"

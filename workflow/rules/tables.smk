@@ -119,6 +119,7 @@ rule claims:
         metrics=run_metrics(),
         predictions=run_metrics("classification", "predictions.tsv"),
         crosscell=runs.claims_crosscell(config),
+        differential=runs.claims_differential(config),
     output:
         claims=report(
             "results/tables/claims.tsv",

@@ -14,6 +14,7 @@ with step_log(snakemake.log[0]) as logger:
         snakemake.params.alpha,
         ClaimsOutputs(**{name: Path(path) for name, path in snakemake.output.items()}),
         snakemake.params.simulated,
+        Path(snakemake.input.differential[0]) if snakemake.input.differential else None,
     )
     logger.info(
         "%s", claims[["key", "samples", "mean_difference", "p_holm", "verdict"]].to_string()

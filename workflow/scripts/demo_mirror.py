@@ -13,4 +13,5 @@ with step_log(snakemake.log[0]):
         seed=snakemake.params.seed,
         n_genes=snakemake.params.n_genes,
         chrom_sizes=Path(snakemake.input.chrom_sizes),
+        switching=snakemake.params.switching,
     )

@@ -26,6 +26,7 @@ cross-cell claim's per-cell DeLong tests come from the pairwise transfer's kept 
 from chromexpr.claims.catalog import (
     CLAIMS,
     CROSSCELL,
+    DIFFERENTIAL,
     EQUIVALENCE,
     MODELS,
     OWN_CELL,
@@ -58,6 +59,7 @@ __all__ = [
     "CLAIM_COLUMNS",
     "CONTRADICTED",
     "CROSSCELL",
+    "DIFFERENTIAL",
     "EQUIVALENCE",
     "INCONCLUSIVE",
     "MODELS",

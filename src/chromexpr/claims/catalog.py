@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SUPERIORITY, EQUIVALENCE = "superiority", "equivalence"
-MODELS, CROSSCELL = "models", "crosscell"
+MODELS, CROSSCELL, DIFFERENTIAL = "models", "crosscell", "differential"
 # The cross-cell claim's comparison: the model's own-cell AUC against its AUC when trained on
 # another cell type (pairwise transfer, no input normalisation).
 OWN_CELL = "own cell"
@@ -28,6 +28,8 @@ class Claim:
         relation = "=" if self.kind == EQUIVALENCE else ">"
         if self.experiment == CROSSCELL:
             return f"{self.better} from other cells {relation} {self.better} on its own cell"
+        if self.experiment == DIFFERENTIAL:
+            return f"{self.better} {relation} {self.other} (Pearson r of log2 fold change)"
         return f"{self.better} {relation} {self.other}"
 
 
@@ -90,5 +92,13 @@ CLAIMS = (
         "DeepChrome (Singh et al., Bioinformatics 2016)",
         "deepchrome",
         "mlp",
+    ),
+    Claim(
+        "deepdiff_over_difference",
+        "DeepDiff beats the difference of single-cell models",
+        "DeepDiff (Sekhon et al., Bioinformatics 2018)",
+        "deepdiff",
+        "difference",
+        experiment=DIFFERENTIAL,
     ),
 )

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from chromexpr.atomic import atomic_path, write_tsv
-from chromexpr.claims.catalog import CLAIMS, CROSSCELL, EQUIVALENCE, Claim
+from chromexpr.claims.catalog import CLAIMS, CROSSCELL, DIFFERENTIAL, EQUIVALENCE, Claim
 from chromexpr.claims.differences import (
     PAIR_COLUMNS,
     crosscell_differences,
@@ -20,6 +20,7 @@ from chromexpr.claims.differences import (
     read_runs,
 )
 from chromexpr.crosscell.transfer_tests import read_transfer_tests
+from chromexpr.differential.claims import pearson_differences, read_scores
 from chromexpr.plots.claims import plot_claims
 from chromexpr.stats import equivalence_p, holm, mean_interval, wilcoxon_p
 
@@ -146,19 +147,24 @@ def claims_table(
     margin: float,
     alpha: float,
     claims: Sequence[Claim] = CLAIMS,
+    differential: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(claims table [claims, CLAIM_COLUMNS], per-sample differences [rows, PAIR_COLUMNS]).
 
     A claim whose models (or cross-cell transfer) were not run keeps its row, verdict "not run",
     with a note naming what is missing; a claim with a run that did not converge keeps its
     figures, verdict "not judged", with a note naming the runs, and is left out of Holm's family.
-    ``crosscell``: the pairwise transfer tests (``chromexpr.crosscell.transfer_tests``).
+    ``crosscell``: the pairwise transfer tests (``chromexpr.crosscell.transfer_tests``);
+    ``differential``: the differential task's differential.tsv (None where it did not run).
     """
     rows, all_pairs = [], []
     run_models = set(runs["model"])
     for claim in claims:
         note = ""
-        if claim.experiment == CROSSCELL:
+        if claim.experiment == DIFFERENTIAL:
+            pairs = pearson_differences(differential, claim.key, claim.better, claim.other)
+            note = "Pearson r of the fold change per pair" if len(pairs) else "differential not run"
+        elif claim.experiment == CROSSCELL:
             if crosscell is None:
                 pairs, note = pd.DataFrame(columns=PAIR_COLUMNS), "cross-cell transfer not run"
             else:
@@ -218,12 +224,15 @@ def build_claims(
     alpha: float,
     outputs: ClaimsOutputs,
     simulated: bool,
+    differential_table: Path | None = None,
 ) -> pd.DataFrame:
     """Write the claims table, the per-sample differences behind it and their forest plot;
     return the claims table. ``crosscell_tests``: the pairwise transfer tests (None where
     cross-cell transfer did not run)."""
     crosscell = None if crosscell_tests is None else read_transfer_tests(crosscell_tests)
-    table, pairs = claims_table(read_runs(metrics_paths), crosscell, margin, alpha)
+    table, pairs = claims_table(
+        read_runs(metrics_paths), crosscell, margin, alpha, CLAIMS, read_scores(differential_table)
+    )
     write_tsv(table, outputs.claims)
     with atomic_path(outputs.markdown) as tmp:
         tmp.write_text(claims_markdown(table))

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chromexpr.config.rules.crosscell import check_crosscell
+from chromexpr.config.rules.differential import check_differential
 from chromexpr.config.rules.expression import check_expression
 from chromexpr.config.rules.genome import check_demo, check_genome, deprecations
 from chromexpr.config.rules.inputs import (
@@ -45,6 +46,7 @@ def check_config(
         check_demo(config, chrom_sizes_path)
         check_expression(config, samples)
         check_crosscell(config)
+        check_differential(config, samples)
         check_split(config)
         check_seeds(config)
         check_interpret(config, samples)

@@ -93,3 +93,46 @@ def training_gpus(config: Mapping[str, Any]) -> int:
     if requested is not None:
         return requested
     return int(config["training"].get("device", "auto") != "cpu")
+
+
+def differential_pairs(config: Mapping[str, Any], cells: list[str]) -> list[tuple[str, str]]:
+    """The (A, B) cell pairs of differential.pairs: the listed ones, or every two cells in
+    config order for all."""
+    pairs = config["differential"]["pairs"]
+    if pairs == "all":
+        return [(a, b) for index, a in enumerate(cells) for b in cells[index + 1 :]]
+    return [(a, b) for a, b in pairs]
+
+
+def differential_bin_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The bins of the differential datasets (``bin_settings``' keys): DeepDiff's window
+    (differential.window published: its PUBLISHED_WINDOW, read without torch) in the run's
+    orientation, or the per-cell task's."""
+    from chromexpr.differential.registry import published_window
+
+    settings = bin_settings(config)
+    if config["differential"]["window"] == "task":
+        return settings
+    window = published_window()
+    half_width = window["bins"] * window["bin_size"] // 2
+    return {**settings, "window": half_width, "bin_size": window["bin_size"]}
+
+
+def differential_window_differs(config: Mapping[str, Any]) -> bool:
+    """Whether the differential datasets need their own counts (another window or bin size)."""
+    own, task = differential_bin_settings(config), bin_settings(config)
+    return (own["window"], own["bin_size"]) != (task["window"], task["bin_size"])
+
+
+def differential_training(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The training config of the differential models: training's recipe and overrides (its
+    primary seed) with differential.training's over them; without the keys of per-cell runs."""
+    training = {
+        key: value
+        for key, value in config["training"].items()
+        if key not in ("seeds", "side_by_side", "side_by_side_group_size")
+    }
+    seed = training_seeds(config)[0]
+    if seed is not None:
+        training["seed"] = seed
+    return {**training, **config["differential"]["training"]}

@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chromexpr.config.derived import TASK_FOLDERS, extra_runs, folds
+from chromexpr.config.derived import (
+    TASK_FOLDERS,
+    differential_pairs,
+    differential_window_differs,
+    extra_runs,
+    folds,
+)
+from chromexpr.differential.registry import DEEPDIFF, DIFFERENCE
 
 
 def trained_metrics(
@@ -102,3 +109,28 @@ def prediction_bundles(
     if normalisation == "none":
         return [f"results/regression/{model}/{cell}/model.pt" for cell in sources]
     return [f"results/crosscell/models/{normalisation}/{model}/{cell}/model.pt" for cell in sources]
+
+
+def differential_runs(config: Mapping[str, Any], cells: list[str], name: str) -> list[str]:
+    """The file ``name`` of every (pair, differential model): results/differential/{A}/{B}/{model}/."""
+    return [
+        f"results/differential/{a}/{b}/{model}/{name}"
+        for a, b in differential_pairs(config, cells)
+        for model in config["differential"]["models"]
+    ]
+
+
+def differential_dataset(config: Mapping[str, Any], cell: str) -> str:
+    """A cell's dataset in the differential window: its own count where the window differs."""
+    if differential_window_differs(config):
+        return f"results/differential/window/datasets/{cell}.npz"
+    return f"results/datasets/{cell}.npz"
+
+
+def claims_differential(config: Mapping[str, Any]) -> list[str]:
+    """The differential table where DeepDiff and the difference baseline run: the claims table
+    tests DeepDiff's claim."""
+    differential = config["differential"]
+    if differential["enabled"] and {DEEPDIFF, DIFFERENCE} <= set(differential["models"]):
+        return ["results/tables/differential.tsv"]
+    return []

@@ -10,8 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chromexpr.config.derived import SPLIT_NAMES, count_source_kind, tasks
+from chromexpr.config.derived import (
+    SPLIT_NAMES,
+    count_source_kind,
+    differential_pairs,
+    tasks,
+)
 from chromexpr.config.sample_table import SampleTable
+from chromexpr.differential.registry import has_attention
 from chromexpr.models import models_with
 
 
@@ -29,6 +35,7 @@ def all_targets(config: Mapping[str, Any], samples: SampleTable) -> list[str]:
         + report_targets(config)
         + interpret_targets(config, samples.cells)
         + predict_targets(config, samples)
+        + differential_targets(config, samples.cells)
     )
 
 
@@ -200,6 +207,34 @@ def predict_targets(config: Mapping[str, Any], samples: SampleTable) -> list[str
         for sample in samples.targets
         if sample in samples.cells
     ]
+
+
+def differential_targets(config: Mapping[str, Any], cells: list[str]) -> list[str]:
+    """The differential tables, a scatter figure per pair, each model's tracks, attention
+    summaries of the models with attention and, on the demo with switching genes, each model's
+    scores against the truth."""
+    differential = config["differential"]
+    if not differential["enabled"]:
+        return []
+    pairs, models = differential_pairs(config, cells), differential["models"]
+    targets = [
+        "results/tables/differential.tsv",
+        "results/tables/differential_comparisons.tsv",
+    ]
+    targets += [f"results/figures/differential/{a}-{b}.png" for a, b in pairs]
+    for a, b in pairs:
+        folder = f"results/differential/{a}/{b}"
+        targets += [
+            f"{folder}/{model}/predictions.{kind}" for model in models for kind in ("bed", "bw")
+        ]
+        targets += [
+            f"results/figures/differential/attention/{a}-{b}-{model}.png"
+            for model in models
+            if has_attention(model)
+        ]
+    if config["demo"]["enabled"] and config["demo"]["switching"] > 0:
+        targets.append("results/tables/differential_truth.tsv")
+    return targets
 
 
 def read_filter_reports(config: Mapping[str, Any], cells: list[str]) -> list[str]:

@@ -35,6 +35,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--chrom-sizes", type=Path, default=None)
     parser.add_argument(
+        "--switching",
+        type=float,
+        default=0.0,
+        help="share of genes that switch state between cell types (chromexpr.demo.biology)",
+    )
+    parser.add_argument(
         "--style",
         choices=["remc", "own-data"],
         default="remc",
@@ -65,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             n_genes=args.n_genes,
             background_reads_per_mb=args.background_reads_per_mb,
             chrom_sizes=args.chrom_sizes or DEFAULT_CHROM_SIZES,
+            switching=args.switching,
         )
 
 

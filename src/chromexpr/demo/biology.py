@@ -26,10 +26,31 @@ Per gene g and cell type c:
 
 With all genes a logistic regression on per-mark read counts in TSS +-5 kb reaches a test AUC of
 about 0.83-0.85 for "RPKM >= median", not 1.0.
+
+Cell-type-specific genes (``demo.switching``, a share ``s`` of the genes; 0 by default, which
+draws nothing and leaves every file as it was):
+
+- A gene switches with probability ``s`` (``switching_genes``: a generator of its own, keyed by
+  the seed and the word ``switching``, so the share draws nothing from the streams above, and a
+  larger share keeps the switching genes of a smaller one).
+- In each cell type a switching gene is on or off with probability 1/2 (``switch_states``: a
+  generator keyed by the seed, the cell type and ``switching``, so a cell's states do not depend
+  on which other cells are listed). Its cell-specific activity is replaced by ``+2.5`` (on) or
+  ``-2.5`` (off): ``a = sqrt(0.6) * shared + sqrt(0.4) * (+-2.5)``, a jump of 3.2 standard
+  deviations of activity between the two states, against 0.9 for a typical gene between two
+  cell types.
+- Expression and every mark follow the activity as above: H3K4me3, H3K4me1 and H3K36me3 rise
+  where the gene is on, the broad H3K27me3 or H3K9me3 domain (by the gene's Polycomb
+  propensity) where it is off. A gene switches between two cell types where its states differ
+  (half the switching genes, for any pair), up in the second cell type when it is on there.
+
+The truth of a pair (``chromexpr.demo.switching``): which genes switch, their direction, and
+each mark's and bin's expected change in counts, from the model alone.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -54,6 +75,9 @@ MEDIAN_RPKM = 3.0
 LOG_RPKM_SD = 1.8
 MARK_NOISE_SD = 0.5
 DEPTH_FACTOR_RANGE = (0.6, 1.0)
+# The cell-specific activity of a switching gene: + on, - off (module docstring).
+SWITCH_LEVEL = 2.5
+SWITCHING_STREAM = zlib.crc32(b"switching")
 
 
 @dataclass(frozen=True)
@@ -79,6 +103,39 @@ def rpkm_from_activity(rng: np.random.Generator, activity: np.ndarray) -> np.nda
     z = (activity + noise) / np.sqrt(1 + EXPRESSION_NOISE_SD**2)
     rpkm = MEDIAN_RPKM * np.exp(LOG_RPKM_SD * z)
     return np.where(z < ZERO_RPKM_QUANTILE_Z, 0.0, rpkm)
+
+
+def switching_genes(seed: int, n_genes: int, share: float) -> np.ndarray:
+    """Which of ``n_genes`` genes switch state between cell types: [genes] bool, about
+    ``share`` of them; the genes of a smaller share are among those of a larger one."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"the share of switching genes must be in [0, 1]; got {share}")
+    return np.random.default_rng([seed, SWITCHING_STREAM]).random(n_genes) < share
+
+
+def switch_states(seed: int, cell: str, n_genes: int) -> np.ndarray:
+    """Each gene's state in ``cell`` if it switches: [genes] int, +1 on or -1 off."""
+    rng = np.random.default_rng([seed, zlib.crc32(cell.encode()), SWITCHING_STREAM])
+    return 2 * rng.integers(0, 2, n_genes) - 1
+
+
+def activity_of(
+    shared_activity: np.ndarray,
+    cell_specific_activity: np.ndarray,
+    switching: np.ndarray | None = None,
+    states: np.ndarray | None = None,
+) -> np.ndarray:
+    """Latent activity [genes] of one cell type: shared and cell-specific parts, the latter
+    replaced by ``states * SWITCH_LEVEL`` for the ``switching`` genes ([genes] bool and
+    [genes] +-1, the first genes of the arrays where shorter; None: no gene switches)."""
+    cell_specific = np.array(cell_specific_activity, dtype=np.float64)
+    if switching is not None:
+        switched = np.flatnonzero(switching)
+        cell_specific[switched] = SWITCH_LEVEL * states[switched]
+    return (
+        np.sqrt(SHARED_ACTIVITY_VARIANCE) * shared_activity
+        + np.sqrt(1 - SHARED_ACTIVITY_VARIANCE) * cell_specific
+    )
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

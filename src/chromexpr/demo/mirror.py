@@ -23,10 +23,12 @@ from chromexpr.demo.biology import (
     DEMO_MARKS,
     DEPTH_FACTOR_RANGE,
     GENE_CHROMS,
-    SHARED_ACTIVITY_VARIANCE,
     Genes,
+    activity_of,
     rpkm_from_activity,
     simulate_reads,
+    switch_states,
+    switching_genes,
 )
 from chromexpr.errors import ConfigError
 from chromexpr.io.chrom_sizes import read_chrom_sizes
@@ -70,10 +72,13 @@ def write_demo_mirror(
     n_genes: int | None = None,
     background_reads_per_mb: float = DEFAULT_BACKGROUND_READS_PER_MB,
     chrom_sizes: Path = DEFAULT_CHROM_SIZES,
+    switching: float = 0.0,
 ) -> DemoSummary:
     """Write gene_info, the RPKM table and one tagAlign per cell x mark into ``out_dir``.
 
     ``n_genes`` keeps a seeded random subset of the RefSeq genes (None: all, about 3000).
+    ``switching``: the share of genes that switch state between cell types
+    (``chromexpr.demo.biology``; 0 draws nothing and changes no file).
     Every file is written atomically; the same arguments give byte-identical files.
     """
     unknown_marks = sorted(set(marks) - set(DEMO_MARKS))
@@ -83,28 +88,34 @@ def write_demo_mirror(
         )
     out_dir = Path(out_dir)
     contig_lengths = read_chrom_sizes(Path(chrom_sizes))
-    gene_rng = np.random.default_rng(seed)
-    genes = pick_genes(gene_rng, n_genes)
+    draws = draw_genes(seed, n_genes)
+    genes, gene_rng = draws.genes, draws.rng
     logger.info(
         f"demo: {len(genes.ensembl_ids)} hg19 genes, {len(cells)} cells, {len(marks)} marks"
     )
-
-    alt_ids, rpkm_only_ids = _extra_ensembl_ids(gene_rng, genes.ensembl_ids)
-    expressed_ids = np.concatenate([genes.ensembl_ids, alt_ids, rpkm_only_ids])
-    shared_activity = gene_rng.standard_normal(len(expressed_ids))
-    polycomb_propensity = gene_rng.uniform(size=len(genes.ensembl_ids))
+    expressed_ids = np.concatenate([genes.ensembl_ids, draws.alt_ids, draws.rpkm_only_ids])
+    # No share draws nothing: the files are those of a demo without switching genes.
+    switching_mask = (
+        switching_genes(seed, len(genes.ensembl_ids), switching) if switching > 0 else None
+    )
+    if switching_mask is not None:
+        logger.info(f"demo: {int(switching_mask.sum())} genes switch state between cell types")
 
     paths = [out_dir / GENE_INFO_NAME]
-    _write_gene_info(paths[0], gene_rng, genes, alt_ids)
+    _write_gene_info(paths[0], gene_rng, genes, draws.alt_ids)
     rpkm_columns = {}
     reads_per_file = {}
     for cell in cells:
         # Generators keyed by name, so a cell type's files do not depend on which others are listed.
         cell_rng = np.random.default_rng([seed, zlib.crc32(cell.encode())])
         cell_specific_activity = cell_rng.standard_normal(len(expressed_ids))
-        activity = (
-            np.sqrt(SHARED_ACTIVITY_VARIANCE) * shared_activity
-            + np.sqrt(1 - SHARED_ACTIVITY_VARIANCE) * cell_specific_activity
+        states = (
+            switch_states(seed, cell, len(genes.ensembl_ids))
+            if switching_mask is not None
+            else None
+        )
+        activity = activity_of(
+            draws.shared_activity, cell_specific_activity, switching_mask, states
         )
         rpkm_columns[cell] = rpkm_from_activity(cell_rng, activity)
         gene_activity = activity[: len(genes.ensembl_ids)]
@@ -118,7 +129,7 @@ def write_demo_mirror(
                 mark,
                 genes,
                 gene_activity,
-                polycomb_propensity,
+                draws.polycomb_propensity,
                 depth,
                 background_reads_per_mb,
                 contig_lengths,
@@ -132,6 +143,32 @@ def write_demo_mirror(
     _write_rpkm(paths[-1], expressed_ids, rpkm_columns)
     logger.info(f"demo: wrote {GENE_INFO_NAME} and {RPKM_NAME} into {out_dir}")
     return DemoSummary(tuple(paths), len(genes.ensembl_ids), reads_per_file)
+
+
+@dataclass(frozen=True)
+class GeneDraws:
+    """The draws of the demo's gene generator before any file is written: the genes, the ids
+    of the extra genes, each gene's shared activity and Polycomb propensity, and the generator,
+    which goes on to draw the gene_info quirks."""
+
+    genes: Genes
+    alt_ids: np.ndarray  # [alt-contig genes] str
+    rpkm_only_ids: np.ndarray  # [genes only the RPKM table has] str
+    shared_activity: np.ndarray  # [genes + alt + RPKM-only] float
+    polycomb_propensity: np.ndarray  # [genes] float in [0, 1)
+    rng: np.random.Generator
+
+
+def draw_genes(seed: int, n_genes: int | None) -> GeneDraws:
+    """The gene generator's draws of ``write_demo_mirror`` for ``seed`` and ``n_genes``, in its
+    order (so the truth of ``chromexpr.demo.switching`` replays them exactly)."""
+    rng = np.random.default_rng(seed)
+    genes = pick_genes(rng, n_genes)
+    alt_ids, rpkm_only_ids = _extra_ensembl_ids(rng, genes.ensembl_ids)
+    n_expressed = len(genes.ensembl_ids) + len(alt_ids) + len(rpkm_only_ids)
+    shared_activity = rng.standard_normal(n_expressed)
+    polycomb_propensity = rng.uniform(size=len(genes.ensembl_ids))
+    return GeneDraws(genes, alt_ids, rpkm_only_ids, shared_activity, polycomb_propensity, rng)
 
 
 def pick_genes(rng: np.random.Generator, n_genes: int | None) -> Genes:

@@ -52,7 +52,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _mark_level(mark: str, activity: np.ndarray) -> np.ndarray:
+def mark_level(mark: str, activity: np.ndarray) -> np.ndarray:
     """How a mark's reads scale with activity (the activity-dependent factor of biology's model)."""
     if mark == "H3K4me3":
         return 80.0 * _sigmoid(3.0 * activity)
@@ -68,7 +68,7 @@ def class_levels(mark: str) -> np.ndarray:
     """The mean activity factor of ``mark`` given the class: [classes] (low, high)."""
     density = norm.pdf(ACTIVITY_GRID)
     p_high = norm.cdf(ACTIVITY_GRID / EXPRESSION_NOISE_SD)
-    level = _mark_level(mark, ACTIVITY_GRID)
+    level = mark_level(mark, ACTIVITY_GRID)
     return np.array(
         [
             np.sum(level * density * weight) / np.sum(density * weight)
@@ -82,7 +82,7 @@ def _interval_overlap(lo: np.ndarray, hi: np.ndarray, start: np.ndarray, end: np
     return np.clip(np.minimum(hi, end) - np.maximum(lo, start), 0, None)
 
 
-def _spatial_profiles(mark: str, genes: Genes, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def spatial_profiles(mark: str, genes: Genes, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Per gene and bin: reads counted per unit of the mark's level. [genes, bins].
 
     ``lo``, ``hi`` [genes, bins]: the range, relative to the TSS in genomic coordinates, where a
@@ -113,6 +113,23 @@ def demo_depth(seed: int, cell: str, mark: str) -> float:
     return float(read_rng.uniform(*DEPTH_FACTOR_RANGE))
 
 
+def read_ranges(
+    genes: Genes, bin_offsets: np.ndarray, reverse_minus_strand: bool
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """(lo, hi, background): per gene and bin the range of read centres, relative to the TSS in
+    genomic coordinates, that makes a read overlap the bin ([genes, bins] each), and the
+    uniform background's expected count per bin (before the depth factor)."""
+    offsets = np.asarray(bin_offsets, dtype=np.float64)
+    bin_size = offsets[1] - offsets[0] if len(offsets) > 1 else 1.0
+    columns = np.broadcast_to(offsets, (len(genes.strands), len(offsets)))
+    if reverse_minus_strand:
+        columns = np.where(genes.strands[:, None] == -1, columns[:, ::-1], columns)
+    lo = columns - READ_LENGTH / 2
+    hi = columns + bin_size + READ_LENGTH / 2
+    background = DEFAULT_BACKGROUND_READS_PER_MB / 1e6 * (bin_size + READ_LENGTH)
+    return lo, hi, background
+
+
 def expected_class_profiles(
     marks: Sequence[str],
     bin_offsets: np.ndarray,
@@ -132,18 +149,11 @@ def expected_class_profiles(
     if unknown:
         raise ConfigError("marks", f"the demo has no model for {unknown}; known: {DEMO_MARKS}")
     genes = pick_genes(np.random.default_rng(seed), n_genes)
-    offsets = np.asarray(bin_offsets, dtype=np.float64)
-    bin_size = offsets[1] - offsets[0] if len(offsets) > 1 else 1.0
-    columns = np.broadcast_to(offsets, (len(genes.strands), len(offsets)))
-    if reverse_minus_strand:
-        columns = np.where(genes.strands[:, None] == -1, columns[:, ::-1], columns)
-    lo = columns - READ_LENGTH / 2
-    hi = columns + bin_size + READ_LENGTH / 2
+    lo, hi, background = read_ranges(genes, bin_offsets, reverse_minus_strand)
     level_noise_mean = np.exp(MARK_NOISE_SD**2 / 2)
-    background = DEFAULT_BACKGROUND_READS_PER_MB / 1e6 * (bin_size + READ_LENGTH)
-    profiles = np.empty((len(CLASS_NAMES), len(marks), len(offsets)))
+    profiles = np.empty((len(CLASS_NAMES), len(marks), len(bin_offsets)))
     for index, mark in enumerate(marks):
-        shape = _spatial_profiles(mark, genes, lo, hi).mean(axis=0)
+        shape = spatial_profiles(mark, genes, lo, hi).mean(axis=0)
         depth = demo_depth(seed, cell, mark)
         levels = class_levels(mark) * level_noise_mean
         profiles[:, index] = depth * (levels[:, None] * shape[None] + background)

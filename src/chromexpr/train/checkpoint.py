@@ -338,6 +338,17 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+def read_bundle_file(path: str | os.PathLike[str], device: torch.device | str = "cpu") -> Any:
+    """What a model file holds, read with ``weights_only=True`` (the per-cell bundle here, the
+    differential bundle of ``chromexpr.differential.bundle``); InputFormatError naming the file
+    where it cannot be read."""
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InputFormatError(path, f"cannot read model checkpoint: {first_line}") from error
+
+
 def load_checkpoint(
     path: str | os.PathLike[str],
     device: torch.device | str = "cpu",
@@ -360,11 +371,7 @@ def load_checkpoint(
                 f"sha256 {found} differs from the manifest's {sha256}: the bundle was changed "
                 "or truncated after export; export or download it again",
             )
-    try:
-        bundle = torch.load(path, map_location=device, weights_only=True)
-    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise InputFormatError(path, f"cannot read model checkpoint: {first_line}") from error
+    bundle = read_bundle_file(path, device)
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         raise InputFormatError(
             path,

@@ -60,9 +60,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from chromexpr.errors import ConfigError
 from chromexpr.models import model_class
@@ -143,8 +143,13 @@ class TrainingSettings:
     task: str = "classification"
     model_params: dict[str, Any] = field(default_factory=dict)
 
+    # The registry the model name is looked up in, and the tasks it may be trained for: a
+    # differential model (chromexpr.differential.settings) has its own of both.
+    model_class: ClassVar[Callable[[str], type]] = staticmethod(model_class)
+    task_names: ClassVar[tuple[str, ...]] = tuple(TASKS)
+
     def __post_init__(self) -> None:
-        model_class(self.model)
+        self.model_class(self.model)
         for name in ("epochs", "batch_size"):
             _require(
                 name, _is_int(getattr(self, name)) and getattr(self, name) >= 1, "an integer >= 1"
@@ -170,8 +175,8 @@ class TrainingSettings:
             f"one of {INPUT_TRANSFORMS}",
         )
         _require("device", self.device in DEVICES, f"one of {DEVICES}")
-        if self.task not in TASKS:
-            raise ConfigError("task", f"must be one of {tuple(TASKS)}, not {self.task!r}")
+        if self.task not in self.task_names:
+            raise ConfigError("task", f"must be one of {self.task_names}, not {self.task!r}")
 
     @classmethod
     def from_config(
@@ -194,7 +199,7 @@ class TrainingSettings:
             raise ConfigError(
                 "training.recipe", f"unknown recipe {recipe!r}; known: {sorted(RECIPES)}"
             )
-        model_type = model_class(model)
+        model_type = cls.model_class(model)
         own = getattr(model_type, "PUBLISHED_RECIPE", {})
         model_recipe = (
             own
