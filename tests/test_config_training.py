@@ -160,5 +160,5 @@ def test_trees_may_be_interpreted_by_attributions():
 
 
 def test_a_disabled_interpretation_is_not_checked():
-    config = configured("interpret: {enabled: false, models: [linear]}")
+    config = configured("interpret: {enabled: false, models: [cnn]}")
     check_interpret(config, samples_of(config))
