@@ -42,7 +42,8 @@ def test_wide_table_markdown_and_published_comparison_are_written(trained):
     markdown = (trained / "results/tables/auc_wide.md").read_text()
     assert "| E003 |" in markdown and "| mean |" in markdown
     comparison = pd.read_csv(trained / "results/tables/published_comparison.tsv", sep="\t")
-    assert comparison.set_index("cell").loc["E003", "published_auc"] == 0.77
+    published = comparison.groupby("cell")["published_auc"].unique()
+    assert list(published["E003"]) == [0.77]  # one published AUC per cell, beside every model
     assert (trained / "results/figures/auc.png").stat().st_size > 0
     assert (trained / "results/figures/auc.svg").stat().st_size > 0
 
