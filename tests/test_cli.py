@@ -17,7 +17,8 @@ def test_train_command_writes_metrics_and_prints_the_test_auc(tmp_path, capsys):
     assert code == 0
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert metrics["epochs_run"] == 2 and metrics["recipe"] == "fast"
-    assert "test AUC" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "test AUC" in printed and metrics["convergence"] in printed
 
 
 def test_unknown_model_is_a_clear_error_not_a_traceback(tmp_path, capsys):

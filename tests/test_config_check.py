@@ -48,7 +48,7 @@ def test_the_encode_config_and_its_sheet_pass():
     [
         ("bins: {window: 5000, bin_size: 300}", "config key 'bins.bin_size'", "bad.yaml"),
         ("task: regression", "config key 'crosscell.enabled'", "config/config.yaml"),
-        ("crosscell: {enabled: true, models: [linear]}", "'crosscell.models'", "bad.yaml"),
+        ("crosscell: {enabled: true, models: [cnn]}", "'crosscell.models'", "bad.yaml"),
         ("split: {method: blocks, folds: 2}", "config key 'split.folds'", "bad.yaml"),
         ("training: {seeds: [2, 3]}", "config key 'training.seed'", "config/config.yaml"),
         ("counting: {count: fragments}", "config key 'counting.count'", "bad.yaml"),

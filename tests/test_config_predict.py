@@ -32,8 +32,8 @@ def predict_config(overlay: str = "") -> dict:
             r"'predict.task': regression models are not trained \(task: classification\)",
         ),
         (
-            "predict: {models: [linear]}",
-            r"'predict.models': \['linear'\] not among \['deepchrome'\]",
+            "predict: {models: [cnn]}",
+            r"'predict.models': \['cnn'\] not among \['deepchrome', 'linear'",
         ),
         ("predict: {samples: []}", r"'predict.samples': name at least one target sample"),
     ],

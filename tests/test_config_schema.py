@@ -160,7 +160,8 @@ def planned(tmp_path, override):
 def test_side_by_side_and_gpu_requests_follow_the_config_not_the_machine(
     tmp_path, device, together, gpus
 ):
-    plan = planned(tmp_path, f"training: {{recipe: published, device: {device}}}")
+    training = f"training: {{recipe: published, device: {device}}}"
+    plan = planned(tmp_path, f"models: [deepchrome]\n{training}")
     assert ("rule train_side_by_side_0" in plan) == together
     assert ("rule train_model:" in plan) != together
     assert set(re.findall(r"gpu=(\d+)", plan)) == {str(gpus)}

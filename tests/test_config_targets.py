@@ -125,7 +125,9 @@ def test_the_prediction_source_decides_the_bundles(overlay, bundles):
 
 
 def test_extra_folds_and_seeds_have_their_own_runs_after_the_primary_ones():
-    config = configured("split: {method: blocks, folds: 3}\ntraining: {seeds: [1, 2]}")
+    config = configured(
+        "models: [deepchrome]\nsplit: {method: blocks, folds: 3}\ntraining: {seeds: [1, 2]}"
+    )
     assert derived.extra_runs(config) == [(0, 2), (1, 1), (1, 2), (2, 1), (2, 2)]
     metrics = runs.run_metrics(config, ["E003"], "classification")
     assert metrics[0] == "results/models/deepchrome/E003/metrics.json"

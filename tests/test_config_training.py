@@ -94,7 +94,7 @@ def test_several_folds_need_a_seed():
             r"'crosscell.models': \['simplechrome'\] read neighbouring genes, .* \(not \['leave_one_out', 'pooled'\]\)",
         ),
         (
-            "crosscell: {enabled: true, models: [linear]}",
+            "models: [deepchrome]\ncrosscell: {enabled: true, models: [linear]}",
             r"'crosscell.models': \['linear'\] not among the trained models \['deepchrome'\]",
         ),
     ],
@@ -121,7 +121,7 @@ def test_a_disabled_crosscell_is_not_checked():
     ("overlay", "named"),
     [
         (
-            "interpret: {models: [linear]}",
+            "models: [deepchrome]\ninterpret: {models: [linear]}",
             r"'interpret.models': \['linear'\] not among \['deepchrome'\]",
         ),
         (
@@ -145,7 +145,7 @@ def test_a_disabled_crosscell_is_not_checked():
             r"'interpret.gan.classifier': simplechrome must be one of the models",
         ),
         (
-            "interpret: {methods: [gan], gan: {classifier: linear}}",
+            "models: [deepchrome]\ninterpret: {methods: [gan], gan: {classifier: linear}}",
             r"'interpret.gan.classifier': linear must be one of the models \['deepchrome'\]",
         ),
     ],
@@ -164,5 +164,5 @@ def test_trees_may_be_interpreted_by_attributions():
 
 
 def test_a_disabled_interpretation_is_not_checked():
-    config = configured("interpret: {enabled: false, models: [linear]}")
+    config = configured("interpret: {enabled: false, models: [cnn]}")
     check_interpret(config, samples_of(config))

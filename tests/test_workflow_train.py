@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
+from chromexpr.claims import CLAIMS, INCONCLUSIVE
 from chromexpr.dataset import CellDataset
 from chromexpr.models import build_model
 
@@ -14,6 +15,8 @@ from .workflow_helpers import DEMO_CONFIGS, copy_run, run_workflow
 pytestmark = [pytest.mark.workflow, pytest.mark.bedtools]
 
 CELLS = ("E003", "E004")
+# The demo's models (config/config.yaml), alphabetical.
+DEMO_MODELS = ("deepchrome", "gbdt", "linear", "logistic", "mlp")
 # About 200 test genes per cell (DEMO_OVERLAY): 0.70 leaves room for a small test set and a
 # short training while staying far from chance (0.5).
 AUC_FLOOR = 0.70
@@ -24,19 +27,23 @@ def trained(demo_run):
     return demo_run
 
 
-def test_auc_table_has_a_row_per_cell_well_above_chance(trained):
+def test_auc_table_has_a_row_per_cell_and_model_well_above_chance(trained):
     table = pd.read_csv(trained / "results/tables/auc.tsv", sep="\t")
-    assert sorted(table["cell"]) == list(CELLS)
-    assert (table["model"] == "deepchrome").all()
+    assert sorted(zip(table["model"], table["cell"], strict=True)) == [
+        (model, cell) for model in DEMO_MODELS for cell in CELLS
+    ]
     assert (table["test_auc"] > AUC_FLOOR).all(), table
-    assert (table["n_parameters"] == 644_177).all()
+    deepchrome = table[table["model"] == "deepchrome"]
+    assert (deepchrome["n_parameters"] == 644_177).all()
+    assert table["converged"].dtype == bool
 
 
 def test_wide_table_markdown_and_published_comparison_are_written(trained):
     markdown = (trained / "results/tables/auc_wide.md").read_text()
     assert "| E003 |" in markdown and "| mean |" in markdown
     comparison = pd.read_csv(trained / "results/tables/published_comparison.tsv", sep="\t")
-    assert comparison.set_index("cell").loc["E003", "published_auc"] == 0.77
+    published = comparison.groupby("cell")["published_auc"].unique()
+    assert list(published["E003"]) == [0.77]  # one published AUC per cell, beside every model
     assert (trained / "results/figures/auc.png").stat().st_size > 0
     assert (trained / "results/figures/auc.svg").stat().st_size > 0
 
@@ -109,11 +116,31 @@ def test_claims_table_tests_transfer_and_names_the_models_not_run(trained):
     assert transfer["mean_difference"] == pytest.approx(transferred - own)
     # Two cells: the smallest one-sided Wilcoxon p is 1/4, so equivalence cannot be shown.
     assert transfer["p_value"] >= 0.25 and transfer["verdict"] != "supported"
-    others = claims.drop(index="code_independent_of_cell_type")
+    # The transfer claim's per-cell DeLong tests, from the kept per-cell models.
+    assert transfer["delong_per_sample"].endswith("of 2")
+    tested = {"linear_equals_cnn", "gbdt_over_deepchrome", "deepchrome_over_mlp"}
+    assert (claims.loc[sorted(tested), "samples"] == 2).all()
+    others = claims.drop(index=[*tested, "code_independent_of_cell_type"])
     assert (others["verdict"] == "not run").all()
     assert claims.loc["crnn_over_deepchrome", "note"] == "crnn not run"
     assert (trained / "results/figures/claims.png").stat().st_size > 0
     assert "Published claims" in (trained / "results/report/claims.html").read_text()
+
+
+def test_the_demo_claims_table_has_no_verdict_from_a_model_that_did_not_converge(trained):
+    claims = pd.read_csv(trained / "results/tables/claims.tsv", sep="\t", keep_default_na=False)
+    runs = pd.read_csv(trained / "results/tables/auc.tsv", sep="\t")
+    unconverged = set(runs.loc[~runs["converged"], "model"])
+    for claim in CLAIMS:
+        row = claims.set_index("key").loc[claim.key]
+        if row["samples"] == 0:
+            continue
+        # The transfer claim compares the per-cell models of its one model.
+        failing = sorted({claim.better, claim.other} & unconverged)
+        if failing:
+            assert row["verdict"] == f"not judged: {', '.join(failing)} did not converge", row
+        else:
+            assert row["verdict"] in ("supported", "contradicted", INCONCLUSIVE), row
 
 
 def test_auc_table_gives_each_test_auc_its_interval(trained):

@@ -42,7 +42,9 @@ def _train(args: argparse.Namespace) -> None:
     )
     print(
         f"{metrics['model']} on {metrics['cell']}: {scores} "
-        f"(best epoch {metrics['best_epoch']}); outputs in {args.out}"
+        f"(best epoch {metrics['best_epoch']}; "
+        f"{'converged' if metrics['converged'] else 'did not converge'}: "
+        f"{metrics['convergence']}); outputs in {args.out}"
     )
 
 

@@ -3,14 +3,19 @@ AUCs, each model's score across cell types, and validation AUC per training epoc
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from chromexpr.plots.figure import new_figure, save_figure, save_png, set_title
 from chromexpr.tables import read_auc_table, read_published_auc
+
+# Panels to a row of the training curves: wide enough to read, however many models.
+TRAINING_CURVE_COLUMNS = 3
 
 
 def plot_auc(
@@ -158,12 +163,17 @@ def plot_model_comparison(
 def plot_training_curves(
     histories: dict[tuple[str, str], Path], out_png: Path, simulated: bool = False
 ) -> None:
-    """Validation AUC per epoch (``history.tsv``) of every (model, cell): one panel per model,
-    one line per cell, the kept (best) epoch marked with a dot."""
+    """Validation AUC per epoch (``history.tsv``) of every (model, cell): one panel per model
+    (``TRAINING_CURVE_COLUMNS`` to a row), one line per cell, the kept (best) epoch marked with a
+    dot."""
     models = sorted({model for model, _ in histories})
-    figure = new_figure(5.0 * len(models), 3.8)
-    axes = figure.subplots(1, len(models), squeeze=False)[0]
-    for axis, model in zip(axes, models, strict=True):
+    columns = min(len(models), TRAINING_CURVE_COLUMNS)
+    rows = math.ceil(len(models) / columns)
+    figure = new_figure(5.0 * columns, 3.8 * rows)
+    grid = figure.subplots(rows, columns, squeeze=False).ravel()
+    for axis in grid[len(models) :]:
+        axis.set_visible(False)
+    for axis, model in zip(grid, models, strict=False):
         for (name, cell), path in sorted(histories.items()):
             if name != model:
                 continue
@@ -172,7 +182,13 @@ def plot_training_curves(
             best = history.loc[history["valid_auc"].idxmax()]
             axis.plot(best["epoch"], best["valid_auc"], "o", color=line.get_color())
         set_title(axis, model)
-        axis.set_xlabel("epoch")
+        if max(max(line.get_xdata()) for line in axis.get_lines()) == 1:
+            # Fitted once (LightGBM, scikit-learn): one point per cell at epoch 1.
+            axis.set_xticks([1])
+            axis.set_xlabel("epoch (fitted once)")
+        else:
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+            axis.set_xlabel("epoch")
         axis.set_ylabel("validation AUC")
         axis.grid(alpha=0.3)
         if len(axis.get_lines()) <= 24:
