@@ -132,8 +132,9 @@ class ZooPair(PairModel):
         valid_targets: Any,
         task_name: str,
         seed: int,
-    ) -> None:
-        self.model.fit_without_gradients(
+    ) -> tuple[bool, str]:
+        """The zoo model's fit on this pair model's inputs; its library's verdict on convergence."""
+        return self.model.fit_without_gradients(
             self.inputs(train_pairs),
             train_targets,
             self.inputs(valid_pairs),

@@ -26,10 +26,9 @@ key                    what
                        (``chromexpr.train.input_statistics``); fitted input statistics are
                        buffers of ``state_dict``
 ``training``           ``samples`` (the cells trained on), ``split`` (how genes were split),
-                       ``genes``: the ids of the ``train`` and ``valid`` genes,
-                       ``selection_metric`` and ``best_epoch``, ``epochs_run``, ``converged``
-                       and ``convergence`` (chromexpr.train.convergence; absent in bundles
-                       written before it was recorded), ``settings``
+                       ``genes`` (ids of ``train``, ``valid`` genes), ``selection_metric``,
+                       ``best_epoch``, ``epochs_run``, ``converged``, ``convergence``
+                       (chromexpr.train.convergence; absent in older bundles), ``settings``
 ``metrics``            train / valid / test figures of the kept epoch
 ``versions``           ``chromexpr`` and ``torch`` that wrote it
 ``state_dict``         the weights (on the CPU)
@@ -225,8 +224,7 @@ class Checkpoint:
 
     @property
     def converged(self) -> bool | None:
-        """Whether the model's training converged (chromexpr.train.convergence); None for a
-        bundle written before that was recorded."""
+        """Whether training converged (chromexpr.train.convergence); None in older bundles."""
         return self.bundle["training"].get("converged")
 
     def check_compatible(
