@@ -56,6 +56,8 @@ from chromexpr.errors import DatasetMismatchError
 from chromexpr.train.runtime import seed_everything
 
 TRUTH_COLUMNS = ("measure", "trained", "untrained", "n_genes")
+# Inputs (genes x integration steps) per forward and backward pass of integrated gradients.
+ATTRIBUTION_BATCH_SIZE = 64
 
 
 def untrained_control(bundle: DifferentialBundle) -> PairModel | None:
@@ -110,7 +112,14 @@ def integrated_gradients(model: PairModel, counts: np.ndarray, steps: int) -> np
     [genes, marks, bins] of pair counts [genes, 2, marks, bins]."""
     method = IntegratedGradients(lambda pairs: model(pairs)[:, 0])
     inputs = torch.as_tensor(counts, dtype=torch.float32)
-    attributions = method.attribute(inputs, baselines=torch.zeros_like(inputs), n_steps=steps)
+    # Captum's steps in chunks: all genes x steps through DeepDiff's 20 LSTMs at once would
+    # hold gigabytes of activations for the backward pass.
+    attributions = method.attribute(
+        inputs,
+        baselines=torch.zeros_like(inputs),
+        n_steps=steps,
+        internal_batch_size=ATTRIBUTION_BATCH_SIZE,
+    )
     return np.abs(attributions.detach().numpy()).sum(axis=1)
 
 
