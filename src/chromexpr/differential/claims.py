@@ -51,13 +51,13 @@ def pearson_differences(
                 failing = ", ".join(
                     name
                     for name, index in zip((model, baseline), keys, strict=True)
-                    if not _converged(indexed.loc[index])
+                    if not run_converged(indexed.loc[index])
                 )
                 rows.append((key, pair, 0, 0, better, other, better - other, np.nan, failing))
     return pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
 
 
-def _converged(row: pd.Series) -> bool:
+def run_converged(row: pd.Series) -> bool:
     """The gradient loop's rule (``chromexpr.train.convergence``) on a differential.tsv row; a
     model fitted in one step (no epochs recorded, or one) counts as converged. The differential
     task trains without early stopping, as DeepDiff's authors do."""
