@@ -36,21 +36,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-import chromexpr
-from chromexpr.atomic import atomic_path
 from chromexpr.differential.models import PairModel, build_pair_model
 from chromexpr.differential.pairs import PairDataset
 from chromexpr.differential.registry import has_attention
 from chromexpr.errors import DatasetMismatchError, InputFormatError
+from chromexpr.train.bundle_file import window_entries, write_bundle
 from chromexpr.train.checkpoint import read_bundle_file
-from chromexpr.train.fit import state_copy
 
 if TYPE_CHECKING:
     from chromexpr.differential.outputs import PairRun
 
 FORMAT = "chromexpr-differential-model"
 FORMAT_VERSION = 1
-SPLIT_PREFIXES = ("train_", "valid_", "test_")
 
 
 def save_bundle(
@@ -63,7 +60,6 @@ def save_bundle(
     """Write ``run``'s model for ``pair`` atomically. ``provenance``: ``split``, ``fold``,
     ``reverse_minus_strand`` and ``window_convention``, which the datasets do not record."""
     provenance = dict(provenance or {})
-    offsets = [int(offset) for offset in pair.a.bin_offsets]
     bundle = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -73,12 +69,7 @@ def save_bundle(
         "target": {"pseudocount": pair.pseudocount, "threshold": pair.threshold},
         "expression_unit": pair.a.expression_unit,
         "cells": [pair.a.cell, pair.b.cell],
-        "marks": [str(mark) for mark in pair.a.marks],
-        "bin_offsets": offsets,
-        "window": -offsets[0],
-        "bin_size": offsets[1] - offsets[0] if len(offsets) > 1 else None,
-        "reverse_minus_strand": provenance.get("reverse_minus_strand"),
-        "window_convention": provenance.get("window_convention"),
+        **window_entries(pair.a.marks, pair.a.bin_offsets, provenance),
         "input": {"kind": pair.a.input_kind},
         "training": {
             "split": provenance.get("split"),
@@ -88,12 +79,8 @@ def save_bundle(
             "epochs_run": len(run.history),
             "settings": metrics.get("settings"),
         },
-        "metrics": {key: value for key, value in metrics.items() if key.startswith(SPLIT_PREFIXES)},
-        "versions": {"chromexpr": chromexpr.__version__, "torch": str(torch.__version__)},
-        "state_dict": state_copy(run.model),
     }
-    with atomic_path(path) as tmp:
-        torch.save(bundle, tmp)
+    write_bundle(path, bundle, run.model, metrics)
 
 
 @dataclass

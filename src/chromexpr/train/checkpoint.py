@@ -60,15 +60,14 @@ import numpy as np
 import torch
 from torch import nn
 
-import chromexpr
-from chromexpr.atomic import atomic_path
 from chromexpr.dataset import UNKNOWN_UNIT, CellDataset
 from chromexpr.errors import InputFormatError
 from chromexpr.evaluation import predict_outputs
 from chromexpr.models import build_model
 from chromexpr.normalisation import normalise
 from chromexpr.train import compatibility
-from chromexpr.train.fit import Run, state_copy
+from chromexpr.train.bundle_file import window_entries, write_bundle
+from chromexpr.train.fit import Run
 from chromexpr.train.input_statistics import (
     SEEN_SPLITS,
     input_statistics,
@@ -80,7 +79,6 @@ from chromexpr.train.tasks import TASKS, Task
 
 FORMAT = "chromexpr-model"
 FORMAT_VERSION = 3
-SPLIT_PREFIXES = ("train_", "valid_", "test_")
 
 
 def save_checkpoint(
@@ -100,7 +98,6 @@ def save_checkpoint(
     """
     provenance = dict(provenance or {})
     settings = run.settings
-    offsets = [int(offset) for offset in dataset.bin_offsets]
     bundle = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -109,12 +106,7 @@ def save_checkpoint(
         "n_outputs": _output_width(run),
         "task": run.task.name,
         "expression_unit": dataset.expression_unit,
-        "marks": [str(mark) for mark in dataset.marks],
-        "bin_offsets": offsets,
-        "window": -offsets[0],
-        "bin_size": offsets[1] - offsets[0] if len(offsets) > 1 else None,
-        "reverse_minus_strand": provenance.get("reverse_minus_strand"),
-        "window_convention": provenance.get("window_convention"),
+        **window_entries(dataset.marks, dataset.bin_offsets, provenance),
         "input": {
             "transform": settings.input_transform,
             "normalisation": provenance.get("normalisation", "none"),
@@ -134,12 +126,8 @@ def save_checkpoint(
             "convergence": metrics["convergence"],
             "settings": metrics["settings"],
         },
-        "metrics": {key: value for key, value in metrics.items() if key.startswith(SPLIT_PREFIXES)},
-        "versions": {"chromexpr": chromexpr.__version__, "torch": str(torch.__version__)},
-        "state_dict": state_copy(run.model),
     }
-    with atomic_path(path) as tmp:
-        torch.save(bundle, tmp)
+    write_bundle(path, bundle, run.model, metrics)
 
 
 def _output_width(run: Run) -> int:
