@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from chromexpr.claims import CLAIMS, PAIR_COLUMNS, claims_table
+from chromexpr.claims.differences import pearson_differences
 from chromexpr.cli import main
 from chromexpr.dataset import CellDataset
 from chromexpr.demo.switching import SwitchTruth
-from chromexpr.differential import claims as differential_claims
 from chromexpr.differential.attention import attention_labels, pair_attention
 from chromexpr.differential.bundle import is_differential_bundle, load_bundle
 from chromexpr.differential.models import build_pair_model, pair_hyperparameters
@@ -353,7 +353,7 @@ NO_RUNS = pd.DataFrame(columns=["cell", "model", "fold", "seed", "test_auc", "pr
 
 def test_deepdiff_claim_compares_pearson_r_per_pair():
     scores = differential_scores({"E1-E2": 0.1, "E1-E3": -0.05})
-    pairs = differential_claims.pearson_differences(scores, CLAIM.key, CLAIM.better, CLAIM.other)
+    pairs = pearson_differences(scores, CLAIM.key, CLAIM.better, CLAIM.other)
     assert list(pairs.columns) == list(PAIR_COLUMNS)
     assert pairs["cell"].tolist() == ["E1-E2", "E1-E3"]
     assert pairs["difference"].to_numpy() == pytest.approx([0.1, -0.05])

@@ -15,9 +15,9 @@ import pandas as pd
 import pyBigWig
 import pytest
 
+from chromexpr.claims.differences import run_converged
 from chromexpr.cli import main
 from chromexpr.dataset import CellDataset
-from chromexpr.differential.claims import run_converged
 
 from .workflow_helpers import PREDICT_CONFIGS, copy_run, run_workflow
 

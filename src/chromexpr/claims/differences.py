@@ -6,6 +6,7 @@ not converge."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from chromexpr.crosscell.transfer_tests import NOT_RECORDED
 from chromexpr.errors import InputFormatError
 from chromexpr.stats import delong_test
 from chromexpr.tables import predictions_path, read_prediction_table
+from chromexpr.train.convergence import epochs_convergence
 
 # ``not_converged``: what did not converge of the pair's runs (empty: both did).
 PAIR_COLUMNS = (
@@ -118,3 +120,49 @@ def crosscell_differences(tests: pd.DataFrame, claim: Claim) -> pd.DataFrame:
         for row in selected.sort_values("test_cell").itertuples(index=False)
     ]
     return pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
+
+
+# DeepDiff's claim (``DIFFERENTIAL``): its samples are cell-type pairs, its figure the test
+# Pearson r of the log2 fold change (differential.tsv), not an AUC; the paired bootstrap of each
+# pair is in differential_comparisons.tsv, so its rows carry no DeLong p.
+
+
+def read_differential_scores(path: str | os.PathLike[str] | None) -> pd.DataFrame | None:
+    """differential.tsv, or None where the task did not run (no path)."""
+    if path is None:
+        return None
+    return pd.read_csv(path, sep="\t", dtype={"cell_a": str, "cell_b": str})
+
+
+def pearson_differences(
+    table: pd.DataFrame | None, key: str, model: str, baseline: str
+) -> pd.DataFrame:
+    """``PAIR_COLUMNS`` rows of claim ``key``, one per pair (``cell``: A-B) of differential.tsv
+    ``table`` where both ran: ``model``'s test Pearson r, ``baseline``'s and their difference.
+    No rows where ``table`` is None."""
+    rows = []
+    if table is not None:
+        indexed = table.set_index(["cell_a", "cell_b", "model"])
+        scores = indexed["pearson"].astype(float)
+        for cell_a, cell_b in sorted({index[:2] for index in scores.index}):
+            keys = [(cell_a, cell_b, name) for name in (model, baseline)]
+            if all(index in scores.index for index in keys):
+                better, other = (float(scores.loc[index]) for index in keys)
+                pair = f"{cell_a}-{cell_b}"
+                failing = ", ".join(
+                    name
+                    for name, index in zip((model, baseline), keys, strict=True)
+                    if not run_converged(indexed.loc[index])
+                )
+                rows.append((key, pair, 0, 0, better, other, better - other, np.nan, failing))
+    return pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
+
+
+def run_converged(row: pd.Series) -> bool:
+    """The gradient loop's rule (``chromexpr.train.convergence``) on a differential.tsv row; a
+    model fitted in one step (no epochs recorded, or one) counts as converged. The differential
+    task trains without early stopping, as DeepDiff's authors do."""
+    best, run = row.get("best_epoch"), row.get("epochs_run")
+    if best is None or run is None or pd.isna(best) or pd.isna(run) or int(run) <= 1:
+        return True
+    return epochs_convergence(int(best), int(run), stopped_early=False).converged

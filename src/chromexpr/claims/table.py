@@ -17,10 +17,11 @@ from chromexpr.claims.differences import (
     PAIR_COLUMNS,
     crosscell_differences,
     model_differences,
+    pearson_differences,
+    read_differential_scores,
     read_runs,
 )
 from chromexpr.crosscell.transfer_tests import read_transfer_tests
-from chromexpr.differential.claims import pearson_differences, read_scores
 from chromexpr.plots.claims import plot_claims
 from chromexpr.stats import equivalence_p, holm, mean_interval, wilcoxon_p
 
@@ -231,7 +232,12 @@ def build_claims(
     cross-cell transfer did not run)."""
     crosscell = None if crosscell_tests is None else read_transfer_tests(crosscell_tests)
     table, pairs = claims_table(
-        read_runs(metrics_paths), crosscell, margin, alpha, CLAIMS, read_scores(differential_table)
+        read_runs(metrics_paths),
+        crosscell,
+        margin,
+        alpha,
+        CLAIMS,
+        read_differential_scores(differential_table),
     )
     write_tsv(table, outputs.claims)
     with atomic_path(outputs.markdown) as tmp:
