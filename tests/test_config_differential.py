@@ -62,7 +62,7 @@ def test_differential_training_layers_its_overrides_over_training_with_the_prima
         ("pairs: [[E003, E003]]", "differential.pairs", "with itself"),
         ("pairs: [[E003, E004], [E004, E003]]", "differential.pairs", "pair 2 .* listed twice"),
         ("models: [deepdiff, stacked_simplechrome]", "differential.models", "unknown"),
-        ("single_cell_model: linear", "differential.single_cell_model", "not among the trained"),
+        ("single_cell_model: cnn", "differential.single_cell_model", "not among the trained"),
         ("model_params: {stacked_cnn: {dropout: 0.1}}", "differential.model_params", "stacked_cnn"),
     ],
 )
