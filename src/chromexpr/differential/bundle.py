@@ -40,7 +40,7 @@ from chromexpr.differential.models import PairModel, build_pair_model
 from chromexpr.differential.pairs import PairDataset
 from chromexpr.differential.registry import has_attention
 from chromexpr.errors import DatasetMismatchError, InputFormatError
-from chromexpr.train.bundle_file import window_entries, write_bundle
+from chromexpr.train.bundle_file import checked_bundle, load_weights, window_entries, write_bundle
 from chromexpr.train.checkpoint import read_bundle_file
 
 if TYPE_CHECKING:
@@ -145,15 +145,14 @@ def load_bundle(
     """The pair model of ``path`` on ``device``, in eval mode; InputFormatError naming the file
     for anything but a differential bundle this chromexpr can read."""
     path = Path(path)
-    bundle = read_bundle_file(path, device)
-    if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
-        raise InputFormatError(path, "not a differential model bundle (chromexpr differential)")
-    if bundle["format_version"] > FORMAT_VERSION:
-        raise InputFormatError(
-            path,
-            f"differential bundle format {bundle['format_version']} is newer than this "
-            f"chromexpr's ({FORMAT_VERSION}); update chromexpr",
-        )
+    bundle = checked_bundle(
+        path,
+        read_bundle_file(path, device),
+        FORMAT,
+        FORMAT_VERSION,
+        "not a differential model bundle (chromexpr differential)",
+        "differential",
+    )
     state = bundle.pop("state_dict")
     model = build_pair_model(
         bundle["model"],
@@ -161,10 +160,7 @@ def load_bundle(
         len(bundle["bin_offsets"]),
         **bundle["hyperparameters"],
     )
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as error:
-        raise InputFormatError(path, f"weights do not fit {bundle['model']}: {error}") from error
+    load_weights(path, model, state, bundle["model"])
     return DifferentialBundle(path, model.to(device).eval(), bundle)
 
 

@@ -1,6 +1,7 @@
 """What every model file chromexpr writes shares: the per-cell bundle
 (``chromexpr.train.checkpoint``) and the differential bundle (``chromexpr.differential.bundle``)
-describe their window the same way and end with the same metrics, versions and weights."""
+describe their window the same way, end with the same metrics, versions and weights, and are
+checked and rebuilt by the same rules when read."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from torch import nn
 
 import chromexpr
 from chromexpr.atomic import atomic_path
+from chromexpr.errors import InputFormatError
 from chromexpr.train.fit import state_copy
 
 SPLIT_PREFIXES = ("train_", "valid_", "test_")
@@ -48,3 +50,29 @@ def write_bundle(
     }
     with atomic_path(path) as tmp:
         torch.save(complete, tmp)
+
+
+def checked_bundle(
+    path: Path, bundle: Any, kind: str, newest: int, not_this: str, label: str
+) -> dict[str, Any]:
+    """``bundle``, what ``path`` holds (``chromexpr.train.checkpoint.read_bundle_file``), if it
+    is of ``kind`` (its ``format``) in a format this chromexpr reads (at most ``newest``); else
+    InputFormatError naming the file (``not_this``: what a file of another kind is told;
+    ``label``: the bundle's name in the message about a newer format)."""
+    if not isinstance(bundle, dict) or bundle.get("format") != kind:
+        raise InputFormatError(path, not_this)
+    if bundle["format_version"] > newest:
+        raise InputFormatError(
+            path,
+            f"{label} bundle format {bundle['format_version']} is newer than this chromexpr's "
+            f"({newest}); update chromexpr",
+        )
+    return bundle
+
+
+def load_weights(path: Path, model: nn.Module, state: Mapping[str, Any], name: str) -> None:
+    """``state`` into ``model``; InputFormatError naming the file where they do not fit."""
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        raise InputFormatError(path, f"weights do not fit {name}: {error}") from error

@@ -66,7 +66,7 @@ from chromexpr.evaluation import predict_outputs
 from chromexpr.models import build_model
 from chromexpr.normalisation import normalise
 from chromexpr.train import compatibility
-from chromexpr.train.bundle_file import window_entries, write_bundle
+from chromexpr.train.bundle_file import checked_bundle, load_weights, window_entries, write_bundle
 from chromexpr.train.fit import Run
 from chromexpr.train.input_statistics import (
     SEEN_SPLITS,
@@ -357,20 +357,16 @@ def load_checkpoint(
                 f"sha256 {found} differs from the manifest's {sha256}: the bundle was changed "
                 "or truncated after export; export or download it again",
             )
-    bundle = read_bundle_file(path, device)
-    if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
-        raise InputFormatError(
-            path,
-            "a bare state dict from an older chromexpr run, not a self-describing model bundle; "
-            "it does not say how to rebuild the model. Retrain it: delete its folder and rerun "
-            "snakemake (or `chromexpr train`)",
-        )
-    if bundle["format_version"] > FORMAT_VERSION:
-        raise InputFormatError(
-            path,
-            f"model bundle format {bundle['format_version']} is newer than this chromexpr's "
-            f"({FORMAT_VERSION}); update chromexpr",
-        )
+    bundle = checked_bundle(
+        path,
+        read_bundle_file(path, device),
+        FORMAT,
+        FORMAT_VERSION,
+        "a bare state dict from an older chromexpr run, not a self-describing model bundle; "
+        "it does not say how to rebuild the model. Retrain it: delete its folder and rerun "
+        "snakemake (or `chromexpr train`)",
+        "model",
+    )
     if bundle["format_version"] == 1:
         # Format 1 recorded neither: taken as unknown (the expression unit) and unchecked (kind).
         bundle["expression_unit"] = UNKNOWN_UNIT
@@ -381,8 +377,5 @@ def load_checkpoint(
         len(bundle["bin_offsets"]),
         **bundle["hyperparameters"],
     )
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as error:
-        raise InputFormatError(path, f"weights do not fit {bundle['model']}: {error}") from error
+    load_weights(path, model, state, bundle["model"])
     return Checkpoint(path, model.to(device).eval(), bundle)
