@@ -111,34 +111,25 @@ def measure_seed(
     seconds = {"maps": map_seconds, "attributions": ig_seconds}
     if not controls:
         return scores, None, seconds
-    table, seconds["all controls"] = cpu_seconds(
-        lambda: run_interpretation_controls(
+
+    def run_controls(settings: ControlSettings, stem: str):
+        return run_interpretation_controls(
             dataset,
             trained,
             {"optimisation": folder / "maps.npz", "integrated_gradients": folder / "ig.npz"},
             optimisation,
             attributions,
-            ControlSettings(ablate=None, cascade=True, seed=seed),
+            settings,
             truth,
-            folder / "controls.tsv",
-            folder / "controls.npz",
+            folder / f"{stem}.tsv",
+            folder / f"{stem}.npz",
         )
-    )
+
+    every = ControlSettings(ablate=None, cascade=True, seed=seed)
+    table, seconds["all controls"] = cpu_seconds(lambda: run_controls(every, "controls"))
     if seed == 1:
         demo = ControlSettings.from_config({**interpret.get("controls", {}), "seed": seed})
-        _, seconds["demo's controls"] = cpu_seconds(
-            lambda: run_interpretation_controls(
-                dataset,
-                trained,
-                {"optimisation": folder / "maps.npz", "integrated_gradients": folder / "ig.npz"},
-                optimisation,
-                attributions,
-                demo,
-                truth,
-                folder / "demo-controls.tsv",
-                folder / "demo-controls.npz",
-            )
-        )
+        _, seconds["demo's controls"] = cpu_seconds(lambda: run_controls(demo, "demo-controls"))
     return scores, table, seconds
 
 
