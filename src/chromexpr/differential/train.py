@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from chromexpr.dataset import SPLITS
@@ -40,7 +39,6 @@ from chromexpr.differential.registry import (
     zoo_model,
 )
 from chromexpr.errors import ConfigError
-from chromexpr.evaluation import correlations
 from chromexpr.models import model_class
 from chromexpr.train.checkpoint import Checkpoint
 from chromexpr.train.fit import BestState, EarlyStopping, ProgressLog, Run, StopAfterFit, fit
@@ -54,7 +52,7 @@ from chromexpr.train.runtime import (
 )
 from chromexpr.train.settings import CHECKPOINT_EVERY, TrainingSettings
 from chromexpr.train.single import FittedOnceEngine, SingleEngine
-from chromexpr.train.tasks import Task
+from chromexpr.train.tasks import CorrelationScored
 
 logger = logging.getLogger(__name__)
 
@@ -86,13 +84,11 @@ class DifferentialSettings(TrainingSettings):
     task_names = (TASK_NAME,)
 
 
-class FoldChange(Task):
+class FoldChange(CorrelationScored):
     """The log2 fold change, scored by Pearson and Spearman r (selected by the validation
     Pearson r); the model's ``loss_of_outputs`` is the loss."""
 
     name = TASK_NAME
-    selection_label = "Pearson r"
-    selection_column = "valid_pearson"
     prediction_columns = ("log2_fold_change", "predicted_log2_fold_change")
     score_name = "log2_fold_change"
 
@@ -103,15 +99,6 @@ class FoldChange(Task):
         self, outputs: torch.Tensor, targets: torch.Tensor, reduction: str = "mean"
     ) -> torch.Tensor:
         return self.loss_of_outputs(outputs, targets)
-
-    def scores(self, outputs: torch.Tensor) -> np.ndarray:
-        return outputs[:, 0].double().numpy()
-
-    def split_metrics(self, targets: np.ndarray, scores: np.ndarray) -> dict[str, float]:
-        return correlations(targets, scores)
-
-    def format_target(self, value: Any) -> str:
-        return f"{value:.9g}"
 
 
 def pair_split_data(pair: PairDataset, device: torch.device) -> SplitData:

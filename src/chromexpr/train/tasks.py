@@ -125,10 +125,26 @@ class Classification(Task):
                 )
 
 
-class Regression(Task):
-    name = "regression"
+class CorrelationScored(Task):
+    """A task with one real-valued output, scored by Pearson and Spearman r and selected by the
+    validation Pearson r: regression here, the differential fold change
+    (``chromexpr.differential.train``)."""
+
     selection_label = "Pearson r"
     selection_column = "valid_pearson"
+
+    def scores(self, outputs: torch.Tensor) -> np.ndarray:
+        return outputs[:, 0].double().numpy()
+
+    def split_metrics(self, targets: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+        return correlations(targets, scores)
+
+    def format_target(self, value: Any) -> str:
+        return f"{value:.9g}"
+
+
+class Regression(CorrelationScored):
+    name = "regression"
     prediction_columns = ("log_expression", "prediction")
     score_name = "log_expression"
 
@@ -142,15 +158,6 @@ class Regression(Task):
         self, outputs: torch.Tensor, targets: torch.Tensor, reduction: str = "mean"
     ) -> torch.Tensor:
         return F.mse_loss(outputs[..., 0], targets.to(outputs.dtype), reduction=reduction)
-
-    def scores(self, outputs: torch.Tensor) -> np.ndarray:
-        return outputs[:, 0].double().numpy()
-
-    def split_metrics(self, targets: np.ndarray, scores: np.ndarray) -> dict[str, float]:
-        return correlations(targets, scores)
-
-    def format_target(self, value: Any) -> str:
-        return f"{value:.9g}"
 
     def check(self, dataset: CellDataset) -> None:
         # Finite expression of at least two values in every split, else no correlation is defined.
